@@ -1,0 +1,235 @@
+#include "api/host_api.h"
+
+#include <string>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+#include "http/dispatcher.h"
+#include "http/exchange.h"
+#include "plugins/plugin_instance.h"
+
+namespace kerberus::api {
+namespace {
+
+using http::Exchange;
+using config::LookupResult;
+
+// No C++ exception may unwind into plugin code: every entry point that can
+// throw (allocation, spdlog formatting) is wrapped.
+template <typename F>
+kerberus_status guarded(F&& f) noexcept {
+    try {
+        return f();
+    } catch (...) {
+        return KERBERUS_ERR_INTERNAL;
+    }
+}
+
+kerberus_str view(std::string_view s) { return kerberus_str{s.data(), s.size()}; }
+
+spdlog::level::level_enum to_spdlog(int level) {
+    switch (level) {
+        case KERBERUS_LOG_TRACE: return spdlog::level::trace;
+        case KERBERUS_LOG_DEBUG: return spdlog::level::debug;
+        case KERBERUS_LOG_INFO: return spdlog::level::info;
+        case KERBERUS_LOG_WARN: return spdlog::level::warn;
+        case KERBERUS_LOG_ERROR: return spdlog::level::err;
+        default: return spdlog::level::critical;
+    }
+}
+
+kerberus_status lookup_status(LookupResult r) {
+    switch (r) {
+        case LookupResult::ok: return KERBERUS_OK;
+        case LookupResult::not_found: return KERBERUS_ERR_NOT_FOUND;
+        case LookupResult::wrong_type: return KERBERUS_ERR_WRONG_TYPE;
+    }
+    return KERBERUS_ERR_INTERNAL;
+}
+
+// --- errors and logging ---------------------------------------------------
+
+void set_error(kerberus_plugin_ctx* ctx, const char* msg, size_t len) {
+    if (!ctx || !msg) return;
+    (void)guarded([&] {
+        PluginInstance::from(ctx).set_error(std::string(msg, len));
+        return KERBERUS_OK;
+    });
+}
+
+void log(kerberus_plugin_ctx* ctx, int level, const char* msg, size_t len) {
+    if (!ctx || !msg) return;
+    (void)guarded([&] {
+        auto& logger = PluginInstance::from(ctx).logger();
+        auto lvl = to_spdlog(level);
+        if (logger.should_log(lvl)) logger.log(lvl, std::string_view(msg, len));
+        return KERBERUS_OK;
+    });
+}
+
+int log_enabled(kerberus_plugin_ctx* ctx, int level) {
+    return ctx && PluginInstance::from(ctx).logger().should_log(to_spdlog(level)) ? 1 : 0;
+}
+
+// --- configuration ----------------------------------------------------------
+
+kerberus_status config_get_string(kerberus_plugin_ctx* ctx, const char* key, kerberus_str* out) {
+    if (!ctx || !key || !out) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        std::string_view v;
+        auto r = PluginInstance::from(ctx).config().get_string(key, v);
+        if (r == LookupResult::ok) *out = view(v);
+        return lookup_status(r);
+    });
+}
+
+kerberus_status config_get_int(kerberus_plugin_ctx* ctx, const char* key, int64_t* out) {
+    if (!ctx || !key || !out) return KERBERUS_ERR_INVALID;
+    return guarded([&] { return lookup_status(PluginInstance::from(ctx).config().get_int(key, *out)); });
+}
+
+kerberus_status config_get_double(kerberus_plugin_ctx* ctx, const char* key, double* out) {
+    if (!ctx || !key || !out) return KERBERUS_ERR_INVALID;
+    return guarded([&] { return lookup_status(PluginInstance::from(ctx).config().get_double(key, *out)); });
+}
+
+kerberus_status config_get_bool(kerberus_plugin_ctx* ctx, const char* key, int* out) {
+    if (!ctx || !key || !out) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        bool b = false;
+        auto r = PluginInstance::from(ctx).config().get_bool(key, b);
+        if (r == LookupResult::ok) *out = b ? 1 : 0;
+        return lookup_status(r);
+    });
+}
+
+kerberus_status config_json(kerberus_plugin_ctx* ctx, kerberus_str* out) {
+    if (!ctx || !out) return KERBERUS_ERR_INVALID;
+    *out = view(PluginInstance::from(ctx).config().json());
+    return KERBERUS_OK;
+}
+
+// --- routes -------------------------------------------------------------------
+
+kerberus_status route_add(kerberus_plugin_ctx* ctx, const char* method, const char* pattern,
+                          kerberus_handler_fn handler, void* user_data) {
+    if (!ctx) return KERBERUS_ERR_INVALID;
+    return guarded([&] { return PluginInstance::from(ctx).add_route(method, pattern, handler, user_data); });
+}
+
+// --- request ------------------------------------------------------------------
+
+template <typename F>
+kerberus_status read(kerberus_request* req, kerberus_str* out, F&& get) {
+    if (!req || !out) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        std::optional<std::string_view> v = get(Exchange::from(req));
+        if (!v) return KERBERUS_ERR_NOT_FOUND;
+        *out = view(*v);
+        return KERBERUS_OK;
+    });
+}
+
+using OptView = std::optional<std::string_view>;
+
+kerberus_status request_method(kerberus_request* req, kerberus_str* out) {
+    return read(req, out, [](Exchange& ex) -> OptView { return ex.method(); });
+}
+kerberus_status request_path(kerberus_request* req, kerberus_str* out) {
+    return read(req, out, [](Exchange& ex) -> OptView { return ex.relative_path(); });
+}
+kerberus_status request_raw_path(kerberus_request* req, kerberus_str* out) {
+    return read(req, out, [](Exchange& ex) -> OptView { return ex.raw_path(); });
+}
+kerberus_status request_param(kerberus_request* req, const char* name, kerberus_str* out) {
+    if (!name) return KERBERUS_ERR_INVALID;
+    return read(req, out, [&](Exchange& ex) { return ex.param(name); });
+}
+kerberus_status request_query(kerberus_request* req, kerberus_str* out) {
+    return read(req, out, [](Exchange& ex) -> OptView { return ex.query(); });
+}
+kerberus_status request_query_param(kerberus_request* req, const char* name, kerberus_str* out) {
+    if (!name) return KERBERUS_ERR_INVALID;
+    return read(req, out, [&](Exchange& ex) { return ex.query_param(name); });
+}
+kerberus_status request_header(kerberus_request* req, const char* name, kerberus_str* out) {
+    if (!name) return KERBERUS_ERR_INVALID;
+    return read(req, out, [&](Exchange& ex) { return ex.header(name); });
+}
+kerberus_status request_body(kerberus_request* req, kerberus_str* out) {
+    return read(req, out, [](Exchange& ex) -> OptView { return ex.body(); });
+}
+kerberus_status request_remote_address(kerberus_request* req, kerberus_str* out) {
+    return read(req, out, [](Exchange& ex) -> OptView { return ex.remote_address(); });
+}
+
+kerberus_status request_query_visit(kerberus_request* req, kerberus_visit_fn visit, void* user_data) {
+    if (!req || !visit) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange::from(req).visit_query(visit, user_data);
+        return KERBERUS_OK;
+    });
+}
+
+kerberus_status request_header_visit(kerberus_request* req, kerberus_visit_fn visit, void* user_data) {
+    if (!req || !visit) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        for (const auto& [name, raw] : Exchange::from(req).headers().rawList()) {
+            if (visit(user_data, view(raw.name()), view(raw.value())) != 0) break;
+        }
+        return KERBERUS_OK;
+    });
+}
+
+// --- response -----------------------------------------------------------------
+
+kerberus_status response_header_add(kerberus_request* req, const char* name, const char* value, size_t value_len) {
+    if (!req || !name || (!value && value_len)) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        return Exchange::from(req).add_response_header(name, std::string_view(value ? value : "", value_len));
+    });
+}
+
+kerberus_status respond(kerberus_request* req, int status, const char* body, size_t body_len) {
+    if (!req || (!body && body_len)) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->respond(ex, status, std::string_view(body ? body : "", body_len));
+    });
+}
+
+const kerberus_host_api kTable = {
+    sizeof(kerberus_host_api),
+    KERBERUS_ABI_MAJOR,
+    KERBERUS_ABI_MINOR,
+    KERBERUS_VERSION,
+    set_error,
+    log,
+    log_enabled,
+    config_get_string,
+    config_get_int,
+    config_get_double,
+    config_get_bool,
+    config_json,
+    route_add,
+    request_method,
+    request_path,
+    request_raw_path,
+    request_param,
+    request_query,
+    request_query_param,
+    request_query_visit,
+    request_header,
+    request_header_visit,
+    request_body,
+    request_remote_address,
+    response_header_add,
+    respond,
+};
+
+}  // namespace
+
+const kerberus_host_api* host_api() { return &kTable; }
+
+}  // namespace kerberus::api

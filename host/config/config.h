@@ -1,0 +1,86 @@
+// The daemon's configuration: several YAML files merged into one typed
+// value. Nothing here knows about HTTP or plugins' code; it only validates
+// and shapes what the operator wrote.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace kerberus::config {
+
+// Where a value came from; line and column are 1-based (0 = unknown).
+struct Location {
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+
+// Every configuration problem: "file:line:col: key.path: message".
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(Location where, std::string key_path, std::string message);
+    const Location& where() const { return where_; }
+    const std::string& key_path() const { return key_path_; }
+    const std::string& message() const { return message_; }
+
+private:
+    Location where_;
+    std::string key_path_;
+    std::string message_;
+};
+
+using Milliseconds = std::chrono::milliseconds;
+
+struct ServerSettings {
+    std::string listen_host = "127.0.0.1";
+    uint16_t listen_port = 7007;  // 0 = ephemeral (tests)
+    unsigned workers = 2;
+    std::size_t max_request_body = 1024 * 1024;
+    Milliseconds request_timeout{30'000};   // async deadline -> 504
+    Milliseconds header_timeout{60'000};    // a client slower than this to send a request is dropped
+    Milliseconds shutdown_timeout{10'000};  // drain deadline on SIGTERM
+};
+
+struct LogSettings {
+    std::string level = "info";  // trace|debug|info|warn|error|critical|off
+};
+
+// plugins.<id>: the host's policy for one plugin plus its own settings.
+struct PluginSettings {
+    std::string id;
+    bool enabled = true;
+    std::optional<std::string> version;  // a valid constraint (common/semver.h)
+    bool required = false;
+    std::optional<std::string> log_level;
+    YAML::Node settings;  // plugins.<id>.config after substitution; Null if absent
+    Location where;       // where plugins.<id> was written (last file that did)
+};
+
+struct Config {
+    std::vector<std::string> files;
+    ServerSettings server;
+    LogSettings log;
+    // Absolute (or relative to the declaring file's directory), in order.
+    std::vector<std::filesystem::path> plugin_directories;
+    std::map<std::string, PluginSettings> plugins;
+};
+
+// Looks up environment variables; tests pass their own.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+Environment process_environment();
+
+// Loads, substitutes, merges (later files win; maps merge deeply, lists and
+// scalars are replaced) and validates. Throws ConfigError.
+Config load(const std::vector<std::string>& files, const Environment& env = process_environment());
+
+}  // namespace kerberus::config

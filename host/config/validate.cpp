@@ -1,0 +1,231 @@
+#include "config/validate.h"
+
+#include <filesystem>
+#include <initializer_list>
+#include <string_view>
+#include <system_error>
+
+#include "common/semver.h"
+#include "config/scalar_syntax.h"
+#include "config/setting_syntax.h"
+#include "config/yaml_document.h"
+
+namespace kerberus::config::detail {
+namespace {
+
+constexpr unsigned kMaxWorkers = 256;
+
+[[noreturn]] void fail(const Value& value, const std::string& path, const std::string& message) {
+    throw ConfigError(value.where, path, message);
+}
+
+[[noreturn]] void fail_expected(const Value& value, const std::string& path, const std::string& expected) {
+    fail(value, path, "expected " + expected + ", got " + describe(value));
+}
+
+// The entries of a map, or none for null; anything else is an error.
+const std::vector<Entry>& entries_of(const Value& value, const std::string& path, std::string_view what) {
+    static const std::vector<Entry> kNone;
+    if (value.kind == Value::Kind::null) return kNone;
+    if (value.kind != Value::Kind::map) fail_expected(value, path, std::string(what));
+    return value.entries;
+}
+
+void reject_unknown_keys(const Value& map, const std::string& path, std::initializer_list<std::string_view> known) {
+    for (const Entry& entry : entries_of(map, path, "a map")) {
+        bool found = false;
+        for (std::string_view key : known) found = found || entry.key == key;
+        if (found) continue;
+        std::string list;
+        for (std::string_view key : known) list += (list.empty() ? "" : ", ") + std::string(key);
+        throw ConfigError(entry.key_where, child_path(path, entry.key), "unknown key (expected one of: " + list + ")");
+    }
+}
+
+// Settings are read from their text whether quoted or not: "30s" and 30s
+// mean the same to an operator. Null leaves the default in place.
+const std::string* text_of(const Value& value, const std::string& path, const std::string& expected) {
+    if (value.kind == Value::Kind::null) return nullptr;
+    if (value.kind != Value::Kind::scalar) fail_expected(value, path, expected);
+    return &value.text;
+}
+
+struct Field {
+    const Value& value;
+    std::string path;
+};
+
+template <typename Visit>
+void for_each_field(const Value& map, const std::string& path, Visit visit) {
+    for (const Entry& entry : entries_of(map, path, "a map"))
+        visit(entry.key, Field{entry.value, child_path(path, entry.key)});
+}
+
+void read_bool(const Field& field, bool& out) {
+    static const std::string kExpected = "true or false";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::optional<bool> parsed = parse_bool_word(*text);
+    if (!parsed) fail_expected(field.value, field.path, kExpected);
+    out = *parsed;
+}
+
+void read_level(const Field& field, std::string& out) {
+    static const std::string kExpected = "one of trace, debug, info, warn, error, critical, off";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::optional<std::string> level = parse_log_level(*text);
+    if (!level) fail_expected(field.value, field.path, kExpected);
+    out = std::move(*level);
+}
+
+void read_duration(const Field& field, Milliseconds& out) {
+    static const std::string kExpected = "a duration such as 250ms, 30s, 5m, 1h or a number of seconds";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::optional<Milliseconds> duration = parse_duration(*text);
+    if (!duration) fail_expected(field.value, field.path, kExpected);
+    if (duration->count() == 0) fail(field.value, field.path, "must be greater than 0");
+    out = *duration;
+}
+
+void read_size(const Field& field, std::size_t& out) {
+    static const std::string kExpected = "a size in bytes, or with a unit B, KiB, MiB, GiB, KB, MB or GB, such as 1MiB";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::optional<std::size_t> size = parse_size(*text);
+    if (!size) fail_expected(field.value, field.path, kExpected);
+    if (*size == 0) fail(field.value, field.path, "must be greater than 0");
+    out = *size;
+}
+
+void read_workers(const Field& field, unsigned& out) {
+    static const std::string kExpected = "an integer from 1 to " + std::to_string(kMaxWorkers);
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::optional<int64_t> workers = parse_int64(*text);
+    if (!workers || *workers < 1 || *workers > int64_t{kMaxWorkers}) fail_expected(field.value, field.path, kExpected);
+    out = static_cast<unsigned>(*workers);
+}
+
+void read_listen(const Field& field, ServerSettings& out) {
+    static const std::string kExpected = "host:port such as 127.0.0.1:7007 or [::1]:7007";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::string why;
+    std::optional<ListenAddress> address = parse_listen(*text, &why);
+    if (!address)
+        fail(field.value, field.path, "expected " + kExpected + ", got " + describe(field.value) + ": " + why);
+    out.listen_host = std::move(address->host);
+    out.listen_port = address->port;
+}
+
+ServerSettings read_server(const Value& value, const std::string& path) {
+    reject_unknown_keys(
+        value, path,
+        {"listen", "workers", "max_request_body", "request_timeout", "header_timeout", "shutdown_timeout"});
+    ServerSettings server;
+    for_each_field(value, path, [&](const std::string& key, const Field& field) {
+        if (key == "listen") read_listen(field, server);
+        if (key == "workers") read_workers(field, server.workers);
+        if (key == "max_request_body") read_size(field, server.max_request_body);
+        if (key == "request_timeout") read_duration(field, server.request_timeout);
+        if (key == "header_timeout") read_duration(field, server.header_timeout);
+        if (key == "shutdown_timeout") read_duration(field, server.shutdown_timeout);
+    });
+    return server;
+}
+
+LogSettings read_logging(const Value& value, const std::string& path) {
+    reject_unknown_keys(value, path, {"level"});
+    LogSettings log;
+    for_each_field(value, path, [&](const std::string&, const Field& field) { read_level(field, log.level); });
+    return log;
+}
+
+// Relative entries resolve against the directory of the file that wrote them,
+// so a file means the same wherever the daemon was started from.
+std::filesystem::path resolve_directory(const Value& item, const std::string& path) {
+    namespace fs = std::filesystem;
+    static const std::string kExpected = "a directory path";
+    const std::string* text = text_of(item, path, kExpected);
+    if (!text || text->empty()) fail_expected(item, path, kExpected);
+    fs::path directory(*text);
+    if (directory.is_relative()) directory = fs::path(item.where.file).parent_path() / directory;
+    std::error_code ec;
+    fs::path absolute = fs::absolute(directory, ec);
+    if (ec) return directory;
+    fs::path canonical = fs::weakly_canonical(absolute, ec);
+    return ec ? absolute : canonical;
+}
+
+std::vector<std::filesystem::path> read_directories(const Value& value, const std::string& path) {
+    std::vector<std::filesystem::path> directories;
+    if (value.kind == Value::Kind::null) return directories;
+    if (value.kind != Value::Kind::sequence) fail_expected(value, path, "a list of directory paths");
+    for (std::size_t i = 0; i < value.items.size(); ++i) {
+        directories.push_back(resolve_directory(value.items[i], element_path(path, i)));
+    }
+    return directories;
+}
+
+void read_version(const Field& field, std::optional<std::string>& out) {
+    static const std::string kExpected = "a version constraint such as ^1.2";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    std::string error;
+    if (!VersionConstraint::parse(*text, &error)) {
+        // The parser's reason may quote the text, which could be a secret.
+        if (!field.value.source.empty()) fail_expected(field.value, field.path, kExpected);
+        fail(field.value, field.path, "invalid version constraint: " + error);
+    }
+    out = *text;
+}
+
+PluginSettings read_plugin(const Entry& entry, const std::string& path) {
+    if (!is_plugin_id(entry.key)) {
+        throw ConfigError(entry.key_where, path,
+                          "invalid plugin id (expected [a-z0-9][a-z0-9-]*, at most 64 characters)");
+    }
+    PluginSettings plugin;
+    plugin.id = entry.key;
+    plugin.where = entry.key_where;
+    reject_unknown_keys(entry.value, path, {"enabled", "version", "required", "log_level", "config"});
+    for_each_field(entry.value, path, [&](const std::string& key, const Field& field) {
+        if (key == "enabled") read_bool(field, plugin.enabled);
+        if (key == "version") read_version(field, plugin.version);
+        if (key == "required") read_bool(field, plugin.required);
+        if (key == "log_level") {
+            std::string level;
+            read_level(field, level);
+            if (!level.empty()) plugin.log_level = std::move(level);
+        }
+        if (key == "config") plugin.settings = to_yaml(field.value);
+    });
+    return plugin;
+}
+
+std::map<std::string, PluginSettings> read_plugins(const Value& value, const std::string& path) {
+    std::map<std::string, PluginSettings> plugins;
+    for (const Entry& entry : entries_of(value, path, "a map of plugin ids to their settings")) {
+        PluginSettings plugin = read_plugin(entry, child_path(path, entry.key));
+        plugins.emplace(plugin.id, std::move(plugin));
+    }
+    return plugins;
+}
+
+}  // namespace
+
+Config validate(const Value& document) {
+    reject_unknown_keys(document, "", {"server", "logging", "plugin_directories", "plugins"});
+    Config config;
+    for_each_field(document, "", [&](const std::string& key, const Field& field) {
+        if (key == "server") config.server = read_server(field.value, field.path);
+        if (key == "logging") config.log = read_logging(field.value, field.path);
+        if (key == "plugin_directories") config.plugin_directories = read_directories(field.value, field.path);
+        if (key == "plugins") config.plugins = read_plugins(field.value, field.path);
+    });
+    return config;
+}
+
+}  // namespace kerberus::config::detail

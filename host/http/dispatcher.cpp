@@ -1,0 +1,139 @@
+#include "http/dispatcher.h"
+
+#include "http/path.h"
+#include "http/request_line.h"
+
+namespace kerberus::http {
+namespace {
+
+using State = Exchange::State;
+constexpr std::string_view kApiPrefix = "/api/";
+
+// Exchanges are reused per worker thread: the synchronous path allocates
+// none once warm. A kept exchange leaves the thread and a new one is made.
+thread_local std::unique_ptr<Exchange> spare_exchange;
+
+}  // namespace
+
+Dispatcher::Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger)
+    : settings_(settings), logger_(std::move(logger)), kept_([this] { answered(); }) {}
+
+void Dispatcher::set_plugins(const std::vector<std::shared_ptr<PluginInstance>>& plugins) {
+    plugins_.clear();
+    for (const auto& p : plugins) plugins_.emplace(p->id(), p.get());
+}
+
+void Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
+                        bool keep_alive) {
+    if (!spare_exchange) spare_exchange = std::make_unique<Exchange>();
+    Exchange& ex = *spare_exchange;
+    in_flight_.fetch_add(1, std::memory_order_acq_rel);
+    std::string_view query = query_of_request_line(current_request_line(writer));
+    bool keep = keep_alive && !draining_.load(std::memory_order_relaxed);
+    // Pistache hands a const reference to its own, non-const parser state,
+    // which it resets right after this call; see Exchange::begin.
+    ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(writer), query, keep);
+    ex.dispatcher = this;
+    route(ex);
+}
+
+void Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {
+    ex.state.store(State::responded, std::memory_order_relaxed);
+    ex.send_host_error(status, message);
+    answered();
+}
+
+void Dispatcher::route(Exchange& ex) {
+    std::string_view raw = ex.raw_path();
+    if (raw == kLivenessPath || raw == kReadinessPath) {
+        bool ok = raw == kLivenessPath || ready_.load(std::memory_order_relaxed);
+        ex.state.store(State::responded, std::memory_order_relaxed);
+        ex.add_response_header("Content-Type", "application/json");
+        ex.send(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"not ready"})");
+        answered();
+        return;
+    }
+    if (ex.body().size() > settings_.max_request_body) {
+        return answer_error(ex, 413, "request body exceeds server.max_request_body (" +
+                                         std::to_string(settings_.max_request_body) + " bytes)");
+    }
+    std::string& path = ex.path_buffer();
+    if (PathError e = normalise_path(raw, path); e != PathError::none) {
+        return answer_error(ex, 400, std::string("invalid request path: ") + describe(e));
+    }
+    std::string_view p(path);
+    if (p.substr(0, kApiPrefix.size()) != kApiPrefix) {
+        return answer_error(ex, 404, "not found; plugin routes live under /api/<plugin>/");
+    }
+    std::string_view rest = p.substr(kApiPrefix.size());
+    std::string_view id = rest.substr(0, rest.find('/'));
+    auto it = plugins_.find(id);
+    if (it == plugins_.end()) {
+        return answer_error(ex, 404, "no plugin \"" + std::string(id) + "\" is loaded");
+    }
+    PluginInstance& plugin = *it->second;
+    if (plugin.state() != PluginState::running) {
+        return answer_error(ex, 503, "plugin " + plugin.id() + " is not available: " +
+                                         (plugin.error().empty() ? to_string(plugin.state()) : plugin.error()));
+    }
+    ex.set_prefix_length(kApiPrefix.size() + id.size());
+    MatchResult match = plugin.routes().match(ex.method(), ex.relative_path(), ex.params());
+    if (match.kind == MatchResult::Kind::not_found) {
+        return answer_error(ex, 404, "no route for " + std::string(ex.method()) + " " + std::string(ex.relative_path()) +
+                                         " in plugin " + plugin.id());
+    }
+    if (match.kind == MatchResult::Kind::method_not_allowed) {
+        ex.state.store(State::responded, std::memory_order_relaxed);
+        ex.send_host_error(405, "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow,
+                           match.allow);
+        answered();
+        return;
+    }
+    const RouteHandler& handler = plugin.handler(match.target);
+    ex.plugin = &plugin;
+    kerberus_status status = handler.fn(&ex, handler.user_data);
+    after_handler(&ex, status, handler);
+}
+
+void Dispatcher::after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler) {
+    if (status == KERBERUS_ASYNC) {
+        if (kept_.keep(ex, std::chrono::steady_clock::now() + settings_.request_timeout)) {
+            (void)spare_exchange.release();  // KeptRequests owns it now
+        }
+        return;
+    }
+    State expected = State::handling;
+    if (!ex->state.compare_exchange_strong(expected, State::responded)) return;  // answered: the normal case
+    std::string message;
+    if (status == KERBERUS_OK) {
+        message = "handler returned without responding";
+    } else {
+        message = "handler failed with status " + std::to_string(status);
+    }
+    ex->plugin->logger().error("{} {} ({} {}): {}", ex->method(), ex->raw_path(), handler.method, handler.pattern,
+                               message);
+    ex->send_host_error(500, "plugin " + ex->plugin->id() + ": " + message);
+    answered();
+}
+
+kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view body) {
+    if (status < 200 || status > 599) return KERBERUS_ERR_INVALID;
+    if (body.size() > kMaxResponseBody) return KERBERUS_ERR_TOO_LARGE;
+    State s = ex.state.load(std::memory_order_acquire);
+    if (s == State::handling) {
+        if (ex.state.compare_exchange_strong(s, State::responded)) {
+            ex.send(status, body);
+            answered();
+            return KERBERUS_OK;
+        }
+        // Lost a race with the handler's return: s now holds kept/responded.
+    }
+    if (s == State::responded) {
+        if (ex.plugin) ex.plugin->logger().warn("{} {}: responded twice; the first response stands", ex.method(),
+                                                ex.raw_path());
+        return KERBERUS_ERR_STATE;
+    }
+    return kept_.respond_kept(&ex, status, body);
+}
+
+}  // namespace kerberus::http

@@ -1,0 +1,82 @@
+// From a parsed HTTP request to the plugin that serves it, and back: the
+// host's own endpoints, path normalisation, plugin and route lookup, the
+// handler call and every answer the host gives itself.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <pistache/http.h>
+#include <spdlog/logger.h>
+
+#include "http/exchange.h"
+#include "http/kept_requests.h"
+#include "plugins/plugin_instance.h"
+
+namespace kerberus::http {
+
+// Liveness answers 200 while the process runs; readiness 200 only between
+// "all plugins initialised" and "shutdown began", so load balancers drain.
+inline constexpr std::string_view kLivenessPath = "/.kerberus/health/v1/liveness";
+inline constexpr std::string_view kReadinessPath = "/.kerberus/health/v1/readiness";
+
+// Largest response body a plugin may send (Pistache buffers it whole).
+inline constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
+
+class Dispatcher {
+public:
+    struct Settings {
+        std::size_t max_request_body;
+        std::chrono::milliseconds request_timeout;
+    };
+
+    Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger);
+
+    // The plugins to serve; set before the server starts. They must outlive
+    // the server.
+    void set_plugins(const std::vector<std::shared_ptr<PluginInstance>>& plugins);
+
+    void set_ready(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
+    // Draining: answers still flow, but every response closes its connection.
+    void set_draining() { draining_.store(true, std::memory_order_relaxed); }
+
+    // Requests accepted and not yet answered (sync and kept).
+    int64_t in_flight() const { return in_flight_.load(std::memory_order_acquire); }
+
+    // Pistache worker threads.
+    void handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer, bool keep_alive);
+
+    // kerberus_host_api::respond.
+    kerberus_status respond(Exchange& ex, int status, std::string_view body);
+
+    KeptRequests& kept() { return kept_; }
+
+private:
+    // A transparent hash so the hot path looks ids up by string_view.
+    struct IdHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    using PluginMap = std::unordered_map<std::string, PluginInstance*, IdHash, std::equal_to<>>;
+
+    void route(Exchange& ex);
+    void answer_error(Exchange& ex, int status, std::string_view message);
+    void after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler);
+    void answered() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
+
+    Settings settings_;
+    std::shared_ptr<spdlog::logger> logger_;
+    PluginMap plugins_;
+    std::atomic<bool> ready_{false};
+    std::atomic<bool> draining_{false};
+    std::atomic<int64_t> in_flight_{0};
+    KeptRequests kept_;
+};
+
+}  // namespace kerberus::http

@@ -1,0 +1,179 @@
+#include "http/exchange.h"
+
+#include <cstring>
+#include <utility>
+
+#include "http/error_body.h"
+#include "http/path.h"
+
+namespace kerberus::http {
+namespace {
+
+namespace PH = Pistache::Http;
+
+std::string_view method_name(PH::Method m) {
+    switch (m) {
+#define METHOD(repr, str) \
+    case PH::Method::repr: return str;
+        HTTP_METHODS
+#undef METHOD
+    }
+    return "UNKNOWN";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (unsigned char c : s) {
+        if (c <= 32 || c >= 127 || std::strchr("\"(),/:;<=>?@[\\]{}", c) != nullptr) return false;
+    }
+    return true;
+}
+
+bool is_field_value(std::string_view s) {
+    for (unsigned char c : s) {
+        if ((c < 32 && c != '\t') || c == 127) return false;
+    }
+    return true;
+}
+
+// Splits "a=1&b=2" lazily; calls f(raw_name, raw_value) until it returns true.
+template <typename F>
+void for_each_query_pair(std::string_view q, F&& f) {
+    while (!q.empty()) {
+        std::size_t amp = q.find('&');
+        std::string_view pair = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+        if (pair.empty()) continue;
+        std::size_t eq = pair.find('=');
+        std::string_view name = pair.substr(0, eq);
+        std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        if (f(name, value)) return;
+    }
+}
+
+bool needs_decoding(std::string_view s) { return s.find_first_of("%+") != std::string_view::npos; }
+
+}  // namespace
+
+void Exchange::begin(PH::Request& request, PH::ResponseWriter&& writer, std::string_view query, bool keep_alive) {
+    state.store(State::handling, std::memory_order_relaxed);
+    plugin = nullptr;
+    method_ = method_name(request.method());
+    // Pistache resets its request object right after the handler; swapping
+    // hands it our previous buffers to drop and keeps these alive here.
+    raw_path_.swap(const_cast<std::string&>(request.resource()));
+    body_.swap(const_cast<std::string&>(std::as_const(request).body()));
+    std::swap(headers_, request.headers());
+    query_.assign(query);
+    remote_.assign(request.address().host());
+    path_.clear();
+    prefix_length_ = 0;
+    params_.clear();
+    decoded_.clear();
+    writer_.emplace(std::move(writer));
+    keep_alive_ = keep_alive;
+    block_->reset(keep_alive ? "keep-alive" : "close");
+    has_content_type_ = false;
+}
+
+std::optional<std::string_view> Exchange::header(std::string_view name) const {
+    for (const auto& [key, raw] : headers_.rawList()) {
+        if (iequals(key, name)) return std::string_view(raw.value());
+    }
+    return std::nullopt;
+}
+
+std::string_view Exchange::relative_path() const {
+    std::string_view p(path_);
+    p.remove_prefix(prefix_length_);
+    return p.empty() ? std::string_view("/") : p;
+}
+
+std::optional<std::string_view> Exchange::param(std::string_view name) const {
+    for (std::size_t i = 0; i < params_.count; ++i) {
+        if (params_.items[i].name == name) return params_.items[i].value;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string_view> Exchange::query_param(std::string_view name) {
+    std::optional<std::string_view> found;
+    std::string scratch;
+    for_each_query_pair(query_, [&](std::string_view raw_name, std::string_view raw_value) {
+        std::string_view n = raw_name;
+        if (needs_decoding(raw_name)) {
+            if (!percent_decode(raw_name, scratch, true)) return false;
+            n = scratch;
+        }
+        if (n != name) return false;
+        if (!needs_decoding(raw_value)) {
+            found = raw_value;
+        } else {
+            std::string decoded;
+            if (!percent_decode(raw_value, decoded, true)) return false;
+            found = decoded_.emplace_back(std::move(decoded));
+        }
+        return true;
+    });
+    return found;
+}
+
+int Exchange::visit_query(kerberus_visit_fn visit, void* user) {
+    std::string name, value;
+    int stop = 0;
+    for_each_query_pair(query_, [&](std::string_view raw_name, std::string_view raw_value) {
+        if (!percent_decode(raw_name, name, true) || !percent_decode(raw_value, value, true)) return false;
+        stop = visit(user, kerberus_str{name.data(), name.size()}, kerberus_str{value.data(), value.size()});
+        return stop != 0;
+    });
+    return stop;
+}
+
+kerberus_status Exchange::add_response_header(std::string_view name, std::string_view value) {
+    if (!is_token(name) || !is_field_value(value)) return KERBERUS_ERR_INVALID;
+    // Framing headers are the host's: a plugin setting them could desync
+    // the connection for the next request.
+    if (iequals(name, "content-length") || iequals(name, "connection") || iequals(name, "transfer-encoding")) {
+        return KERBERUS_ERR_INVALID;
+    }
+    if (iequals(name, "content-type")) has_content_type_ = true;
+    block_->add(name, value);
+    return KERBERUS_OK;
+}
+
+void Exchange::send(int status, std::string_view body) {
+    // A HEAD response carries no body; Pistache would frame one anyway.
+    if (method_ == "HEAD") body = {};
+    if (!has_content_type_ && !body.empty()) block_->add("Content-Type", "text/plain; charset=utf-8");
+    auto& w = *writer_;
+    w.headers().remove<PH::Header::Connection>();
+    w.headers().add(block_);
+    w.send(static_cast<PH::Code>(status), body.data(), body.size());
+    writer_.reset();
+}
+
+void Exchange::send_host_error(int status, std::string_view message, std::string_view allow) {
+    auto block = std::make_shared<HeaderBlock>();
+    block->reset(keep_alive_ ? "keep-alive" : "close");
+    block->add("Content-Type", "application/json");
+    if (!allow.empty()) block->add("Allow", allow);
+    std::string body = method_ == "HEAD" ? std::string() : error_body(status, message, method_, raw_path_);
+    auto& w = *writer_;
+    w.headers().remove<PH::Header::Connection>();
+    w.headers().add(block);
+    w.send(static_cast<PH::Code>(status), body.data(), body.size());
+    writer_.reset();
+}
+
+}  // namespace kerberus::http

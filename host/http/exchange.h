@@ -1,0 +1,107 @@
+// One HTTP exchange as plugins see it through kerberus_request: a view of
+// the request and the response being built, valid from the handler call
+// until it is answered.
+//
+// The Pistache request is cleared when the handler returns, so the exchange
+// takes its strings and headers by swapping them into its own members when
+// it starts (O(1), no copy): every view handed to a plugin then points into
+// the exchange and stays valid for as long as the exchange, sync or async.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <pistache/http.h>
+
+#include "http/header_block.h"
+#include "http/route_table.h"
+#include "kerberus/plugin.h"
+
+struct kerberus_request {};
+
+namespace kerberus {
+class PluginInstance;
+}
+
+namespace kerberus::http {
+
+class Dispatcher;
+
+class Exchange : public kerberus_request {
+public:
+    enum class State : int {
+        handling,   // inside the plugin's handler
+        responded,  // the plugin answered (in the handler or later)
+        kept,       // the handler returned KERBERUS_ASYNC and nobody answered yet
+        expired,    // the host answered (504 deadline, 503 stop) while kept
+    };
+
+    static Exchange& from(kerberus_request* r) { return *static_cast<Exchange*>(r); }
+
+    Exchange() : block_(std::make_shared<HeaderBlock>()) {}
+
+    // Takes over `request` (swapping its strings out) and `writer`.
+    // `query` is the raw query string; `keep_alive` what HTTP/1.x semantics
+    // ask for this connection.
+    void begin(Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer, std::string_view query,
+               bool keep_alive);
+
+    // --- request view -------------------------------------------------
+    std::string_view method() const { return method_; }
+    std::string_view raw_path() const { return raw_path_; }
+    std::string_view query() const { return query_; }
+    std::string_view body() const { return body_; }
+    const Pistache::Http::Header::Collection& headers() const { return headers_; }
+    std::optional<std::string_view> header(std::string_view name) const;
+    std::string_view remote_address() const { return remote_; }
+    // Normalised decoded path buffer (/api/<id>/rest) and the plugin-relative part.
+    std::string& path_buffer() { return path_; }
+    std::string_view relative_path() const;
+    void set_prefix_length(std::size_t n) { prefix_length_ = n; }
+    RouteParams& params() { return params_; }
+    std::optional<std::string_view> param(std::string_view name) const;
+    // First value of a query parameter, decoded; stable for the exchange.
+    std::optional<std::string_view> query_param(std::string_view name);
+    // Calls visit(name, value) per query parameter (decoded), in order.
+    int visit_query(kerberus_visit_fn visit, void* user);
+
+    // --- response ------------------------------------------------------
+    kerberus_status add_response_header(std::string_view name, std::string_view value);
+    // Sends the plugin's response (its headers plus `body`). Exactly one
+    // send per exchange; callers decide who sends through `state`.
+    void send(int status, std::string_view body);
+    // Sends an answer of the host's own (JSON error), ignoring whatever
+    // headers the plugin added — it may still be adding them on its thread.
+    // `allow` fills the Allow header of a 405.
+    void send_host_error(int status, std::string_view message, std::string_view allow = {});
+
+    // --- ownership state (see kerberus/plugin.h "Async responses") ------
+    std::atomic<State> state{State::handling};
+    kerberus::PluginInstance* plugin = nullptr;
+    Dispatcher* dispatcher = nullptr;
+    std::chrono::steady_clock::time_point deadline;
+
+private:
+    std::string_view method_;
+    std::string raw_path_;
+    std::string query_;
+    std::string body_;
+    Pistache::Http::Header::Collection headers_;
+    std::string remote_;
+    std::string path_;
+    std::size_t prefix_length_ = 0;
+    RouteParams params_;
+    std::deque<std::string> decoded_;  // decoded query values handed out (stable addresses)
+    std::optional<Pistache::Http::ResponseWriter> writer_;
+    std::shared_ptr<HeaderBlock> block_;
+    bool has_content_type_ = false;
+    bool keep_alive_ = true;
+};
+
+}  // namespace kerberus::http

@@ -1,0 +1,119 @@
+#include "http/kept_requests.h"
+
+#include <vector>
+
+namespace kerberus::http {
+
+using State = Exchange::State;
+
+KeptRequests::KeptRequests(std::function<void()> on_answered)
+    : on_answered_(std::move(on_answered)), timer_([this] { run_deadlines(); }) {}
+
+KeptRequests::~KeptRequests() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    timer_.join();
+    // Whatever is left belongs to plugins that were never stopped; their
+    // connections are gone with the server, so only memory remains.
+    for (Exchange* ex : held_) delete ex;
+}
+
+bool KeptRequests::keep(Exchange* ex, std::chrono::steady_clock::time_point deadline) {
+    std::lock_guard lock(mutex_);
+    State expected = State::handling;
+    // The plugin may have answered from its own thread before the handler
+    // returned; then there is nothing to keep.
+    if (!ex->state.compare_exchange_strong(expected, State::kept)) return false;
+    ex->deadline = deadline;
+    held_.insert(ex);
+    bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
+    deadlines_.emplace(deadline, ex);
+    if (earliest) wake_.notify_one();
+    return true;
+}
+
+kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string_view body) {
+    std::unique_lock lock(mutex_);
+    State expected = State::kept;
+    bool ours = ex->state.compare_exchange_strong(expected, State::responded);
+    auto range = deadlines_.equal_range(ex->deadline);
+    for (auto it = range.first; it != range.second; ++it) {
+        if (it->second == ex) {
+            deadlines_.erase(it);
+            break;
+        }
+    }
+    held_.erase(ex);
+    bool closed = closed_;
+    lock.unlock();
+    if (ours && !closed) {
+        ex->send(status, body);
+        on_answered_();
+    }
+    delete ex;
+    return ours ? KERBERUS_OK : KERBERUS_ERR_EXPIRED;
+}
+
+void KeptRequests::expire_locked(Exchange* ex, int status, std::string_view message) {
+    State expected = State::kept;
+    if (!ex->state.compare_exchange_strong(expected, State::expired) || closed_) return;
+    ex->send_host_error(status, message);
+    on_answered_();
+}
+
+void KeptRequests::forget_plugin(const kerberus::PluginInstance* plugin) {
+    std::lock_guard lock(mutex_);
+    for (auto it = deadlines_.begin(); it != deadlines_.end();) {
+        if (it->second->plugin == plugin) it = deadlines_.erase(it);
+        else ++it;
+    }
+    std::vector<Exchange*> mine;
+    for (Exchange* ex : held_) {
+        if (ex->plugin == plugin) mine.push_back(ex);
+    }
+    for (Exchange* ex : mine) {
+        expire_locked(ex, 503, "the plugin stopped before answering this request");
+        held_.erase(ex);
+        delete ex;
+    }
+}
+
+void KeptRequests::expire_all(std::string_view message) {
+    std::lock_guard lock(mutex_);
+    for (auto& [when, ex] : deadlines_) expire_locked(ex, 503, message);
+    deadlines_.clear();
+}
+
+void KeptRequests::close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+}
+
+std::size_t KeptRequests::size() const {
+    std::lock_guard lock(mutex_);
+    return deadlines_.size();
+}
+
+void KeptRequests::run_deadlines() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        if (deadlines_.empty()) {
+            wake_.wait(lock);
+            continue;
+        }
+        auto next = deadlines_.begin()->first;
+        if (wake_.wait_until(lock, next) != std::cv_status::timeout) continue;
+        auto now = std::chrono::steady_clock::now();
+        while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+            Exchange* ex = deadlines_.begin()->second;
+            deadlines_.erase(deadlines_.begin());
+            // Still held: the plugin's respond() frees it and learns EXPIRED.
+            expire_locked(ex, 504, "the plugin did not answer within server.request_timeout");
+        }
+    }
+}
+
+}  // namespace kerberus::http

@@ -1,0 +1,119 @@
+#include "ops/daemon.h"
+
+#include <csignal>
+#include <thread>
+
+#include "api/host_api.h"
+#include "http/dispatcher.h"
+#include "http/server.h"
+#include "ops/logging.h"
+#include "ops/plugin_set.h"
+#include "ops/signals.h"
+
+namespace kerberus::ops {
+namespace {
+
+using std::chrono::milliseconds;
+using Instances = std::vector<std::shared_ptr<PluginInstance>>;
+
+void stop_all(const Instances& instances, http::KeptRequests* kept) {
+    for (auto it = instances.rbegin(); it != instances.rend(); ++it) {
+        (*it)->stop();
+        // The plugin promised not to touch its kept requests after stop.
+        if (kept) kept->forget_plugin(it->get());
+    }
+    for (auto it = instances.rbegin(); it != instances.rend(); ++it) (*it)->destroy();
+}
+
+// Initialises in id order. A failure is logged and the plugin answers 503;
+// a required plugin failing aborts startup.
+bool init_all(const Instances& instances, spdlog::logger& log) {
+    bool ok = true;
+    for (const auto& p : instances) {
+        if (p->state() == PluginState::loaded) p->init(api::host_api());
+        if (p->state() == PluginState::running) {
+            log.info("plugin {} {} started ({} routes under /api/{}/)", p->id(), p->file().version.str(),
+                     p->route_count(), p->id());
+            continue;
+        }
+        const char* what = p->has_file() ? "failed to start" : "is not available";
+        if (p->settings().required) {
+            log.critical("required plugin {} {}: {}", p->id(), what, p->error());
+            ok = false;
+            break;
+        }
+        log.error("plugin {} {}: {}; its routes answer 503", p->id(), what, p->error());
+    }
+    return ok;
+}
+
+std::size_t count_running(const Instances& instances) {
+    std::size_t n = 0;
+    for (const auto& p : instances) n += p->state() == PluginState::running;
+    return n;
+}
+
+int wait_for_stop(spdlog::logger& log) {
+    for (;;) {
+        int sig = wait_for_signal(milliseconds(1000));
+        if (sig == SIGTERM || sig == SIGINT) return sig;
+        if (sig == SIGHUP) log.warn("SIGHUP ignored: restart kerberusd to apply configuration or plugin changes");
+    }
+}
+
+void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds deadline, spdlog::logger& log) {
+    dispatcher.set_ready(false);
+    dispatcher.set_draining();
+    server.stop_accepting();
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (dispatcher.in_flight() > 0 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(milliseconds(5));
+    }
+    if (int64_t left = dispatcher.in_flight(); left > 0) {
+        log.warn("{} requests still in flight after server.shutdown_timeout; answering 503", left);
+        dispatcher.kept().expire_all("the server is shutting down");
+        // Give the workers a moment to put those answers on the wire.
+        std::this_thread::sleep_for(milliseconds(50));
+    }
+}
+
+}  // namespace
+
+int serve(const config::Config& config) {
+    auto log = host_logger();
+    Discovery discovery = discover_plugins(config);
+    PluginSet set = build_plugin_set(config, discovery, *log);
+    const Instances& instances = set.instances;
+
+    if (!init_all(instances, *log)) {
+        stop_all(instances, nullptr);
+        return kExitFailure;
+    }
+
+    http::Dispatcher dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
+    dispatcher.set_plugins(instances);
+    http::Server server(config.server, dispatcher);
+    try {
+        server.start();
+    } catch (const std::exception& e) {
+        log->critical("{}", e.what());
+        stop_all(instances, nullptr);
+        return kExitFailure;
+    }
+    dispatcher.set_ready(true);
+    std::size_t running = count_running(instances);
+    log->info("serving on http://{}:{} ({} plugins running, {} failed)", server.host(), server.port(), running,
+              instances.size() - running);
+
+    int sig = wait_for_stop(*log);
+    log->info("received {}; draining for up to {} ms", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+              config.server.shutdown_timeout.count());
+    drain(dispatcher, server, config.server.shutdown_timeout, *log);
+    server.shutdown();
+    dispatcher.kept().close();
+    stop_all(instances, &dispatcher.kept());
+    log->info("stopped");
+    return kExitOk;
+}
+
+}  // namespace kerberus::ops

@@ -1,0 +1,51 @@
+#include "ops/plugin_set.h"
+
+#include "ops/logging.h"
+
+namespace kerberus::ops {
+namespace {
+
+config::PluginSettings settings_for(const config::Config& config, const std::string& id) {
+    if (auto it = config.plugins.find(id); it != config.plugins.end()) return it->second;
+    config::PluginSettings defaults;
+    defaults.id = id;
+    return defaults;
+}
+
+}  // namespace
+
+PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, spdlog::logger& log) {
+    for (const auto& w : discovery.warnings) log.warn("{}", w);
+    for (const auto& r : discovery.refused) log.error("refusing plugin file {}: {}", r.path.string(), r.reason);
+
+    PluginSet set;
+    for (auto& [id, choice] : discovery.plugins) {
+        config::PluginSettings settings = settings_for(config, id);
+        if (!settings.enabled) {
+            log.info("plugin {} is disabled in the configuration", id);
+            set.disabled.push_back(id);
+            continue;
+        }
+        auto logger = plugin_logger(id, settings.log_level);
+        if (choice.chosen) {
+            log.info("{}", choice.note);
+            set.instances.push_back(std::make_shared<PluginInstance>(*choice.chosen, std::move(settings), logger));
+        } else {
+            log.error("{}", choice.note);
+            set.instances.push_back(
+                std::make_shared<PluginInstance>(id, std::move(settings), logger, choice.note));
+        }
+    }
+    for (const auto& [id, settings] : config.plugins) {
+        if (!settings.enabled || discovery.plugins.count(id)) continue;
+        std::string error = "no plugin file provides \"" + id + "\" in the plugin directories";
+        (settings.required ? log.error("plugin {}: {}", id, error) : log.warn("plugin {}: {}", id, error));
+        set.instances.push_back(std::make_shared<PluginInstance>(id, settings, plugin_logger(id, settings.log_level),
+                                                                 error));
+    }
+    std::sort(set.instances.begin(), set.instances.end(),
+              [](const auto& a, const auto& b) { return a->id() < b->id(); });
+    return set;
+}
+
+}  // namespace kerberus::ops

@@ -1,0 +1,25 @@
+// Turning what was discovered and what was configured into the list of
+// plugin instances the daemon runs (or --check reports on).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "config/config.h"
+#include "plugins/discovery.h"
+#include "plugins/plugin_instance.h"
+
+namespace kerberus::ops {
+
+struct PluginSet {
+    // Enabled plugins, in id order; failed ones included (they answer 503).
+    std::vector<std::shared_ptr<PluginInstance>> instances;
+    std::vector<std::string> disabled;
+};
+
+// Logs every refusal, choice and missing plugin (one line each).
+PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, spdlog::logger& log);
+
+}  // namespace kerberus::ops

@@ -1,0 +1,109 @@
+#include "plugins/discovery.h"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <system_error>
+
+namespace kerberus {
+namespace fs = std::filesystem;
+
+bool is_plugin_file_name(const std::string& name) {
+    static const std::regex pattern(R"(^[^.].*\.so(\.[0-9]+\.[0-9]+\.[0-9]+)?$)");
+    return std::regex_match(name, pattern);
+}
+
+DirectoryScan scan_plugin_directories(const std::vector<fs::path>& directories) {
+    DirectoryScan scan;
+    std::set<fs::path> seen;
+    for (const auto& dir : directories) {
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) {
+            scan.warnings.push_back("plugin directory " + dir.string() + " does not exist or is not a directory");
+            continue;
+        }
+        std::vector<fs::path> names;
+        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            if (is_plugin_file_name(it->path().filename().string())) names.push_back(it->path());
+        }
+        if (ec) scan.warnings.push_back("cannot list plugin directory " + dir.string() + ": " + ec.message());
+        std::sort(names.begin(), names.end());
+        for (const auto& p : names) {
+            fs::path canonical = fs::canonical(p, ec);
+            if (ec) {
+                scan.warnings.push_back("skipping " + p.string() + ": " + ec.message());
+                continue;
+            }
+            if (!fs::is_regular_file(canonical, ec)) continue;
+            if (seen.insert(canonical).second) scan.files.push_back(canonical);
+        }
+    }
+    return scan;
+}
+
+namespace {
+
+std::string describe(const PluginFile& f) { return f.version.str() + " from " + f.path.string(); }
+
+PluginChoice choose(const std::string& id, std::vector<PluginFile> candidates,
+                    const std::optional<VersionConstraint>& constraint) {
+    std::sort(candidates.begin(), candidates.end(),
+              [](const PluginFile& a, const PluginFile& b) { return a.version > b.version; });
+    PluginChoice choice;
+    choice.id = id;
+    if (constraint) choice.constraint = constraint->str();
+    for (auto& f : candidates) {
+        if (!choice.chosen && (!constraint || constraint->matches(f.version))) {
+            choice.chosen = std::move(f);
+        } else {
+            choice.skipped.push_back(std::move(f));
+        }
+    }
+    std::string why = constraint ? " (version constraint \"" + constraint->str() + "\")" : "";
+    if (choice.chosen) {
+        choice.note = "plugin " + id + ": using " + describe(*choice.chosen) + why;
+    } else {
+        choice.note = "plugin " + id + ": no file satisfies version constraint \"" + constraint->str() + "\"";
+    }
+    for (const auto& s : choice.skipped) choice.note += "; skipped " + describe(s);
+    return choice;
+}
+
+}  // namespace
+
+Discovery discover_plugins(const config::Config& config) {
+    Discovery result;
+    DirectoryScan scan = scan_plugin_directories(config.plugin_directories);
+    result.warnings = std::move(scan.warnings);
+
+    std::map<std::string, std::vector<PluginFile>> by_id;
+    for (const auto& path : scan.files) {
+        PluginFileResult opened = open_plugin_file(path);
+        if (auto* refusal = std::get_if<PluginRefusal>(&opened)) {
+            result.refused.push_back(std::move(*refusal));
+            continue;
+        }
+        auto& file = std::get<PluginFile>(opened);
+        // The same version of one id in two files is ambiguous: keep the
+        // first (directory order) and say so.
+        auto& list = by_id[file.id];
+        auto dup = std::find_if(list.begin(), list.end(), [&](const PluginFile& f) { return f.version == file.version; });
+        if (dup != list.end()) {
+            result.warnings.push_back("plugin " + file.id + " " + file.version.str() + " is provided by both " +
+                                      dup->path.string() + " and " + file.path.string() + "; using the first");
+            continue;
+        }
+        list.push_back(std::move(file));
+    }
+
+    for (auto& [id, files] : by_id) {
+        std::optional<VersionConstraint> constraint;
+        if (auto it = config.plugins.find(id); it != config.plugins.end() && it->second.version) {
+            constraint = VersionConstraint::parse(*it->second.version);
+        }
+        result.plugins.emplace(id, choose(id, std::move(files), constraint));
+    }
+    return result;
+}
+
+}  // namespace kerberus

@@ -1,0 +1,112 @@
+#include "plugins/plugin_file.h"
+
+#include <cstddef>
+#include <exception>
+
+#include "common/plugin_id.h"
+
+namespace kerberus {
+namespace {
+
+namespace dll = boost::dll;
+
+// The first descriptor layout (minor 0) ends after `health`; no host may read
+// a field the plugin did not write, so anything shorter is refused.
+constexpr std::size_t kMinDescriptorSize =
+    offsetof(kerberus_plugin_descriptor, health) + sizeof(kerberus_plugin_descriptor::health);
+constexpr std::size_t kAbiFieldsEnd =
+    offsetof(kerberus_plugin_descriptor, abi_minor) + sizeof(kerberus_plugin_descriptor::abi_minor);
+
+// Later majors name their entry kerberus_plugin_v2, v3, ...; finding one
+// lets the refusal say "built for ABI 2" instead of "not a plugin".
+constexpr unsigned kHighestMajorProbed = 9;
+
+std::string abi_text(uint32_t major, uint32_t minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
+PluginRefusal refuse(const std::filesystem::path& path, std::string reason) {
+    return PluginRefusal{path, std::move(reason)};
+}
+
+std::string host_provides() { return "this kerberusd " KERBERUS_VERSION " provides ABI " + host_abi(); }
+
+PluginRefusal refuse_other_major(const std::filesystem::path& path, const dll::shared_library& lib) {
+    for (unsigned major = kHighestMajorProbed; major >= 2; --major) {
+        if (lib.has("kerberus_plugin_v" + std::to_string(major))) {
+            return refuse(path, "built for plugin ABI " + std::to_string(major) + ".x (exports kerberus_plugin_v" +
+                                    std::to_string(major) + "), " + host_provides() +
+                                    "; run a kerberusd that provides ABI " + std::to_string(major) +
+                                    " or rebuild the plugin against this host's kerberus/plugin.h");
+        }
+    }
+    return refuse(path, "no " KERBERUS_PLUGIN_ENTRY_SYMBOL
+                        " symbol: not a kerberus plugin, or its entry function is not exported "
+                        "(declare it with KERBERUS_PLUGIN_ENTRY)");
+}
+
+bool is_c_string_ok(const char* s) { return s != nullptr && *s != '\0'; }
+
+}  // namespace
+
+std::string host_abi() { return abi_text(KERBERUS_ABI_MAJOR, KERBERUS_ABI_MINOR); }
+
+std::string PluginFile::abi() const { return abi_text(descriptor->abi_major, descriptor->abi_minor); }
+
+PluginFileResult open_plugin_file(const std::filesystem::path& path) {
+    auto lib = std::make_shared<dll::shared_library>();
+    try {
+        lib->load(dll::fs::path(path.string()), dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+    } catch (const std::exception& e) {
+        // Boost's message carries dlerror(): missing symbols, wrong ELF class, ...
+        return refuse(path, std::string("cannot load: ") + e.what());
+    }
+    if (!lib->has(KERBERUS_PLUGIN_ENTRY_SYMBOL)) return refuse_other_major(path, *lib);
+
+    auto entry = lib->get<const kerberus_plugin_descriptor*()>(KERBERUS_PLUGIN_ENTRY_SYMBOL);
+    const kerberus_plugin_descriptor* d = entry();
+    if (d == nullptr) return refuse(path, KERBERUS_PLUGIN_ENTRY_SYMBOL " returned no descriptor");
+    if (d->struct_size < kAbiFieldsEnd) {
+        return refuse(path, "descriptor too small (" + std::to_string(d->struct_size) +
+                                " bytes) to hold an ABI version; rebuild the plugin against kerberus/plugin.h");
+    }
+    const std::string plugin_abi = abi_text(d->abi_major, d->abi_minor);
+    if (d->abi_major != KERBERUS_ABI_MAJOR) {
+        return refuse(path, "built for plugin ABI " + plugin_abi + ", " + host_provides() +
+                                (d->abi_major > KERBERUS_ABI_MAJOR ? "; upgrade kerberusd or rebuild the plugin against ABI "
+                                                                   : "; rebuild the plugin against ABI ") +
+                                host_abi());
+    }
+    if (d->abi_minor > KERBERUS_ABI_MINOR) {
+        return refuse(path, "built for plugin ABI " + plugin_abi + ", " + host_provides() + " (minor " +
+                                std::to_string(d->abi_minor) + " > " + std::to_string(KERBERUS_ABI_MINOR) +
+                                "); upgrade kerberusd or rebuild the plugin against ABI " + host_abi());
+    }
+    if (d->struct_size < kMinDescriptorSize) {
+        return refuse(path, "descriptor is " + std::to_string(d->struct_size) + " bytes, ABI " + plugin_abi +
+                                " needs at least " + std::to_string(kMinDescriptorSize) +
+                                "; rebuild the plugin against kerberus/plugin.h");
+    }
+    if (!is_c_string_ok(d->id) || !is_valid_plugin_id(d->id)) {
+        return refuse(path, std::string("invalid plugin id \"") + (d->id ? d->id : "(null)") +
+                                "\" (must match [a-z0-9][a-z0-9-]*, at most 64 characters)");
+    }
+    if (!is_c_string_ok(d->version)) return refuse(path, std::string("plugin ") + d->id + " has no version");
+    auto version = Version::parse(d->version);
+    if (!version) {
+        return refuse(path, std::string("plugin ") + d->id + " has an invalid version \"" + d->version +
+                                "\" (expected MAJOR.MINOR.PATCH)");
+    }
+    if (d->init == nullptr) return refuse(path, std::string("plugin ") + d->id + " has no init callback");
+
+    PluginFile file;
+    file.path = path;
+    file.library = std::move(lib);
+    file.descriptor = d;
+    file.id = d->id;
+    file.version = std::move(*version);
+    file.description = d->description ? d->description : "";
+    return file;
+}
+
+}  // namespace kerberus

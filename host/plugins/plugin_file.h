@@ -1,0 +1,44 @@
+// Opening one plugin file and checking its ABI before anything else is read.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include <boost/dll/shared_library.hpp>
+
+#include "common/semver.h"
+#include "kerberus/plugin.h"
+
+namespace kerberus {
+
+// A plugin file that is open and passed every check. Copies share the open
+// library; it is unloaded when the last copy goes.
+struct PluginFile {
+    std::filesystem::path path;
+    std::shared_ptr<boost::dll::shared_library> library;
+    const kerberus_plugin_descriptor* descriptor = nullptr;
+    std::string id;
+    Version version;
+    std::string description;
+
+    std::string abi() const;  // "1.0"
+};
+
+// Why a file was not taken; `reason` is one sentence that says what to do.
+struct PluginRefusal {
+    std::filesystem::path path;
+    std::string reason;
+};
+
+using PluginFileResult = std::variant<PluginFile, PluginRefusal>;
+
+// dlopen (RTLD_NOW | RTLD_LOCAL), find the entry symbol, check the ABI, then
+// the id and version. Never throws.
+PluginFileResult open_plugin_file(const std::filesystem::path& path);
+
+// "1.0": the ABI this host provides.
+std::string host_abi();
+
+}  // namespace kerberus

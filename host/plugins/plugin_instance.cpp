@@ -1,0 +1,93 @@
+#include "plugins/plugin_instance.h"
+
+namespace kerberus {
+
+const char* to_string(PluginState s) {
+    switch (s) {
+        case PluginState::loaded: return "loaded";
+        case PluginState::running: return "running";
+        case PluginState::failed: return "failed";
+        case PluginState::stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+PluginInstance::PluginInstance(PluginFile file, config::PluginSettings settings,
+                               std::shared_ptr<spdlog::logger> logger)
+    : id_(file.id),
+      file_(std::move(file)),
+      settings_(std::move(settings)),
+      namespace_(settings_.settings),
+      logger_(std::move(logger)) {}
+
+PluginInstance::PluginInstance(std::string id, config::PluginSettings settings,
+                               std::shared_ptr<spdlog::logger> logger, std::string error)
+    : id_(std::move(id)),
+      settings_(std::move(settings)),
+      namespace_(settings_.settings),
+      logger_(std::move(logger)),
+      state_(PluginState::failed),
+      error_(std::move(error)) {
+    stopped_ = destroyed_ = true;  // nothing was initialised
+}
+
+PluginInstance::~PluginInstance() {
+    // The library must outlive every call into it; destroy() is the last.
+    destroy();
+}
+
+void PluginInstance::init(const kerberus_host_api* api) {
+    if (!has_file() || state_ != PluginState::loaded) return;
+    error_.clear();
+    initialising_ = true;
+    kerberus_status status = file_.descriptor->init(api, this, &instance_);
+    initialising_ = false;
+    if (status == KERBERUS_OK) {
+        state_ = PluginState::running;
+        return;
+    }
+    state_ = PluginState::failed;
+    if (error_.empty()) error_ = "init returned status " + std::to_string(status) + " without a message";
+    else error_ += " (status " + std::to_string(status) + ")";
+}
+
+void PluginInstance::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    // A failed init still gets destroy (the plugin may have allocated), but
+    // stop is for instances that ran.
+    if (state_ == PluginState::running && file_.descriptor->stop) file_.descriptor->stop(instance_);
+    if (state_ == PluginState::running) state_ = PluginState::stopped;
+}
+
+void PluginInstance::destroy() {
+    if (destroyed_) return;
+    stop();
+    destroyed_ = true;
+    if (file_.descriptor && file_.descriptor->destroy && state_ != PluginState::loaded) {
+        file_.descriptor->destroy(instance_);
+    }
+    instance_ = nullptr;
+}
+
+kerberus_status PluginInstance::add_route(const char* method, const char* pattern, kerberus_handler_fn fn,
+                                          void* user_data) {
+    if (!initialising_) return KERBERUS_ERR_STATE;
+    if (method == nullptr || pattern == nullptr || fn == nullptr) return KERBERUS_ERR_INVALID;
+    switch (routes_.add(method, pattern, handlers_.size())) {
+        case http::AddResult::ok: break;
+        case http::AddResult::conflict:
+            logger_->error("route {} {} is registered twice", method, pattern);
+            return KERBERUS_ERR_CONFLICT;
+        case http::AddResult::invalid_pattern:
+            logger_->error("invalid route pattern \"{}\"", pattern);
+            return KERBERUS_ERR_INVALID;
+        case http::AddResult::invalid_method:
+            logger_->error("invalid route method \"{}\"", method);
+            return KERBERUS_ERR_INVALID;
+    }
+    handlers_.push_back(RouteHandler{fn, user_data, method, pattern});
+    return KERBERUS_OK;
+}
+
+}  // namespace kerberus

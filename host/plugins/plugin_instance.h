@@ -1,0 +1,93 @@
+// One plugin as the daemon runs it: the file it came from, its namespace,
+// logger, routes and lifecycle. It is also the kerberus_plugin_ctx handed to
+// the plugin, so a host function gets from the plugin's handle to its state
+// with a static_cast and no lookup.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "config/config.h"
+#include "config/plugin_namespace.h"
+#include "http/route_table.h"
+#include "kerberus/plugin.h"
+#include "plugins/plugin_file.h"
+
+struct kerberus_plugin_ctx {};
+
+namespace kerberus {
+
+enum class PluginState {
+    loaded,    // opened and checked, not initialised (--check)
+    running,   // init succeeded, serving
+    failed,    // could not be found, loaded or initialised: routes answer 503
+    stopped,   // stop() ran: routes answer 503
+};
+const char* to_string(PluginState s);
+
+struct RouteHandler {
+    kerberus_handler_fn fn;
+    void* user_data;
+    std::string method;
+    std::string pattern;
+};
+
+class PluginInstance : public kerberus_plugin_ctx {
+public:
+    // A plugin whose file was found and checked.
+    PluginInstance(PluginFile file, config::PluginSettings settings, std::shared_ptr<spdlog::logger> logger);
+    // A configured plugin that has no usable file: it exists only to answer
+    // 503 under its prefix and to show in --check with its error.
+    PluginInstance(std::string id, config::PluginSettings settings, std::shared_ptr<spdlog::logger> logger,
+                   std::string error);
+    ~PluginInstance();
+    PluginInstance(const PluginInstance&) = delete;
+    PluginInstance& operator=(const PluginInstance&) = delete;
+
+    static PluginInstance& from(kerberus_plugin_ctx* ctx) { return *static_cast<PluginInstance*>(ctx); }
+
+    const std::string& id() const { return id_; }
+    bool has_file() const { return file_.descriptor != nullptr; }
+    const PluginFile& file() const { return file_; }
+    const config::PluginSettings& settings() const { return settings_; }
+    const config::PluginNamespace& config() const { return namespace_; }
+    spdlog::logger& logger() const { return *logger_; }
+    PluginState state() const { return state_; }
+    const std::string& error() const { return error_; }
+
+    // Lifecycle, main thread only. init() registers routes through the host
+    // API and leaves the instance running or failed; stop() and destroy()
+    // are safe to call in any state and at most once each take effect.
+    void init(const kerberus_host_api* api);
+    void stop();
+    void destroy();
+
+    // Host API backing (route_add, set_error).
+    kerberus_status add_route(const char* method, const char* pattern, kerberus_handler_fn fn, void* user_data);
+    void set_error(std::string message) { error_ = std::move(message); }
+
+    // The request path: read by every worker, written only during init.
+    const http::RouteTable& routes() const { return routes_; }
+    const RouteHandler& handler(std::size_t index) const { return handlers_[index]; }
+    std::size_t route_count() const { return handlers_.size(); }
+
+private:
+    std::string id_;
+    PluginFile file_;
+    config::PluginSettings settings_;
+    config::PluginNamespace namespace_;
+    std::shared_ptr<spdlog::logger> logger_;
+    PluginState state_ = PluginState::loaded;
+    std::string error_;
+    void* instance_ = nullptr;
+    bool initialising_ = false;
+    bool stopped_ = false;
+    bool destroyed_ = false;
+    http::RouteTable routes_;
+    std::vector<RouteHandler> handlers_;
+};
+
+}  // namespace kerberus

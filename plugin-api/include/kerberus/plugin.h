@@ -1,0 +1,410 @@
+/*
+ * kerberus/plugin.h — the kerberus plugin ABI (C99).
+ *
+ * This header is the whole contract between kerberusd and a plugin. A plugin
+ * author needs nothing else: no host sources, no C++ runtime, no libraries.
+ *
+ * ------------------------------------------------------------------------
+ * How a plugin is found and checked
+ * ------------------------------------------------------------------------
+ * A plugin is a shared object that exports exactly one entry function whose
+ * name carries the ABI major version:
+ *
+ *     KERBERUS_PLUGIN_EXPORT const kerberus_plugin_descriptor *kerberus_plugin_v1(void);
+ *
+ * The host dlopen()s every `*.so` / `*.so.X.Y.Z` file in its plugin
+ * directories (RTLD_NOW | RTLD_LOCAL), looks that symbol up and calls it once.
+ * The function must return a pointer to a descriptor with static storage; it
+ * must not allocate, start threads or do work — it may be called by
+ * `kerberusd --check` for a plugin that will never be initialised.
+ *
+ * The host reads the descriptor's ABI version before any other field:
+ *   - abi_major must equal the host's KERBERUS_ABI_MAJOR;
+ *   - abi_minor must be <= the host's KERBERUS_ABI_MINOR (a plugin built
+ *     against a newer minor may call functions this host does not have).
+ * Otherwise the file is refused with one log line naming the file, both ABI
+ * versions and what to do, and every other plugin keeps loading.
+ *
+ * ------------------------------------------------------------------------
+ * Compatibility rules (what "ABI v1" promises)
+ * ------------------------------------------------------------------------
+ *   - Structs crossing the boundary start with `struct_size`. Fields are only
+ *     ever appended; a reader never touches a field that lies beyond the
+ *     writer's struct_size. Nothing is ever removed, reordered or retyped
+ *     within a major version.
+ *   - A new host function appends a field to kerberus_host_api and raises
+ *     KERBERUS_ABI_MINOR. Plugins built against an older minor keep working
+ *     unchanged. Test for a function with KERBERUS_HOST_HAS(host, field)
+ *     before calling anything added after minor 0.
+ *   - Any incompatible change gets a new entry symbol (kerberus_plugin_v2);
+ *     a host may support several majors side by side.
+ *   - Only C types cross the boundary: fixed-width integers, pointers with a
+ *     length, opaque handles and function pointers. No C++ exceptions may
+ *     unwind through any function of this header in either direction.
+ *
+ * ------------------------------------------------------------------------
+ * Strings and ownership
+ * ------------------------------------------------------------------------
+ *   - Names and keys the plugin passes in (config keys, header names, route
+ *     patterns, parameter names) are NUL-terminated. Data (bodies, header
+ *     values, log messages) is a pointer plus a length and need not be.
+ *   - Strings the host hands out are kerberus_str views: `data` is NOT
+ *     guaranteed to be NUL-terminated; use `len`. They are owned by the host
+ *     and stay valid for the lifetime stated on each function. Copy what you
+ *     keep longer.
+ *   - Whatever the plugin passes to the host (bodies, header values, messages)
+ *     is copied before the call returns; the plugin keeps ownership. A data
+ *     pointer may be NULL when its length is 0.
+ *   - Nothing allocated on one side is ever freed on the other.
+ *
+ * ------------------------------------------------------------------------
+ * Threads
+ * ------------------------------------------------------------------------
+ *   - Lifecycle callbacks (init, stop, destroy) run on the host's main thread,
+ *     one plugin at a time, never concurrently with each other.
+ *   - Route handlers run on the HTTP worker threads, concurrently with each
+ *     other and with themselves (several workers): make them thread-safe.
+ *     A handler must not block: no sleeping, no blocking I/O on an upstream.
+ *     Work that waits goes to a thread of the plugin's own, which completes
+ *     the request with respond() when it is done (see "Async responses").
+ *   - Host functions are thread-safe unless their comment says otherwise.
+ *
+ * ------------------------------------------------------------------------
+ * Async responses
+ * ------------------------------------------------------------------------
+ * A handler either responds before it returns (return KERBERUS_OK), or keeps
+ * the request and returns KERBERUS_ASYNC, then calls respond() later from any
+ * thread. While a request is kept, every request accessor stays usable (the
+ * host copied what it needs when the handler returned).
+ *   - Deadline: if respond() has not been called within the configured
+ *     `server.request_timeout`, the host answers 504 itself. The handle stays
+ *     valid until the plugin calls respond(), which then returns
+ *     KERBERUS_ERR_EXPIRED and frees the handle.
+ *   - Responding twice: respond() on a handle that was already answered
+ *     while the handle is still valid (inside the handler, or after the
+ *     host's own 504/503) returns KERBERUS_ERR_STATE / KERBERUS_ERR_EXPIRED,
+ *     the first answer stands and the host logs a warning. Once respond()
+ *     has returned for a kept request, the handle is gone: like free(),
+ *     using it again is undefined behaviour.
+ *   - Shutdown and reload: after the plugin's stop callback returns, the host
+ *     answers 503 to every request the plugin still keeps and frees those
+ *     handles; the plugin must not touch them after stop returns.
+ */
+#ifndef KERBERUS_PLUGIN_H
+#define KERBERUS_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ABI version this header describes. The host exports the same pair in its
+ * kerberus_host_api; a plugin records the pair it was built against in its
+ * descriptor. */
+#define KERBERUS_ABI_MAJOR 1
+#define KERBERUS_ABI_MINOR 0
+
+/* The entry symbol for this major version, as a string and as an identifier. */
+#define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define KERBERUS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define KERBERUS_PLUGIN_EXPORT
+#endif
+
+/* ======================================================================== */
+/* Status codes                                                             */
+/* ======================================================================== */
+
+/* Every fallible host function returns one of these; so do the lifecycle
+ * callbacks and route handlers. Values are fixed forever; new ones are only
+ * added. A code is always paired with a message somewhere: in the host's log
+ * line, or in the plugin's set_error() text. */
+typedef int32_t kerberus_status;
+
+#define KERBERUS_OK 0
+/* Handler only: "I kept the request and will call respond() later". */
+#define KERBERUS_ASYNC 1
+/* An argument is NULL, malformed or out of range. */
+#define KERBERUS_ERR_INVALID (-1)
+/* The key, header, parameter or route does not exist. */
+#define KERBERUS_ERR_NOT_FOUND (-2)
+/* The config value exists but has another type (map where a string was
+ * asked for, "abc" for an integer, ...). */
+#define KERBERUS_ERR_WRONG_TYPE (-3)
+/* The route is already registered by this plugin. */
+#define KERBERUS_ERR_CONFLICT (-4)
+/* Not allowed now: registering routes after init, responding twice, ... */
+#define KERBERUS_ERR_STATE (-5)
+/* The host already answered this request (deadline 504, shutdown 503). */
+#define KERBERUS_ERR_EXPIRED (-6)
+/* A size limit was exceeded (response body too large, ...). */
+#define KERBERUS_ERR_TOO_LARGE (-7)
+/* Failure inside the plugin; a handler returning it gets a 500. */
+#define KERBERUS_ERR_INTERNAL (-8)
+
+/* ======================================================================== */
+/* Basic types                                                              */
+/* ======================================================================== */
+
+/* A read-only byte view handed out by the host. Not NUL-terminated. */
+typedef struct kerberus_str {
+    const char *data;
+    size_t len;
+} kerberus_str;
+
+/* The host's handle for one initialised plugin instance. Opaque; valid from
+ * init until destroy returns. Passed to every host function that acts "as
+ * the plugin" (logging, config, routes). */
+typedef struct kerberus_plugin_ctx kerberus_plugin_ctx;
+
+/* One HTTP exchange: the request being served and the response being built.
+ * Opaque. See "Async responses" above for its lifetime. */
+typedef struct kerberus_request kerberus_request;
+
+/* Log levels, in increasing severity. */
+#define KERBERUS_LOG_TRACE 0
+#define KERBERUS_LOG_DEBUG 1
+#define KERBERUS_LOG_INFO 2
+#define KERBERUS_LOG_WARN 3
+#define KERBERUS_LOG_ERROR 4
+#define KERBERUS_LOG_CRITICAL 5
+
+/* A route handler.
+ *
+ * Thread: any HTTP worker thread, concurrently (see "Threads").
+ * `req` is valid until the handler returns, or — if it returns
+ * KERBERUS_ASYNC — until respond() returns. `user_data` is what was given to
+ * route_add. Return:
+ *   KERBERUS_OK     after calling respond();
+ *   KERBERUS_ASYNC  to keep the request and respond later from any thread;
+ *   any error code  the host answers 500 (if respond() was not called) and
+ *                   logs the code with the plugin id.
+ * Returning KERBERUS_OK without having responded is a bug: the host answers
+ * 500 and logs it. */
+typedef kerberus_status (*kerberus_handler_fn)(kerberus_request *req, void *user_data);
+
+/* A visitor for request headers and query parameters. Called once per entry;
+ * `name` and `value` are valid only during the call. Return non-zero to stop
+ * the iteration early. */
+typedef int (*kerberus_visit_fn)(void *user_data, kerberus_str name, kerberus_str value);
+
+/* ======================================================================== */
+/* The host function table                                                  */
+/* ======================================================================== */
+
+/* Handed to init; the pointer (and every function in it) stays valid until
+ * destroy returns. Fields are append-only: see KERBERUS_HOST_HAS. */
+typedef struct kerberus_host_api {
+    /* sizeof(kerberus_host_api) as the host was built. First field forever. */
+    size_t struct_size;
+    /* The host's ABI version (KERBERUS_ABI_MAJOR/MINOR of the host). */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    /* The daemon's version, e.g. "0.1.0". NUL-terminated, static. */
+    const char *host_version;
+
+    /* ---- Errors ------------------------------------------------------- */
+
+    /* Records why the current lifecycle callback (init, health) failed. The
+     * host puts the text in its log line and in `kerberusd --check`. Call it
+     * before returning an error from init. The text is copied; a later call
+     * replaces an earlier one. Thread: the thread running the callback. */
+    void (*set_error)(kerberus_plugin_ctx *ctx, const char *msg, size_t len);
+
+    /* ---- Logging ------------------------------------------------------ */
+
+    /* Writes one log line tagged with the plugin id. `msg` need not be
+     * NUL-terminated and must not end with a newline. Lines below the
+     * plugin's configured level are dropped cheaply; test log_enabled first
+     * when building the message is costly. Thread: any. */
+    void (*log)(kerberus_plugin_ctx *ctx, int level, const char *msg, size_t len);
+
+    /* Non-zero if a line at `level` would be written. Thread: any. */
+    int (*log_enabled)(kerberus_plugin_ctx *ctx, int level);
+
+    /* ---- Configuration (the plugin's own namespace only) ---------------- */
+
+    /* A plugin sees only `plugins.<id>.config` of the merged configuration;
+     * keys are dotted paths inside it ("upstream.timeout"); a numeric path
+     * element indexes a list ("servers.0.host"). Values are the result of
+     * `${VAR}` / `$file` substitution. There is no way to name another
+     * plugin's namespace: keys are always relative to this one.
+     *
+     * Every getter returns KERBERUS_OK and fills `out`, KERBERUS_ERR_NOT_FOUND
+     * if the key is absent (out untouched: pre-fill your default), or
+     * KERBERUS_ERR_WRONG_TYPE. Strings stay valid until destroy returns.
+     * Thread: any. */
+    kerberus_status (*config_get_string)(kerberus_plugin_ctx *ctx, const char *key, kerberus_str *out);
+    kerberus_status (*config_get_int)(kerberus_plugin_ctx *ctx, const char *key, int64_t *out);
+    kerberus_status (*config_get_double)(kerberus_plugin_ctx *ctx, const char *key, double *out);
+    /* Accepts true/false (also yes/no, on/off). Writes 1 or 0. */
+    kerberus_status (*config_get_bool)(kerberus_plugin_ctx *ctx, const char *key, int *out);
+
+    /* The whole namespace as one JSON document ("{}" when the plugin has no
+     * settings). Scalars that were quoted in YAML are JSON strings; plain
+     * scalars become numbers, booleans or null where they read as such.
+     * Valid until destroy returns. Thread: any. */
+    kerberus_status (*config_json)(kerberus_plugin_ctx *ctx, kerberus_str *out);
+
+    /* ---- Routes ------------------------------------------------------- */
+
+    /* Registers a handler for `method` ("GET", "POST", ..., or "*" for any
+     * method) and `pattern`, relative to the plugin's prefix /api/<id>:
+     *   "/"              the prefix itself (/api/<id>/ and /api/<id>)
+     *   "/items/:id"     `:name` matches one non-empty path segment
+     *   "/files/" "*"    a last segment "*" matches the rest of the path
+     *                    (possibly empty); read it with request_param(req, "*").
+     *                    (Written apart here: a C comment cannot hold the
+     *                    pattern's slash-star.)
+     * A literal segment beats a parameter, which beats `*`. HEAD falls back
+     * to a GET route. Registering the same method + pattern twice returns
+     * KERBERUS_ERR_CONFLICT; a malformed pattern KERBERUS_ERR_INVALID.
+     * Allowed only during init (KERBERUS_ERR_STATE otherwise).
+     * Thread: the init thread. */
+    kerberus_status (*route_add)(kerberus_plugin_ctx *ctx, const char *method, const char *pattern,
+                                 kerberus_handler_fn handler, void *user_data);
+
+    /* ---- Reading the request ------------------------------------------ *
+     * Valid on `req` while it is valid; the views stay valid as long as the
+     * request. A request may be read from one thread at a time. */
+
+    /* "GET", "POST", ... */
+    kerberus_status (*request_method)(kerberus_request *req, kerberus_str *out);
+    /* The path below the plugin's prefix, percent-decoded and normalised,
+     * always starting with '/': "/world" for GET /api/hello/world. */
+    kerberus_status (*request_path)(kerberus_request *req, kerberus_str *out);
+    /* The full path as the client sent it (still percent-encoded), without
+     * the query: "/api/hello/w%20x". */
+    kerberus_status (*request_raw_path)(kerberus_request *req, kerberus_str *out);
+    /* A route parameter (":name" without the colon, or "*"), decoded. */
+    kerberus_status (*request_param)(kerberus_request *req, const char *name, kerberus_str *out);
+    /* The query string without '?', as received ("" when none). */
+    kerberus_status (*request_query)(kerberus_request *req, kerberus_str *out);
+    /* The first value of one query parameter, percent-decoded ("+" is a
+     * space). KERBERUS_ERR_NOT_FOUND when absent. */
+    kerberus_status (*request_query_param)(kerberus_request *req, const char *name, kerberus_str *out);
+    /* Calls `visit` for each query parameter (decoded), in request order. */
+    kerberus_status (*request_query_visit)(kerberus_request *req, kerberus_visit_fn visit, void *user_data);
+    /* One request header by name, case-insensitive. */
+    kerberus_status (*request_header)(kerberus_request *req, const char *name, kerberus_str *out);
+    /* Calls `visit` for each request header. */
+    kerberus_status (*request_header_visit)(kerberus_request *req, kerberus_visit_fn visit, void *user_data);
+    /* The complete request body (possibly empty; chunked bodies arrive
+     * de-chunked). */
+    kerberus_status (*request_body)(kerberus_request *req, kerberus_str *out);
+    /* The client's address as text ("127.0.0.1"). */
+    kerberus_status (*request_remote_address)(kerberus_request *req, kerberus_str *out);
+
+    /* ---- Writing the response ----------------------------------------- */
+
+    /* Adds a response header (several calls with one name send several
+     * lines). Content-Length, Connection and Transfer-Encoding are the
+     * host's to set: KERBERUS_ERR_INVALID. Names and values with CR or LF are
+     * refused with KERBERUS_ERR_INVALID. Call before respond(). */
+    kerberus_status (*response_header_add)(kerberus_request *req, const char *name, const char *value,
+                                           size_t value_len);
+
+    /* Sends the response: status 200..599, the headers added so far and
+     * `body` (copied; at most 64 MiB). Without a Content-Type header, a
+     * non-empty body is sent as "text/plain; charset=utf-8". A HEAD request
+     * gets the headers without the body.
+     * Thread: any — also another thread while the handler is still running
+     * (the handler then returns KERBERUS_ASYNC or KERBERUS_OK, either works).
+     * Returns:
+     *   KERBERUS_OK           sent;
+     *   KERBERUS_ERR_INVALID  status out of range — nothing sent, the request
+     *                         is still yours: respond again;
+     *   KERBERUS_ERR_TOO_LARGE body over the limit — likewise;
+     *   KERBERUS_ERR_STATE    the plugin already answered this request;
+     *   KERBERUS_ERR_EXPIRED  the host already answered it (deadline 504,
+     *                         shutdown 503).
+     * For a kept (KERBERUS_ASYNC) request, a return of OK, ERR_STATE or
+     * ERR_EXPIRED ends the handle's life. */
+    kerberus_status (*respond)(kerberus_request *req, int status, const char *body, size_t body_len);
+
+    /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each.
+     * Planned: health reporting, metrics, scheduled background tasks,
+     * outbound HTTP. */
+} kerberus_host_api;
+
+/* True if the host's table has `field` — i.e. the host is new enough to
+ * provide that function. Use it before calling anything added after the
+ * minor version you require. */
+#define KERBERUS_HOST_HAS(host, field) \
+    ((host) != NULL && offsetof(kerberus_host_api, field) + sizeof(((kerberus_host_api *)0)->field) <= (host)->struct_size)
+
+/* ======================================================================== */
+/* The plugin descriptor                                                    */
+/* ======================================================================== */
+
+typedef struct kerberus_plugin_descriptor {
+    /* sizeof(kerberus_plugin_descriptor) as the plugin was built. */
+    size_t struct_size;
+    /* The ABI the plugin was built against: KERBERUS_ABI_MAJOR/MINOR. */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    /* The plugin id: [a-z0-9][a-z0-9-]*, at most 64 characters. It is the
+     * route prefix (/api/<id>/) and the config namespace (plugins.<id>). */
+    const char *id;
+    /* Semantic version "MAJOR.MINOR.PATCH" (a "-prerelease" suffix is allowed).
+     * Used to choose between several files providing the same id. */
+    const char *version;
+    /* One line for humans (`kerberusd --check`, logs). May be NULL. */
+    const char *description;
+
+    /* Initialises one instance. Register routes, read config, start the
+     * plugin's own threads here. Store `host` and `ctx` for later use; store
+     * per-instance state in *instance (passed back to stop/destroy/health).
+     * Return KERBERUS_OK, or an error code after calling host->set_error():
+     * the plugin is then marked failed, its routes answer 503, destroy is
+     * still called, and the other plugins carry on.
+     * Thread: main. Required. */
+    kerberus_status (*init)(const kerberus_host_api *host, kerberus_plugin_ctx *ctx, void **instance);
+
+    /* No new requests will reach this instance. Finish or abandon the
+     * requests you keep (see "Async responses"), stop and join your threads.
+     * Thread: main. Optional (NULL). */
+    void (*stop)(void *instance);
+
+    /* Frees everything the instance owns. Called once after stop (also after
+     * a failed init); after it returns the host may unload the file.
+     * Thread: main. Optional (NULL). */
+    void (*destroy)(void *instance);
+
+    /* Optional (NULL means "always healthy"). Returns KERBERUS_OK when the
+     * instance can serve; otherwise an error code, after host->set_error()
+     * with the reason. Must be quick and must not block.
+     * Thread: any; may run concurrently with handlers. */
+    kerberus_status (*health)(void *instance);
+} kerberus_plugin_descriptor;
+
+/* The type of the entry function. */
+typedef const kerberus_plugin_descriptor *(*kerberus_plugin_entry_fn)(void);
+
+/* The entry function every plugin defines (see KERBERUS_PLUGIN_ENTRY). */
+KERBERUS_PLUGIN_EXPORT const kerberus_plugin_descriptor *kerberus_plugin_v1(void);
+
+/* Declares the entry function with the right linkage and visibility:
+ *
+ *     KERBERUS_PLUGIN_ENTRY { return &my_descriptor; }
+ */
+#ifdef __cplusplus
+#define KERBERUS_PLUGIN_ENTRY \
+    extern "C" KERBERUS_PLUGIN_EXPORT const kerberus_plugin_descriptor *kerberus_plugin_v1(void)
+#else
+#define KERBERUS_PLUGIN_ENTRY KERBERUS_PLUGIN_EXPORT const kerberus_plugin_descriptor *kerberus_plugin_v1(void)
+#endif
+
+/* Fills the descriptor's ABI fields with the version of this header. */
+#define KERBERUS_DESCRIPTOR_HEADER \
+    sizeof(kerberus_plugin_descriptor), KERBERUS_ABI_MAJOR, KERBERUS_ABI_MINOR
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KERBERUS_PLUGIN_H */

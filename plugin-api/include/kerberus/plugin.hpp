@@ -1,0 +1,674 @@
+// kerberus/plugin.hpp — a header-only C++17 SDK over the C ABI of plugin.h.
+//
+// plugin.h stays the contract; this header only makes it pleasant from C++:
+// a class per plugin, lambdas as handlers, std::optional and
+// std::string_view instead of status codes and kerberus_str, RAII for kept
+// requests. Nothing here is compiled into the host, so a plugin may use an
+// older compiler than the daemon (C++17 is enough).
+//
+//     #include <kerberus/plugin.hpp>
+//
+//     class Greeter final : public kerberus::Plugin {
+//     public:
+//         void init(kerberus::Host& host) override {
+//             greeting_ = std::string(host.config_string("greeting").value_or("Hello"));
+//             host.route("GET", "/:name", [this](kerberus::Request& r) {
+//                 r.respond(200, greeting_ + ", " + std::string(*r.param("name")) + "!\n");
+//             });
+//         }
+//     private:
+//         std::string greeting_;
+//     };
+//
+//     KERBERUS_PLUGIN(Greeter, "greeter", "1.0.0", "Greets whoever asks")
+//
+// ------------------------------------------------------------------------
+// Exceptions never reach the host
+// ------------------------------------------------------------------------
+// Every function the SDK hands to the host catches everything:
+//   - init: an exception fails the plugin; what() becomes its error text
+//     (host->set_error) and init returns KERBERUS_ERR_INTERNAL.
+//   - a handler: the exception is logged at ERROR with the method, the path
+//     and what(); a request not yet answered gets the host's 500.
+//   - stop: logged at ERROR; the plugin still counts as stopped.
+//   - health: reported as unhealthy with what() as the reason.
+// Visitor callbacks (for_each_header, ...) are caught too and rethrown in
+// the plugin once the host's function has returned.
+// The SDK throws kerberus::Error itself where a mistake must not pass
+// silently: a route the host refuses, a config value of the wrong type.
+//
+// ------------------------------------------------------------------------
+// Threads and lifetimes (plugin.h has the full rules)
+// ------------------------------------------------------------------------
+//   - The Plugin object is created, init()ed, stop()ped and destroyed on the
+//     host's main thread. Handlers run on HTTP worker threads, concurrently:
+//     whatever they share must be thread-safe. Handlers must not block.
+//   - Host is usable from init() until the object is destroyed, from any
+//     thread; route() only inside init(). The Plugin's constructor runs
+//     before the host is attached: do all host work in init().
+//   - A Request lives for one handler call. Every std::string_view it
+//     returns points into the host's request and is valid as long as the
+//     request: until the handler returns, or — once kept — until the
+//     PendingRequest answers. Copy what you keep longer.
+//   - A PendingRequest answers later from any thread (one at a time).
+//     Everything still pending when stop() returns has been answered 503
+//     and freed by the host; the SDK then makes those objects inert.
+#ifndef KERBERUS_PLUGIN_HPP
+#define KERBERUS_PLUGIN_HPP
+
+#include <kerberus/plugin.h>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace kerberus {
+
+enum class LogLevel : int {
+    trace = KERBERUS_LOG_TRACE,
+    debug = KERBERUS_LOG_DEBUG,
+    info = KERBERUS_LOG_INFO,
+    warn = KERBERUS_LOG_WARN,
+    error = KERBERUS_LOG_ERROR,
+    critical = KERBERUS_LOG_CRITICAL,
+};
+
+// The name plugin.h gives a status code, for messages.
+inline const char* status_name(kerberus_status status) noexcept {
+    switch (status) {
+        case KERBERUS_OK: return "KERBERUS_OK";
+        case KERBERUS_ASYNC: return "KERBERUS_ASYNC";
+        case KERBERUS_ERR_INVALID: return "KERBERUS_ERR_INVALID";
+        case KERBERUS_ERR_NOT_FOUND: return "KERBERUS_ERR_NOT_FOUND";
+        case KERBERUS_ERR_WRONG_TYPE: return "KERBERUS_ERR_WRONG_TYPE";
+        case KERBERUS_ERR_CONFLICT: return "KERBERUS_ERR_CONFLICT";
+        case KERBERUS_ERR_STATE: return "KERBERUS_ERR_STATE";
+        case KERBERUS_ERR_EXPIRED: return "KERBERUS_ERR_EXPIRED";
+        case KERBERUS_ERR_TOO_LARGE: return "KERBERUS_ERR_TOO_LARGE";
+        case KERBERUS_ERR_INTERNAL: return "KERBERUS_ERR_INTERNAL";
+        default: return "unknown kerberus_status";
+    }
+}
+
+// A host call failed where the SDK has no other way to say so. what() is
+// "<context>: <status name>", e.g. "route GET /x: KERBERUS_ERR_CONFLICT".
+class Error : public std::runtime_error {
+public:
+    Error(kerberus_status status, const std::string& context)
+        : std::runtime_error(context + ": " + status_name(status)), status_(status) {}
+    kerberus_status status() const noexcept { return status_; }
+
+private:
+    kerberus_status status_;
+};
+
+// A NUL-terminated string argument (header and parameter names, config
+// keys, route patterns): a literal, a const char* or a std::string.
+// std::string_view is not accepted on purpose: it need not be terminated.
+class CStr {
+public:
+    CStr(const char* s) noexcept : s_(s) {}
+    CStr(const std::string& s) noexcept : s_(s.c_str()) {}
+    const char* c_str() const noexcept { return s_; }
+
+private:
+    const char* s_;
+};
+
+namespace detail {
+
+// The part of a plugin instance that a PendingRequest may outlive: after
+// stop() the host has freed every kept request, and `stopped` tells the
+// PendingRequests still around never to touch theirs again.
+struct Instance {
+    const kerberus_host_api* api = nullptr;
+    kerberus_plugin_ctx* ctx = nullptr;
+    std::atomic<bool> stopped{false};
+};
+
+inline std::string_view view(kerberus_str s) noexcept {
+    return s.len ? std::string_view(s.data, s.len) : std::string_view();
+}
+
+// The host copies data it is given; an empty view may still carry a null
+// pointer, which plugin.h does not promise to accept.
+inline const char* data_of(std::string_view s) noexcept { return s.empty() ? "" : s.data(); }
+
+// Writes one log line made of `parts`. Never throws: it runs inside catch
+// blocks of functions that must not let anything escape.
+inline void log(const Instance& in, LogLevel level, std::initializer_list<std::string_view> parts) noexcept {
+    try {
+        std::string line;
+        for (std::string_view p : parts) line += p;
+        in.api->log(in.ctx, static_cast<int>(level), data_of(line), line.size());
+    } catch (...) {
+        in.api->log(in.ctx, static_cast<int>(level), "(log line lost: out of memory)", 30);
+    }
+}
+
+inline void set_error(const kerberus_host_api* api, kerberus_plugin_ctx* ctx, std::string_view message) noexcept {
+    api->set_error(ctx, data_of(message), message.size());
+}
+
+inline kerberus_status add_header(const Instance& in, kerberus_request* req, CStr name,
+                                  std::string_view value) noexcept {
+    return in.api->response_header_add(req, name.c_str(), data_of(value), value.size());
+}
+
+inline kerberus_status respond(const Instance& in, kerberus_request* req, int status, std::string_view body) noexcept {
+    return in.api->respond(req, status, data_of(body), body.size());
+}
+
+// ABI growth: a function appended to kerberus_host_api after minor 0 must be
+// tested with KERBERUS_HOST_HAS before it is called, and its wrapper must
+// degrade on an older host. Everything the SDK calls today is minor 0, so
+// the one test is that the table holds all of minor 0.
+// (The C macro casts 0 C-style; plugins built with -Wold-style-cast or
+// -Wzero-as-null-pointer-constant and -Werror must still compile this.)
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wzero-as-null-pointer-constant"
+#endif
+inline bool has_abi_1_0(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond); }
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+struct Lifecycle;
+
+}  // namespace detail
+
+// Read access to one request: the part Request and PendingRequest share.
+// Views and values are empty (std::nullopt) once the request is no longer
+// this object's to read: kept away, answered (PendingRequest), or freed by
+// the host after stop().
+class RequestView {
+public:
+    // "GET", "POST", ...
+    std::string_view method() const noexcept { return get(&kerberus_host_api::request_method); }
+    // Below the plugin's prefix, decoded and normalised: "/world".
+    std::string_view path() const noexcept { return get(&kerberus_host_api::request_path); }
+    // As the client sent it, without the query: "/api/hello/w%20x".
+    std::string_view raw_path() const noexcept { return get(&kerberus_host_api::request_raw_path); }
+    // A route parameter (":name" without the colon, or "*"), decoded.
+    std::optional<std::string_view> param(CStr name) const noexcept {
+        return find(&kerberus_host_api::request_param, name);
+    }
+    // The raw query string without '?' ("" when none).
+    std::string_view query() const noexcept { return get(&kerberus_host_api::request_query); }
+    // The first value of a query parameter, decoded.
+    std::optional<std::string_view> query_param(CStr name) const noexcept {
+        return find(&kerberus_host_api::request_query_param, name);
+    }
+    // A request header, by case-insensitive name.
+    std::optional<std::string_view> header(CStr name) const noexcept {
+        return find(&kerberus_host_api::request_header, name);
+    }
+    std::string_view body() const noexcept { return get(&kerberus_host_api::request_body); }
+    std::string_view remote_address() const noexcept { return get(&kerberus_host_api::request_remote_address); }
+
+    // Calls visit(std::string_view name, std::string_view value) for each
+    // request header / decoded query parameter, in order. The views are
+    // valid during the call only.
+    template <class F>
+    void for_each_header(F&& visit) const {
+        each(&kerberus_host_api::request_header_visit, visit);
+    }
+    template <class F>
+    void for_each_query_param(F&& visit) const {
+        each(&kerberus_host_api::request_query_visit, visit);
+    }
+
+    // The C handle, for host functions the SDK does not wrap; null when this
+    // object may no longer use it. Answering through it bypasses the SDK's
+    // bookkeeping: don't.
+    kerberus_request* handle() const noexcept { return live() ? req_ : nullptr; }
+
+protected:
+    RequestView(detail::Instance* in, kerberus_request* req) noexcept : in_(in), req_(req) {}
+
+    bool live() const noexcept { return req_ != nullptr && !in_->stopped.load(std::memory_order_acquire); }
+
+    detail::Instance* in_;
+    kerberus_request* req_;
+
+private:
+    using Getter = kerberus_status (*)(kerberus_request*, kerberus_str*);
+    using Finder = kerberus_status (*)(kerberus_request*, const char*, kerberus_str*);
+    using Visitor = kerberus_status (*)(kerberus_request*, kerberus_visit_fn, void*);
+
+    std::string_view get(Getter kerberus_host_api::*fn) const noexcept {
+        kerberus_str out{nullptr, 0};
+        if (live() && (in_->api->*fn)(req_, &out) == KERBERUS_OK) return detail::view(out);
+        return {};
+    }
+
+    std::optional<std::string_view> find(Finder kerberus_host_api::*fn, CStr name) const noexcept {
+        kerberus_str out{nullptr, 0};
+        if (live() && (in_->api->*fn)(req_, name.c_str(), &out) == KERBERUS_OK) return detail::view(out);
+        return std::nullopt;
+    }
+
+    template <class F>
+    void each(Visitor kerberus_host_api::*fn, F& visit) const {
+        if (!live()) return;
+        struct State {
+            F& visit;
+            std::exception_ptr error;
+        } state{visit, nullptr};
+        kerberus_visit_fn trampoline = [](void* user_data, kerberus_str name, kerberus_str value) noexcept -> int {
+            State& s = *static_cast<State*>(user_data);
+            try {
+                s.visit(detail::view(name), detail::view(value));
+                return 0;
+            } catch (...) {
+                s.error = std::current_exception();
+                return 1;
+            }
+        };
+        (in_->api->*fn)(req_, trampoline, &state);
+        if (state.error) std::rethrow_exception(state.error);
+    }
+};
+
+// The right to answer a kept request, from any thread. Use it from one
+// thread at a time. Move-only: to hand it to something that copies its
+// callables (std::function), wrap it in a std::shared_ptr.
+//   - Answer exactly once with respond() / respond_json(). Afterwards the
+//     object is empty and every call returns KERBERUS_ERR_STATE: the host
+//     has freed the request, so a second answer never reaches it.
+//   - Dropped unanswered (destroyed, or overwritten by a move), it answers
+//     500 itself and logs an ERROR naming the request: a forgotten request
+//     fails at once instead of hanging its client until the deadline 504.
+//   - After the plugin's stop() has returned, the host has answered 503
+//     and freed it: calls return KERBERUS_ERR_EXPIRED, reads are empty and
+//     destruction is silent. Answer or drop kept requests inside stop(),
+//     and join every thread that holds one there.
+class PendingRequest : public RequestView {
+public:
+    PendingRequest() noexcept : RequestView(nullptr, nullptr) {}
+    PendingRequest(PendingRequest&& other) noexcept
+        : RequestView(other.in_, std::exchange(other.req_, nullptr)), owner_(std::move(other.owner_)) {}
+    PendingRequest& operator=(PendingRequest&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            in_ = other.in_;
+            req_ = std::exchange(other.req_, nullptr);
+            owner_ = std::move(other.owner_);
+        }
+        return *this;
+    }
+    ~PendingRequest() { abandon(); }
+
+    // True while it holds a request nobody has answered.
+    explicit operator bool() const noexcept { return live(); }
+
+    // Adds a response header (see response_header_add in plugin.h).
+    kerberus_status add_header(CStr name, std::string_view value) noexcept {
+        if (!live()) return gone();
+        return detail::add_header(*in_, req_, name, value);
+    }
+
+    // Sends the response and gives the request back to the host, whatever
+    // the result (plugin.h: respond() ends a kept request's life).
+    kerberus_status respond(int status, std::string_view body = {}) noexcept {
+        if (!live()) return release(gone());
+        return release(detail::respond(*in_, req_, status, body));
+    }
+
+    // respond() with "Content-Type: application/json".
+    kerberus_status respond_json(int status, std::string_view json) noexcept {
+        add_header("Content-Type", "application/json");
+        return respond(status, json);
+    }
+
+private:
+    friend class Request;
+    PendingRequest(std::shared_ptr<detail::Instance> owner, kerberus_request* req) noexcept
+        : RequestView(owner.get(), req), owner_(std::move(owner)) {}
+
+    kerberus_status gone() const noexcept { return req_ != nullptr ? KERBERUS_ERR_EXPIRED : KERBERUS_ERR_STATE; }
+
+    kerberus_status release(kerberus_status s) noexcept {
+        req_ = nullptr;
+        owner_.reset();
+        return s;
+    }
+
+    void abandon() noexcept {
+        if (live()) {
+            detail::log(*in_, LogLevel::error,
+                        {method(), " ", path(), ": request kept but dropped without an answer; answering 500"});
+            respond_json(500, R"({"error":{"name":"InternalServerError","message":)"
+                              R"("the plugin dropped this request without answering it"},)"
+                              R"("response":{"statusCode":500}})");
+        }
+        release(KERBERUS_OK);
+    }
+
+    std::shared_ptr<detail::Instance> owner_;
+};
+
+// The request a handler is called with; valid during that call. Answer it
+// with respond() / respond_json() before returning, or keep() it and answer
+// later. Returning without either is a bug: the host answers 500 and logs it.
+class Request : public RequestView {
+public:
+    Request(const Request&) = delete;
+    Request& operator=(const Request&) = delete;
+
+    // Adds a response header; call before respond(). Content-Length,
+    // Connection and Transfer-Encoding are the host's (KERBERUS_ERR_INVALID).
+    kerberus_status add_header(CStr name, std::string_view value) noexcept {
+        if (!live()) return KERBERUS_ERR_STATE;
+        return detail::add_header(*in_, req_, name, value);
+    }
+
+    // Sends the response: status 200..599, the headers added so far and
+    // `body` (copied; "text/plain; charset=utf-8" unless a Content-Type was
+    // added). Returns the host's status (plugin.h: respond).
+    kerberus_status respond(int status, std::string_view body = {}) noexcept {
+        if (!live()) return KERBERUS_ERR_STATE;
+        kerberus_status s = detail::respond(*in_, req_, status, body);
+        // STATE / EXPIRED: answered before, which is still an answer.
+        if (s == KERBERUS_OK || s == KERBERUS_ERR_STATE || s == KERBERUS_ERR_EXPIRED) responded_ = true;
+        return s;
+    }
+
+    // respond() with "Content-Type: application/json".
+    kerberus_status respond_json(int status, std::string_view json) noexcept {
+        add_header("Content-Type", "application/json");
+        return respond(status, json);
+    }
+
+    // Takes the request out of the handler: the handler then returns
+    // without answering and the PendingRequest answers later, from any
+    // thread. From here on this Request is empty; read the request through
+    // the PendingRequest (another thread may already have answered it).
+    // Throws std::logic_error if the request was already answered or kept.
+    PendingRequest keep() {
+        if (kept_) throw std::logic_error("kerberus::Request::keep() called twice");
+        if (responded_) throw std::logic_error("kerberus::Request::keep() after respond()");
+        kept_ = true;
+        return PendingRequest(owner_, std::exchange(req_, nullptr));
+    }
+
+    bool responded() const noexcept { return responded_; }
+
+private:
+    friend class Host;
+    Request(const std::shared_ptr<detail::Instance>& owner, kerberus_request* req) noexcept
+        : RequestView(owner.get(), req), owner_(owner) {}
+
+    void log_exception(const char* what) const noexcept {
+        if (kept_) {
+            detail::log(*in_, LogLevel::error, {"handler threw after keep(): ", what});
+        } else {
+            detail::log(*in_, LogLevel::error, {method(), " ", path(), ": handler threw: ", what});
+        }
+    }
+
+    const std::shared_ptr<detail::Instance>& owner_;
+    bool responded_ = false;
+    bool kept_ = false;
+};
+
+// The plugin's access to the host: logging, its own config namespace, its
+// routes. Every function is thread-safe except route(), which only init()
+// may call.
+class Host {
+public:
+    using Handler = std::function<void(Request&)>;
+
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    // The C table and context, for host functions the SDK does not wrap.
+    const kerberus_host_api* api() const noexcept { return in_->api; }
+    kerberus_plugin_ctx* ctx() const noexcept { return in_->ctx; }
+    // The daemon's version, e.g. "0.1.0".
+    std::string_view host_version() const noexcept { return in_->api->host_version; }
+
+    // One log line, tagged with the plugin id by the host. No trailing
+    // newline. Test log_enabled() first when the message is costly to build.
+    void log(LogLevel level, std::string_view message) const noexcept {
+        in_->api->log(in_->ctx, static_cast<int>(level), detail::data_of(message), message.size());
+    }
+    bool log_enabled(LogLevel level) const noexcept {
+        return in_->api->log_enabled(in_->ctx, static_cast<int>(level)) != 0;
+    }
+    void debug(std::string_view message) const noexcept { log(LogLevel::debug, message); }
+    void info(std::string_view message) const noexcept { log(LogLevel::info, message); }
+    void warn(std::string_view message) const noexcept { log(LogLevel::warn, message); }
+    void error(std::string_view message) const noexcept { log(LogLevel::error, message); }
+
+    // Config of this plugin's namespace, by dotted key ("upstream.timeout",
+    // "servers.0.host"). std::nullopt when the key is absent; throws
+    // kerberus::Error when the value has another type, so a misconfiguration
+    // fails init instead of silently taking the default. Strings are valid
+    // until the plugin is destroyed.
+    std::optional<std::string_view> config_string(CStr key) const {
+        kerberus_str out{nullptr, 0};
+        if (!found(in_->api->config_get_string(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        return detail::view(out);
+    }
+    std::optional<std::int64_t> config_int(CStr key) const {
+        std::int64_t out = 0;
+        if (!found(in_->api->config_get_int(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        return out;
+    }
+    std::optional<double> config_double(CStr key) const {
+        double out = 0;
+        if (!found(in_->api->config_get_double(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        return out;
+    }
+    std::optional<bool> config_bool(CStr key) const {
+        int out = 0;
+        if (!found(in_->api->config_get_bool(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        return out != 0;
+    }
+    // The whole namespace as JSON ("{}" when empty); valid until destroy.
+    std::string_view config_json() const {
+        kerberus_str out{nullptr, 0};
+        kerberus_status s = in_->api->config_json(in_->ctx, &out);
+        if (s != KERBERUS_OK) throw Error(s, "config_json");
+        return detail::view(out);
+    }
+
+    // Registers `handler` for `method` ("GET", ..., "*" for any) and
+    // `pattern` below /api/<id> ("/", "/items/:id", "/files/*"; see
+    // route_add in plugin.h). Throws kerberus::Error if the host refuses it
+    // (malformed pattern, duplicate, called outside init).
+    void route(CStr method, CStr pattern, Handler handler) {
+        std::string context = std::string("route ") + method.c_str() + " " + pattern.c_str();
+        if (!handler) throw Error(KERBERUS_ERR_INVALID, context + " (empty handler)");
+        routes_.push_back(std::make_unique<Route>(Route{this, std::move(handler)}));
+        kerberus_status s = in_->api->route_add(in_->ctx, method.c_str(), pattern.c_str(), &Host::dispatch,
+                                                routes_.back().get());
+        if (s != KERBERUS_OK) {
+            routes_.pop_back();
+            throw Error(s, context);
+        }
+    }
+
+private:
+    friend class Plugin;
+    friend struct detail::Lifecycle;
+
+    // Handlers hold a pointer to their Route, so Routes never move.
+    struct Route {
+        Host* host;
+        Handler handler;
+    };
+
+    Host() : in_(std::make_shared<detail::Instance>()) {}
+
+    void attach(const kerberus_host_api* api, kerberus_plugin_ctx* ctx) {
+        in_->api = api;
+        in_->ctx = ctx;
+    }
+
+    bool found(kerberus_status s, CStr key) const {
+        if (s == KERBERUS_OK) return true;
+        if (s == KERBERUS_ERR_NOT_FOUND) return false;
+        throw Error(s, std::string("config key '") + key.c_str() + "'");
+    }
+
+    static kerberus_status dispatch(kerberus_request* req, void* user_data) noexcept {
+        const Route& route = *static_cast<const Route*>(user_data);
+        Request request(route.host->in_, req);
+        bool threw = true;
+        try {
+            route.handler(request);
+            threw = false;
+        } catch (const std::exception& e) {
+            request.log_exception(e.what());
+        } catch (...) {
+            request.log_exception("an exception not derived from std::exception");
+        }
+        if (request.kept_) return KERBERUS_ASYNC;
+        if (request.responded_) return KERBERUS_OK;
+        // Unanswered: the host sends its 500 in the daemon's error format and
+        // logs the route — "failed" after an exception, whose what() the line
+        // above gave, "returned without responding" otherwise.
+        return threw ? KERBERUS_ERR_INTERNAL : KERBERUS_OK;
+    }
+
+    std::shared_ptr<detail::Instance> in_;
+    std::vector<std::unique_ptr<Route>> routes_;
+};
+
+// Derive from Plugin, override init() (and stop() / health() if needed) and
+// name the class in KERBERUS_PLUGIN. One object is created per init and
+// destroyed by the host's destroy callback; it must be default-constructible.
+class Plugin {
+public:
+    Plugin() = default;
+    virtual ~Plugin() = default;
+    Plugin(const Plugin&) = delete;
+    Plugin& operator=(const Plugin&) = delete;
+
+    // Register routes, read config, start the plugin's own threads. Throw to
+    // fail the plugin: what() becomes its error (its routes answer 503). The
+    // destructor runs either way; stop() only after a successful init.
+    virtual void init(Host& host) = 0;
+
+    // No new requests will arrive. Answer or drop the requests you keep and
+    // join your threads before returning. Main thread.
+    virtual void stop() {}
+
+    // std::nullopt when the plugin can serve; otherwise why not. Any thread,
+    // concurrently with handlers; must be quick and must not block.
+    virtual std::optional<std::string> health() { return std::nullopt; }
+
+protected:
+    Host& host() noexcept { return host_; }
+    const Host& host() const noexcept { return host_; }
+
+private:
+    friend struct detail::Lifecycle;
+    Host host_;
+};
+
+namespace detail {
+
+// The descriptor's callbacks. Each one is noexcept: should anything escape
+// after all, the process terminates instead of unwinding into the host.
+struct Lifecycle {
+    static kerberus_status init(Plugin* (*make)(), const kerberus_host_api* api, kerberus_plugin_ctx* ctx,
+                                void** instance) noexcept {
+        *instance = nullptr;
+        if (!has_abi_1_0(api)) return KERBERUS_ERR_INVALID;  // no usable set_error to say more
+        try {
+            Plugin* plugin = make();
+            *instance = plugin;  // the host calls destroy even after a failed init
+            plugin->host_.attach(api, ctx);
+            plugin->init(plugin->host_);
+            return KERBERUS_OK;
+        } catch (const std::exception& e) {
+            set_error(api, ctx, e.what());
+        } catch (...) {
+            set_error(api, ctx, "init threw an exception not derived from std::exception");
+        }
+        return KERBERUS_ERR_INTERNAL;
+    }
+
+    static void stop(void* instance) noexcept {
+        if (instance == nullptr) return;
+        Plugin& plugin = *static_cast<Plugin*>(instance);
+        try {
+            plugin.stop();
+        } catch (const std::exception& e) {
+            log(*plugin.host_.in_, LogLevel::error, {"stop() threw: ", e.what()});
+        } catch (...) {
+            log(*plugin.host_.in_, LogLevel::error, {"stop() threw an exception not derived from std::exception"});
+        }
+        plugin.host_.in_->stopped.store(true, std::memory_order_release);
+    }
+
+    static void destroy(void* instance) noexcept { delete static_cast<Plugin*>(instance); }
+
+    static kerberus_status health(void* instance) noexcept {
+        if (instance == nullptr) return KERBERUS_ERR_STATE;  // its init failed
+        Plugin& plugin = *static_cast<Plugin*>(instance);
+        const Instance& in = *plugin.host_.in_;
+        try {
+            std::optional<std::string> problem = plugin.health();
+            if (!problem) return KERBERUS_OK;
+            set_error(in.api, in.ctx, *problem);
+        } catch (const std::exception& e) {
+            set_error(in.api, in.ctx, e.what());
+        } catch (...) {
+            set_error(in.api, in.ctx, "health() threw an exception not derived from std::exception");
+        }
+        return KERBERUS_ERR_INTERNAL;
+    }
+};
+
+template <class P>
+Plugin* make_plugin() {
+    static_assert(std::is_base_of_v<Plugin, P>, "KERBERUS_PLUGIN: the class must derive from kerberus::Plugin");
+    static_assert(std::is_default_constructible_v<P>, "KERBERUS_PLUGIN: the class must be default-constructible");
+    return new P();
+}
+
+template <class P>
+kerberus_status init(const kerberus_host_api* api, kerberus_plugin_ctx* ctx, void** instance) noexcept {
+    return Lifecycle::init(&make_plugin<P>, api, ctx, instance);
+}
+
+}  // namespace detail
+}  // namespace kerberus
+
+// Defines the plugin's descriptor and its entry function kerberus_plugin_v1.
+// Use once per plugin, at namespace scope, after the class definition:
+//
+//     KERBERUS_PLUGIN(Greeter, "greeter", "1.0.0", "Greets whoever asks")
+//
+// `id` is [a-z0-9][a-z0-9-]* (at most 64 characters): the route prefix
+// /api/<id>/ and the config namespace plugins.<id>. `version` is
+// MAJOR.MINOR.PATCH; `description` one line, or NULL.
+// The declaration before the definition keeps -Wmissing-declarations quiet.
+#define KERBERUS_PLUGIN(ClassName, id, version, description)                                            \
+    KERBERUS_PLUGIN_ENTRY;                                                                               \
+    KERBERUS_PLUGIN_ENTRY {                                                                              \
+        static const kerberus_plugin_descriptor kerberus_descriptor = {                                 \
+            KERBERUS_DESCRIPTOR_HEADER,          id,                                                     \
+            version,                             description,                                            \
+            &::kerberus::detail::init<ClassName>, &::kerberus::detail::Lifecycle::stop,                  \
+            &::kerberus::detail::Lifecycle::destroy, &::kerberus::detail::Lifecycle::health};            \
+        return &kerberus_descriptor;                                                                     \
+    }
+
+#endif  // KERBERUS_PLUGIN_HPP

@@ -1,0 +1,274 @@
+// echo — answers requests with a JSON description of themselves: a tool for
+// testing clients, proxies and kerberus's own request path, and an example
+// of the C++ SDK (plugin.hpp) including asynchronous answers.
+//
+//   *   /params/:first/:second   the description, with both parameters
+//   *   /*                       the description; "*" holds the rest of the path
+//   GET /delay?ms=N              the description plus "delayed_ms", answered
+//                                after N ms (default 100, clamped to 0..60000)
+//   GET /status/:code            an answer with that status (200..599)
+#include <kerberus/plugin.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+constexpr std::int64_t kDefaultDelayMs = 100;
+constexpr std::int64_t kMaxDelayMs = 60000;
+
+// Length of the well-formed UTF-8 sequence at the start of `s`, 0 if none
+// (overlong forms, surrogates and values past U+10FFFF are ill-formed).
+std::size_t utf8_sequence_length(std::string_view s) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    unsigned char lead = byte(0);
+    if (lead < 0x80) return 1;
+    std::size_t n = 0;
+    std::uint32_t min = 0;
+    if ((lead & 0xE0) == 0xC0) n = 2, min = 0x80;
+    else if ((lead & 0xF0) == 0xE0) n = 3, min = 0x800;
+    else if ((lead & 0xF8) == 0xF0) n = 4, min = 0x10000;
+    else return 0;
+    if (s.size() < n) return 0;
+    std::uint32_t code = lead & (0x7Fu >> n);
+    for (std::size_t i = 1; i < n; ++i) {
+        if ((byte(i) & 0xC0) != 0x80) return 0;
+        code = (code << 6) | (byte(i) & 0x3Fu);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+    return n;
+}
+
+// RapidJSON copies bytes as they come and a request may carry any bytes;
+// the answer must stay valid JSON, so ill-formed UTF-8 becomes U+FFFD. The
+// copy is only made once a bad byte turns up.
+void write_string(JsonWriter& w, std::string_view s) {
+    std::string repaired;
+    bool damaged = false;
+    for (std::size_t i = 0; i < s.size();) {
+        std::size_t n = utf8_sequence_length(s.substr(i));
+        if (n == 0 && !damaged) {
+            repaired.assign(s.substr(0, i));
+            damaged = true;
+        }
+        if (damaged) repaired.append(n != 0 ? s.substr(i, n) : std::string_view("\xEF\xBF\xBD"));
+        i += n != 0 ? n : 1;
+    }
+    std::string_view out = damaged ? std::string_view(repaired) : s;
+    // RapidJSON asserts on a null pointer, which an empty view may hold.
+    w.String(out.empty() ? "" : out.data(), static_cast<rapidjson::SizeType>(out.size()));
+}
+
+// The plugin.h API has no way to list route parameters, so each route names
+// the ones its pattern declares.
+std::string describe(const kerberus::RequestView& r, std::initializer_list<const char*> params,
+                     std::optional<std::int64_t> delayed_ms = std::nullopt) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    auto field = [&](const char* key, std::string_view value) {
+        w.Key(key);
+        write_string(w, value);
+    };
+    auto pair = [&](std::string_view name, std::string_view value) {
+        write_string(w, name);
+        write_string(w, value);
+    };
+    w.StartObject();
+    field("method", r.method());
+    field("path", r.path());
+    field("raw_path", r.raw_path());
+    w.Key("params");
+    w.StartObject();
+    for (const char* name : params) field(name, r.param(name).value_or(""));
+    w.EndObject();
+    // Repeated names appear repeatedly, in request order.
+    w.Key("query");
+    w.StartObject();
+    r.for_each_query_param(pair);
+    w.EndObject();
+    field("query_string", r.query());
+    w.Key("headers");
+    w.StartObject();
+    r.for_each_header(pair);
+    w.EndObject();
+    field("body", r.body());
+    field("remote_address", r.remote_address());
+    if (delayed_ms) {
+        w.Key("delayed_ms");
+        w.Int64(*delayed_ms);
+    }
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// Errors in the shape the daemon uses for its own, so clients parse one.
+std::string error_body(int status, std::string_view message, const kerberus::RequestView& r) {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    w.Key("error");
+    w.StartObject();
+    w.Key("name");
+    w.String(status == 400 ? "InputError" : status == 503 ? "ServiceUnavailableError" : "Error");
+    w.Key("message");
+    write_string(w, message);
+    w.EndObject();
+    w.Key("request");
+    w.StartObject();
+    w.Key("method");
+    write_string(w, r.method());
+    w.Key("url");
+    write_string(w, r.raw_path());
+    w.EndObject();
+    w.Key("response");
+    w.StartObject();
+    w.Key("statusCode");
+    w.Int(status);
+    w.EndObject();
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+// A decimal integer, saturated to the int64 range; std::nullopt if `text`
+// is anything else.
+std::optional<std::int64_t> parse_int(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    std::int64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (end != text.data() + text.size()) return std::nullopt;
+    if (error == std::errc::result_out_of_range) {
+        return text.front() == '-' ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+    }
+    if (error != std::errc()) return std::nullopt;
+    return value;
+}
+
+class Echo final : public kerberus::Plugin {
+public:
+    void init(kerberus::Host& host) override {
+        host.route("*", "/params/:first/:second", [](kerberus::Request& r) { handle_echo(r, {"first", "second"}); });
+        host.route("*", "/*", [](kerberus::Request& r) { handle_echo(r, {"*"}); });
+        host.route("GET", "/delay", [this](kerberus::Request& r) { handle_delay(r); });
+        host.route("GET", "/status/:code", [](kerberus::Request& r) { handle_status(r); });
+        // Last, so that a failing init never leaves a thread behind.
+        worker_ = std::thread([this] { run(); });
+    }
+
+    // Whatever still waits is answered 503 at once, then the worker joins.
+    void stop() override {
+        std::multimap<Clock::time_point, Delayed> waiting;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+            waiting.swap(queue_);
+        }
+        wake_.notify_one();
+        for (auto& entry : waiting) {
+            kerberus::PendingRequest& request = entry.second.request;
+            request.respond_json(503, error_body(503, "the echo plugin is stopping", request));
+        }
+        worker_.join();
+    }
+
+private:
+    struct Delayed {
+        std::int64_t ms;
+        kerberus::PendingRequest request;
+    };
+
+    static void handle_echo(kerberus::Request& r, std::initializer_list<const char*> params) {
+        r.respond_json(200, describe(r, params));
+    }
+
+    // Never waits itself: the request is kept and queued for the worker.
+    void handle_delay(kerberus::Request& r) {
+        std::int64_t ms = kDefaultDelayMs;
+        if (std::optional<std::string_view> text = r.query_param("ms")) {
+            std::optional<std::int64_t> parsed = parse_int(*text);
+            if (!parsed) {
+                r.respond_json(400, error_body(400, "query parameter ms must be an integer (milliseconds)", r));
+                return;
+            }
+            ms = std::clamp(*parsed, std::int64_t{0}, kMaxDelayMs);
+        }
+        Clock::time_point due = Clock::now() + std::chrono::milliseconds(ms);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            queue_.emplace(due, Delayed{ms, r.keep()});
+        }
+        wake_.notify_one();
+    }
+
+    // 1xx is not a final answer (the host refuses it), and 204 and 304 must
+    // not carry a body.
+    static void handle_status(kerberus::Request& r) {
+        std::optional<std::int64_t> code = parse_int(r.param("code").value_or(""));
+        if (!code || *code < 200 || *code > 599) {
+            r.respond_json(400, error_body(400, "the status code must be an integer in 200..599", r));
+            return;
+        }
+        int status = static_cast<int>(*code);
+        if (status == 204 || status == 304) {
+            r.respond(status);
+            return;
+        }
+        r.respond_json(status, "{\"status\":" + std::to_string(status) + "}");
+    }
+
+    // The worker: sleeps until the earliest due request, answers it, repeats.
+    void run() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stopping_) {
+            if (queue_.empty()) {
+                wake_.wait(lock);
+                continue;
+            }
+            Clock::time_point due = queue_.begin()->first;
+            if (Clock::now() < due) {
+                wake_.wait_until(lock, due);
+                continue;
+            }
+            auto node = queue_.extract(queue_.begin());
+            lock.unlock();
+            answer(node.mapped());
+            lock.lock();
+        }
+    }
+
+    // An exception must not escape a std::thread (it would terminate the
+    // daemon); the PendingRequest, dropped unanswered, then answers 500.
+    void answer(Delayed& delayed) noexcept {
+        try {
+            delayed.request.respond_json(200, describe(delayed.request, {}, delayed.ms));
+        } catch (const std::exception& e) {
+            host().error(e.what());
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::multimap<Clock::time_point, Delayed> queue_;  // by due time
+    bool stopping_ = false;
+    std::thread worker_;
+};
+
+}  // namespace
+
+KERBERUS_PLUGIN(Echo, "echo", "1.0.0", "Answers requests with a JSON description of themselves")
