@@ -28,7 +28,12 @@ void Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::
     if (!spare_exchange) spare_exchange = std::make_unique<Exchange>();
     Exchange& ex = *spare_exchange;
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
-    std::string_view query = query_of_request_line(current_request_line(writer));
+    auto peer = writer.getPeer();
+    std::string_view query = query_of_request_line(current_request_line(peer));
+    // Pistache's header timeout runs on connections it thinks busy. A kept
+    // request is the host's to time out (504), and a synchronous handler
+    // blocks the timer's own thread anyway, so the connection counts as idle.
+    if (peer) peer->setIdle(true);
     bool keep = keep_alive && !draining_.load(std::memory_order_relaxed);
     // Pistache hands a const reference to its own, non-const parser state,
     // which it resets right after this call; see Exchange::begin.

@@ -1,7 +1,11 @@
 #include "http/exchange.h"
 
 #include <cstring>
+
+#include <sys/socket.h>
 #include <utility>
+
+#include <pistache/peer.h>
 
 #include "http/error_body.h"
 #include "http/path.h"
@@ -156,11 +160,7 @@ void Exchange::send(int status, std::string_view body) {
     // A HEAD response carries no body; Pistache would frame one anyway.
     if (method_ == "HEAD") body = {};
     if (!has_content_type_ && !body.empty()) block_->add("Content-Type", "text/plain; charset=utf-8");
-    auto& w = *writer_;
-    w.headers().remove<PH::Header::Connection>();
-    w.headers().add(block_);
-    w.send(static_cast<PH::Code>(status), body.data(), body.size());
-    writer_.reset();
+    put_on_wire(block_, status, body);
 }
 
 void Exchange::send_host_error(int status, std::string_view message, std::string_view allow) {
@@ -169,10 +169,22 @@ void Exchange::send_host_error(int status, std::string_view message, std::string
     block->add("Content-Type", "application/json");
     if (!allow.empty()) block->add("Allow", allow);
     std::string body = method_ == "HEAD" ? std::string() : error_body(status, message, method_, raw_path_);
+    put_on_wire(block, status, body);
+}
+
+void Exchange::put_on_wire(const std::shared_ptr<HeaderBlock>& block, int status, std::string_view body) {
     auto& w = *writer_;
     w.headers().remove<PH::Header::Connection>();
     w.headers().add(block);
-    w.send(static_cast<PH::Code>(status), body.data(), body.size());
+    auto sent = w.send(static_cast<PH::Code>(status), body.data(), body.size());
+    if (!keep_alive_) {
+        // Pistache never closes a connection after a response; half-close
+        // once the response is out so the client sees the end. The callback
+        // runs on the connection's own thread, where the peer is still open.
+        if (auto peer = w.getPeer()) {
+            sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_WR); }, Pistache::Async::IgnoreException);
+        }
+    }
     writer_.reset();
 }
 

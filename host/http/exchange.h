@@ -88,6 +88,8 @@ public:
     std::chrono::steady_clock::time_point deadline;
 
 private:
+    void put_on_wire(const std::shared_ptr<HeaderBlock>& block, int status, std::string_view body);
+
     std::string_view method_;
     std::string raw_path_;
     std::string query_;

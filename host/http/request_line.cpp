@@ -32,8 +32,7 @@ template struct Expose<&ParserBuffer::bytes, BufferBytesTag>;
 
 }  // namespace
 
-std::string_view current_request_line(const Pistache::Http::ResponseWriter& writer) {
-    auto peer = writer.getPeer();
+std::string_view current_request_line(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     if (!peer) return {};
     auto parser = Pistache::Http::Handler::getParser(peer);
     if (!parser) return {};

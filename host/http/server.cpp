@@ -81,10 +81,7 @@ void Server::start() {
     try {
         Pistache::Address addr(address, Pistache::Port(settings_.listen_port));
         endpoint_ = std::make_unique<PH::Endpoint>(addr);
-        // Pistache's header timeout keeps running while a handler (or a kept
-        // request) works: keep it beyond the request deadline so the host's
-        // 504 comes first.
-        auto header_timeout = std::max(settings_.header_timeout, settings_.request_timeout + std::chrono::seconds(5));
+        auto header_timeout = settings_.header_timeout;
         auto options = PH::Endpoint::options()
                            .threads(static_cast<int>(settings_.workers))
                            .threadsName("kerberus-http")
