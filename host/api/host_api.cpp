@@ -7,6 +7,7 @@
 
 #include "http/dispatcher.h"
 #include "http/exchange.h"
+#include "http/pistache_access.h"
 #include "plugins/plugin_instance.h"
 
 namespace kerberus::api {
@@ -176,7 +177,7 @@ kerberus_status request_header_visit(kerberus_request* req, kerberus_visit_fn vi
     if (!req || !visit) return KERBERUS_ERR_INVALID;
     return guarded([&] {
         for (const auto& [name, raw] : Exchange::from(req).headers().rawList()) {
-            if (visit(user_data, view(raw.name()), view(raw.value())) != 0) break;
+            if (visit(user_data, view(name), view(http::header_value(raw))) != 0) break;
         }
         return KERBERUS_OK;
     });

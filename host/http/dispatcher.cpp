@@ -1,7 +1,7 @@
 #include "http/dispatcher.h"
 
 #include "http/path.h"
-#include "http/request_line.h"
+#include "http/pistache_access.h"
 
 namespace kerberus::http {
 namespace {
@@ -29,7 +29,8 @@ void Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::
     Exchange& ex = *spare_exchange;
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
     auto peer = writer.getPeer();
-    std::string_view query = query_of_request_line(current_request_line(peer));
+    RawRequest raw = current_raw_request(peer);
+    std::string_view query = query_of_request_line(raw.line);
     // Pistache's header timeout runs on connections it thinks busy. A kept
     // request is the host's to time out (504), and a synchronous handler
     // blocks the timer's own thread anyway, so the connection counts as idle.
@@ -39,7 +40,27 @@ void Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::
     // which it resets right after this call; see Exchange::begin.
     ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(writer), query, keep);
     ex.dispatcher = this;
+    if (!framing_ok(ex, raw.size)) return;
     route(ex);
+}
+
+bool Dispatcher::framing_ok(Exchange& ex, std::size_t raw_size) {
+    // What Pistache accepted but HTTP does not: answered here, and the
+    // connection closed, since the client's framing cannot be trusted.
+    if (raw_size > ex.body().size() + kMaxHeaderBytes) {
+        ex.close_after_response();
+        answer_error(ex, 431, "request line and headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes");
+        return false;
+    }
+    if (auto length = ex.header("Content-Length")) {
+        bool digits = !length->empty() && length->find_first_not_of("0123456789") == std::string_view::npos;
+        if (!digits) {
+            ex.close_after_response();
+            answer_error(ex, 400, "invalid Content-Length");
+            return false;
+        }
+    }
+    return true;
 }
 
 void Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {

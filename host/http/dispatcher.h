@@ -28,6 +28,8 @@ inline constexpr std::string_view kReadinessPath = "/.kerberus/health/v1/readine
 
 // Largest response body a plugin may send (Pistache buffers it whole).
 inline constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
+// Request line plus headers; more gets 431.
+inline constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
 class Dispatcher {
 public:
@@ -65,6 +67,7 @@ private:
     };
     using PluginMap = std::unordered_map<std::string, PluginInstance*, IdHash, std::equal_to<>>;
 
+    bool framing_ok(Exchange& ex, std::size_t raw_size);
     void route(Exchange& ex);
     void answer_error(Exchange& ex, int status, std::string_view message);
     void after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler);

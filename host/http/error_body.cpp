@@ -15,6 +15,7 @@ const char* error_name(int status) {
         case 408: return "RequestTimeoutError";
         case 409: return "ConflictError";
         case 413: return "PayloadTooLargeError";
+        case 431: return "RequestHeaderFieldsTooLargeError";
         case 502: return "BadGatewayError";
         case 503: return "ServiceUnavailableError";
         case 504: return "GatewayTimeoutError";

@@ -8,6 +8,7 @@
 #include <pistache/peer.h>
 
 #include "http/error_body.h"
+#include "http/pistache_access.h"
 #include "http/path.h"
 
 namespace kerberus::http {
@@ -93,7 +94,7 @@ void Exchange::begin(PH::Request& request, PH::ResponseWriter&& writer, std::str
 
 std::optional<std::string_view> Exchange::header(std::string_view name) const {
     for (const auto& [key, raw] : headers_.rawList()) {
-        if (iequals(key, name)) return std::string_view(raw.value());
+        if (iequals(key, name)) return std::string_view(header_value(raw));
     }
     return std::nullopt;
 }

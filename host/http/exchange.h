@@ -72,6 +72,11 @@ public:
     int visit_query(kerberus_visit_fn visit, void* user);
 
     // --- response ------------------------------------------------------
+    // The response will close the connection whatever the client asked.
+    void close_after_response() {
+        keep_alive_ = false;
+        block_->reset("close");
+    }
     kerberus_status add_response_header(std::string_view name, std::string_view value);
     // Sends the plugin's response (its headers plus `body`). Exactly one
     // send per exchange; callers decide who sends through `state`.

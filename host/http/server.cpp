@@ -15,10 +15,9 @@ namespace {
 
 namespace PH = Pistache::Http;
 
-// Room for the request line and headers on top of the body limit: Pistache
-// applies one limit to the whole request, kerberus a separate one to the body
-// (so it can answer 413 with a JSON body itself).
-constexpr std::size_t kHeaderAllowance = 64 * 1024;
+// Pistache applies one limit to the whole request; kerberus limits the body
+// and the head separately (so it can answer 413 and 431 with JSON itself).
+constexpr std::size_t kHeaderAllowance = kMaxHeaderBytes;
 
 class CatchAllHandler : public PH::Handler {
 public:

@@ -2,10 +2,11 @@
 // a repeated name keeps only its first value, so "?tag=a&tag=b" cannot be
 // forwarded or read faithfully. The raw bytes of the request are still in
 // the connection's parser buffer while the handler runs, but the buffer is
-// a private member. An explicit template instantiation may name private
-// members ([temp.explicit]/12); that is how this file reads it, zero-copy.
-// It is tied to Pistache 0.0.5's layout and checked by the query tests.
-#include "http/request_line.h"
+// a private member; so is a header's value, whose getter returns a copy.
+// An explicit template instantiation may name private members
+// ([temp.explicit]/12); that is how this file reads them, zero-copy. It is
+// tied to Pistache 0.0.5's layout and checked by the query and header tests.
+#include "http/pistache_access.h"
 
 #include <vector>
 
@@ -26,13 +27,17 @@ struct ParserBufferTag {
 struct BufferBytesTag {
     friend constexpr auto member_of(BufferBytesTag);
 };
+struct RawValueTag {
+    friend constexpr auto member_of(RawValueTag);
+};
 
 template struct Expose<&ParserBase::buffer, ParserBufferTag>;
 template struct Expose<&ParserBuffer::bytes, BufferBytesTag>;
+template struct Expose<&Pistache::Http::Header::Raw::value_, RawValueTag>;
 
 }  // namespace
 
-std::string_view current_request_line(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+RawRequest current_raw_request(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     if (!peer) return {};
     auto parser = Pistache::Http::Handler::getParser(peer);
     if (!parser) return {};
@@ -41,8 +46,10 @@ std::string_view current_request_line(const std::shared_ptr<Pistache::Tcp::Peer>
     const std::vector<char>& bytes = buffer.*member_of(BufferBytesTag{});
     std::string_view all(bytes.data(), bytes.size());
     std::size_t end = all.find("\r\n");
-    return end == std::string_view::npos ? std::string_view{} : all.substr(0, end);
+    return RawRequest{end == std::string_view::npos ? std::string_view{} : all.substr(0, end), all.size()};
 }
+
+const std::string& header_value(const Pistache::Http::Header::Raw& raw) { return raw.*member_of(RawValueTag{}); }
 
 std::string_view query_of_request_line(std::string_view line) {
     std::size_t target = line.find(' ');
