@@ -1,5 +1,7 @@
 #include "http/dispatcher.h"
 
+#include <pistache/peer.h>
+
 #include "http/path.h"
 #include "http/pistache_access.h"
 
@@ -23,25 +25,29 @@ void Dispatcher::set_plugins(const std::vector<std::shared_ptr<PluginInstance>>&
     for (const auto& p : plugins) plugins_.emplace(p->id(), p.get());
 }
 
-void Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
-                        bool keep_alive) {
+bool Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
+                        const Arrival& arrival) {
     if (!spare_exchange) spare_exchange = std::make_unique<Exchange>();
     Exchange& ex = *spare_exchange;
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
-    auto peer = writer.getPeer();
-    RawRequest raw = current_raw_request(peer);
-    std::string_view query = query_of_request_line(raw.line);
     // Pistache's header timeout runs on connections it thinks busy. A kept
     // request is the host's to time out (504), and a synchronous handler
     // blocks the timer's own thread anyway, so the connection counts as idle.
-    if (peer) peer->setIdle(true);
-    bool keep = keep_alive && !draining_.load(std::memory_order_relaxed);
+    arrival.peer->setIdle(true);
+    bool keep = arrival.keep_alive && !draining_.load(std::memory_order_relaxed);
     // Pistache hands a const reference to its own, non-const parser state,
     // which it resets right after this call; see Exchange::begin.
-    ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(writer), query, keep);
+    ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(writer),
+             query_of_request_line(arrival.raw.line), keep);
     ex.dispatcher = this;
-    if (!framing_ok(ex, raw.size)) return;
-    route(ex);
+    if (!framing_ok(ex, arrival.raw.size)) return true;
+    return route(ex, arrival.pipelined);
+}
+
+void Dispatcher::reject(Pistache::Http::ResponseWriter&& writer, int status, std::string_view message) {
+    Exchange ex;
+    ex.begin_rejection(std::move(writer));
+    ex.send_host_error(status, message);
 }
 
 bool Dispatcher::framing_ok(Exchange& ex, std::size_t raw_size) {
@@ -49,27 +55,28 @@ bool Dispatcher::framing_ok(Exchange& ex, std::size_t raw_size) {
     // connection closed, since the client's framing cannot be trusted.
     if (raw_size > ex.body().size() + kMaxHeaderBytes) {
         ex.close_after_response();
-        answer_error(ex, 431, "request line and headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes");
+        (void)answer_error(ex, 431, "request line and headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes");
         return false;
     }
     if (auto length = ex.header("Content-Length")) {
         bool digits = !length->empty() && length->find_first_not_of("0123456789") == std::string_view::npos;
         if (!digits) {
             ex.close_after_response();
-            answer_error(ex, 400, "invalid Content-Length");
+            (void)answer_error(ex, 400, "invalid Content-Length");
             return false;
         }
     }
     return true;
 }
 
-void Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {
+bool Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {
     ex.state.store(State::responded, std::memory_order_relaxed);
     ex.send_host_error(status, message);
     answered();
+    return true;
 }
 
-void Dispatcher::route(Exchange& ex) {
+bool Dispatcher::route(Exchange& ex, bool pipelined) {
     std::string_view raw = ex.raw_path();
     if (raw == kLivenessPath || raw == kReadinessPath) {
         bool ok = raw == kLivenessPath || ready_.load(std::memory_order_relaxed);
@@ -77,7 +84,7 @@ void Dispatcher::route(Exchange& ex) {
         ex.add_response_header("Content-Type", "application/json");
         ex.send(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"not ready"})");
         answered();
-        return;
+        return true;
     }
     if (ex.body().size() > settings_.max_request_body) {
         return answer_error(ex, 413, "request body exceeds server.max_request_body (" +
@@ -113,23 +120,24 @@ void Dispatcher::route(Exchange& ex) {
         ex.send_host_error(405, "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow,
                            match.allow);
         answered();
-        return;
+        return true;
     }
     const RouteHandler& handler = plugin.handler(match.target);
     ex.plugin = &plugin;
     kerberus_status status = handler.fn(&ex, handler.user_data);
-    after_handler(&ex, status, handler);
+    return after_handler(&ex, status, handler, pipelined);
 }
 
-void Dispatcher::after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler) {
+bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined) {
     if (status == KERBERUS_ASYNC) {
-        if (kept_.keep(ex, std::chrono::steady_clock::now() + settings_.request_timeout)) {
+        if (kept_.keep(ex, std::chrono::steady_clock::now() + settings_.request_timeout, pipelined)) {
             (void)spare_exchange.release();  // KeptRequests owns it now
+            return false;
         }
-        return;
+        return true;
     }
     State expected = State::handling;
-    if (!ex->state.compare_exchange_strong(expected, State::responded)) return;  // answered: the normal case
+    if (!ex->state.compare_exchange_strong(expected, State::responded)) return true;  // answered: the normal case
     std::string message;
     if (status == KERBERUS_OK) {
         message = "handler returned without responding";
@@ -140,6 +148,7 @@ void Dispatcher::after_handler(Exchange* ex, kerberus_status status, const Route
                                message);
     ex->send_host_error(500, "plugin " + ex->plugin->id() + ": " + message);
     answered();
+    return true;
 }
 
 kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view body) {

@@ -17,6 +17,7 @@
 
 #include "http/exchange.h"
 #include "http/kept_requests.h"
+#include "http/pistache_access.h"
 #include "plugins/plugin_instance.h"
 
 namespace kerberus::http {
@@ -51,8 +52,20 @@ public:
     // Requests accepted and not yet answered (sync and kept).
     int64_t in_flight() const { return in_flight_.load(std::memory_order_acquire); }
 
-    // Pistache worker threads.
-    void handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer, bool keep_alive);
+    struct Arrival {
+        bool keep_alive;           // what HTTP/1.x semantics ask for this connection
+        RawRequest raw;            // the request's bytes in the parser
+        bool pipelined;            // more requests follow on the connection
+        Pistache::Tcp::Peer* peer;
+    };
+
+    // Pistache worker threads. Returns false when a plugin kept the request:
+    // its answer comes later (and closes the connection if `pipelined`).
+    bool handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
+                const Arrival& arrival);
+
+    // Answers a request Pistache could not parse; the connection closes.
+    void reject(Pistache::Http::ResponseWriter&& writer, int status, std::string_view message);
 
     // kerberus_host_api::respond.
     kerberus_status respond(Exchange& ex, int status, std::string_view body);
@@ -68,9 +81,10 @@ private:
     using PluginMap = std::unordered_map<std::string, PluginInstance*, IdHash, std::equal_to<>>;
 
     bool framing_ok(Exchange& ex, std::size_t raw_size);
-    void route(Exchange& ex);
-    void answer_error(Exchange& ex, int status, std::string_view message);
-    void after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler);
+    // Each returns false when the exchange was kept by a plugin.
+    bool route(Exchange& ex, bool pipelined);
+    bool answer_error(Exchange& ex, int status, std::string_view message);
+    bool after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined);
     void answered() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
 
     Settings settings_;

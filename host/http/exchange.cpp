@@ -92,6 +92,14 @@ void Exchange::begin(PH::Request& request, PH::ResponseWriter&& writer, std::str
     has_content_type_ = false;
 }
 
+void Exchange::begin_rejection(PH::ResponseWriter&& writer) {
+    state.store(State::responded, std::memory_order_relaxed);
+    method_ = {};
+    raw_path_.clear();
+    writer_.emplace(std::move(writer));
+    keep_alive_ = false;
+}
+
 std::optional<std::string_view> Exchange::header(std::string_view name) const {
     for (const auto& [key, raw] : headers_.rawList()) {
         if (iequals(key, name)) return std::string_view(header_value(raw));

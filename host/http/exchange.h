@@ -46,6 +46,10 @@ public:
 
     Exchange() : block_(std::make_shared<HeaderBlock>()) {}
 
+    // For a request Pistache could not parse: only an error can be sent,
+    // and the connection closes after it.
+    void begin_rejection(Pistache::Http::ResponseWriter&& writer);
+
     // Takes over `request` (swapping its strings out) and `writer`.
     // `query` is the raw query string; `keep_alive` what HTTP/1.x semantics
     // ask for this connection.
@@ -75,7 +79,7 @@ public:
     // The response will close the connection whatever the client asked.
     void close_after_response() {
         keep_alive_ = false;
-        block_->reset("close");
+        block_->set_connection("close");
     }
     kerberus_status add_response_header(std::string_view name, std::string_view value);
     // Sends the plugin's response (its headers plus `body`). Exactly one

@@ -22,17 +22,24 @@ public:
     // A hash of its own, so Pistache's checked header_cast never mistakes
     // the block for its typed Connection header.
     uint64_t hash() const override { return Pistache::Http::Header::detail::hash("kerberus-header-block"); }
-    void write(std::ostream& os) const override { os << text_; }
+    void write(std::ostream& os) const override { os << connection_ << lines_; }
 
     // Starts a new block with the Connection value ("keep-alive" / "close").
-    void reset(std::string_view connection) { text_.assign(connection); }
+    void reset(std::string_view connection) {
+        connection_ = connection;
+        lines_.clear();
+    }
+    // Changes the Connection value alone. Separate storage from the lines,
+    // so the host may do this while a plugin thread adds headers.
+    void set_connection(std::string_view connection) { connection_ = connection; }
     // Adds one "Name: value" line; the caller has validated both.
     void add(std::string_view name, std::string_view value) {
-        text_.append("\r\n").append(name).append(": ").append(value);
+        lines_.append("\r\n").append(name).append(": ").append(value);
     }
 
 private:
-    std::string text_;
+    std::string_view connection_;  // always a string literal
+    std::string lines_;
 };
 
 }  // namespace kerberus::http

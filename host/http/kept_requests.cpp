@@ -21,12 +21,15 @@ KeptRequests::~KeptRequests() {
     for (Exchange* ex : held_) delete ex;
 }
 
-bool KeptRequests::keep(Exchange* ex, std::chrono::steady_clock::time_point deadline) {
+bool KeptRequests::keep(Exchange* ex, std::chrono::steady_clock::time_point deadline, bool close_connection) {
     std::lock_guard lock(mutex_);
     State expected = State::handling;
     // The plugin may have answered from its own thread before the handler
     // returned; then there is nothing to keep.
     if (!ex->state.compare_exchange_strong(expected, State::kept)) return false;
+    // Any answer to a kept exchange is sent under this mutex's protection
+    // (respond_kept, expiry), so it sees this.
+    if (close_connection) ex->close_after_response();
     ex->deadline = deadline;
     held_.insert(ex);
     bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;

@@ -31,8 +31,10 @@ public:
 
     // Called by the handler's thread when the handler returned ASYNC. Takes
     // ownership of `ex` unless the plugin already answered from another
-    // thread (returns false: the caller still owns it).
-    bool keep(Exchange* ex, std::chrono::steady_clock::time_point deadline);
+    // thread (returns false: the caller still owns it). `close_connection`:
+    // requests are pipelined behind this one and will not be read, so its
+    // answer must close the connection (the client then retries them).
+    bool keep(Exchange* ex, std::chrono::steady_clock::time_point deadline, bool close_connection);
 
     // The plugin's respond() on an exchange that is not in `handling`.
     // Returns the status for respond(): OK (sent), EXPIRED (host answered).

@@ -8,6 +8,7 @@
 // tied to Pistache 0.0.5's layout and checked by the query and header tests.
 #include "http/pistache_access.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace kerberus::http {
@@ -37,16 +38,15 @@ template struct Expose<&Pistache::Http::Header::Raw::value_, RawValueTag>;
 
 }  // namespace
 
-RawRequest current_raw_request(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-    if (!peer) return {};
-    auto parser = Pistache::Http::Handler::getParser(peer);
-    if (!parser) return {};
-    const ParserBase& base = *parser;
+RawRequest raw_request(const Pistache::Http::RequestParser& parser) {
+    const ParserBase& base = parser;
     const ParserBuffer& buffer = base.*member_of(ParserBufferTag{});
     const std::vector<char>& bytes = buffer.*member_of(BufferBytesTag{});
     std::string_view all(bytes.data(), bytes.size());
+    std::size_t consumed = std::min(buffer.position(), all.size());
     std::size_t end = all.find("\r\n");
-    return RawRequest{end == std::string_view::npos ? std::string_view{} : all.substr(0, end), all.size()};
+    return RawRequest{end == std::string_view::npos ? std::string_view{} : all.substr(0, end), consumed,
+                      all.substr(consumed)};
 }
 
 const std::string& header_value(const Pistache::Http::Header::Raw& raw) { return raw.*member_of(RawValueTag{}); }

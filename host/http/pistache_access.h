@@ -2,23 +2,21 @@
 // without a copy: the raw request bytes and header values by reference.
 #pragma once
 
+#include <string>
 #include <string_view>
 
-#include <memory>
-#include <string>
-
 #include <pistache/http.h>
-#include <pistache/peer.h>
 
 namespace kerberus::http {
 
-// What Pistache's parser still holds of the request being handled on
-// `peer`, exactly as received. Valid until the handler returns.
+// What a connection's parser holds right after it parsed a whole request,
+// exactly as received. Valid until the parser is reset.
 struct RawRequest {
-    std::string_view line;  // "GET /a/b?x=1&x=2 HTTP/1.1"; empty if not found
-    std::size_t size = 0;   // every byte of the request: line, headers, body
+    std::string_view line;      // "GET /a/b?x=1&x=2 HTTP/1.1"; empty if not found
+    std::size_t size = 0;       // bytes of this request: line, headers, body
+    std::string_view unparsed;  // bytes after it: pipelined requests
 };
-RawRequest current_raw_request(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+RawRequest raw_request(const Pistache::Http::RequestParser& parser);
 
 // A request header's value. Pistache's Raw::value() returns a copy; plugins
 // get views, which must point into the request itself.

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "http/catch_all_handler.h"
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -18,30 +20,6 @@ namespace PH = Pistache::Http;
 // Pistache applies one limit to the whole request; kerberus limits the body
 // and the head separately (so it can answer 413 and 431 with JSON itself).
 constexpr std::size_t kHeaderAllowance = kMaxHeaderBytes;
-
-class CatchAllHandler : public PH::Handler {
-public:
-    HTTP_PROTOTYPE(CatchAllHandler)
-
-    explicit CatchAllHandler(Dispatcher* dispatcher) : dispatcher_(dispatcher) {}
-
-    void onRequest(const PH::Request& request, PH::ResponseWriter response) override {
-        dispatcher_->handle(request, std::move(response), wants_keep_alive(request));
-    }
-
-private:
-    // HTTP/1.1 persists unless the client says close; HTTP/1.0 closes
-    // unless it says keep-alive. Pistache 0.0.5 gets the first one wrong.
-    static bool wants_keep_alive(const PH::Request& request) {
-        auto connection = request.headers().tryGet<PH::Header::Connection>();
-        if (request.version() == PH::Version::Http10) {
-            return connection && connection->control() == PH::ConnectionControl::KeepAlive;
-        }
-        return !connection || connection->control() != PH::ConnectionControl::Close;
-    }
-
-    Dispatcher* dispatcher_;
-};
 
 uint16_t bound_port(int fd) {
     sockaddr_storage addr{};

@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 namespace {
 
 std::vector<std::string> malformed_inputs() {
-    std::string nul_bytes("GET /api/hello/\0x HTTP/1.1\r\nHost: a\r\n\r\n", 41);
+    static const char nul_request[] = "GET /api/hello/\0x HTTP/1.1\r\nHost: a\r\n\r\n";
+    std::string nul_bytes(nul_request, sizeof(nul_request) - 1);
     return {
         "GARBAGE\r\n\r\n",
         "GET\r\n\r\n",
@@ -74,7 +75,7 @@ TEST(IntegrationMalformed, EveryBrokenRequestLeavesTheDaemonServing) {
         c.send(input);
         // Whatever the answer (400, 404, 413, 501, or a closed connection),
         // it comes quickly and is never a 2xx for a request that is broken.
-        auto r = c.read_response(2s);
+        auto r = c.read_response(1s);
         if (r) {
             EXPECT_GE(r->status, 400) << "input: " << input.substr(0, 80);
         }
@@ -94,4 +95,49 @@ TEST(IntegrationMalformed, TruncatedRequestsThenCloseLeaveTheDaemonServing) {
     }  // each connection closes mid-request here
     EXPECT_TRUE(d.running());
     EXPECT_EQ(get(d.url("/api/hello/")).status, 200) << d.log();
+}
+
+TEST(IntegrationMalformed, UnparsableRequestGetsAJsonErrorAndTheConnectionCloses) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config()));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("BREW /api/hello/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = c.read_response(2s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 400);
+    EXPECT_EQ(r->header("Content-Type").value_or(""), "application/json");
+    EXPECT_FALSE(parse_json(r->body).HasParseError()) << r->body;
+    EXPECT_TRUE(c.closed_by_peer(2s));
+}
+
+// Far past the body limit, the request is refused before it is read whole.
+TEST(IntegrationMalformed, HugeBodyGetsA413JsonAnswerAndTheConnectionCloses) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config().server("max_request_body", "1KiB")));
+    RawConnection c(d.port());
+    std::string body(300 * 1024, 'x');
+    c.send("POST /api/echo/x HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto r = c.read_response(3s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 413);
+    EXPECT_EQ(r->header("Content-Type").value_or(""), "application/json");
+    EXPECT_TRUE(c.closed_by_peer(3s));
+    EXPECT_EQ(get(d.url("/api/hello/")).status, 200);
+}
+
+// A request pipelined behind one a plugin keeps cannot be answered in
+// order while it waits; the kept answer closes the connection instead, which
+// tells the client to send the rest again.
+TEST(IntegrationMalformed, PipelinedBehindAKeptRequestTheAnswerClosesTheConnection) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config()));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET /api/echo/delay?ms=200 HTTP/1.1\r\nHost: a\r\n\r\n"
+                       "GET /api/hello/second HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto r = c.read_response(3s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("Connection").value_or(""), "close");
+    EXPECT_TRUE(c.closed_by_peer(2s));
+    EXPECT_EQ(get(d.url("/api/hello/")).status, 200);
 }

@@ -1,0 +1,130 @@
+// Runs kerberusd as a child process for one test: a private temp dir holds
+// the config files and the captured stdout/stderr. Every wait is bounded so a
+// misbehaving daemon fails a test instead of hanging the suite.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace kerberus::test {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using Millis = std::chrono::milliseconds;
+
+// Milliseconds since `start`, as a number gtest prints readably.
+inline long long elapsed_ms(Clock::time_point start) {
+    return std::chrono::duration_cast<Millis>(Clock::now() - start).count();
+}
+
+// Where the build put things (compile definitions from tests/CMakeLists.txt).
+std::filesystem::path kerberusd_path();
+std::filesystem::path bundled_plugin_dir();
+// The output directory of one fixture plugin, tests/fixtures/plugins/<name>.
+std::filesystem::path fixture_plugin_dir(std::string_view name);
+// tests/fixtures/<relative>.
+std::filesystem::path test_fixture(std::string_view relative);
+// The single regular file in `dir` whose name starts with `prefix` (empty path if
+// there is none or more than one), so tests need not spell out versions.
+std::filesystem::path find_plugin_file(const std::filesystem::path& dir, std::string_view prefix);
+
+// Builds a kerberusd YAML config from parts. Server settings default to what
+// tests need (ephemeral port, two workers); everything else is opt-in.
+class ConfigBuilder {
+public:
+    ConfigBuilder();
+
+    ConfigBuilder& server(std::string key, std::string value);
+    ConfigBuilder& log_level(std::string level);
+    ConfigBuilder& plugin_dir(std::filesystem::path dir);
+    // `body` is the YAML flow-map content of plugins.<id>, e.g.
+    // "required: true, config: { greeting: Howdy }".
+    ConfigBuilder& plugin(std::string id, std::string body);
+
+    std::string yaml() const;
+
+private:
+    std::vector<std::pair<std::string, std::string>> server_;
+    std::string log_level_ = "info";
+    std::vector<std::filesystem::path> dirs_;
+    std::vector<std::pair<std::string, std::string>> plugins_;
+};
+
+// A config loading only the bundled plugins (hello, echo).
+ConfigBuilder bundled_config();
+
+// How a process ended; nullopt from wait functions means it did not end in
+// time. A signal death is reported as 128 + signal number, like a shell.
+using ExitStatus = std::optional<int>;
+
+struct RunResult {
+    ExitStatus status;
+    std::string out;  // stdout
+    std::string err;  // stderr
+};
+
+class Daemon {
+public:
+    Daemon();
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    const std::filesystem::path& dir() const { return dir_; }
+    // Writes `content` to dir()/name and returns the full path.
+    std::filesystem::path write_file(const std::string& name, std::string_view content) const;
+    std::filesystem::path write_config(const ConfigBuilder& config, const std::string& name = "kerberus.yaml") const;
+
+    // Spawns kerberusd with `args` and waits for its "serving on" line.
+    ::testing::AssertionResult start(const std::vector<std::string>& args, Millis ready_timeout = 10s);
+    // Writes the config and starts with --config on it.
+    ::testing::AssertionResult start(const ConfigBuilder& config, Millis ready_timeout = 10s);
+
+    // Spawns kerberusd and waits for it to exit on its own (for --check,
+    // --version, failing configs). Kills it when `timeout` passes.
+    RunResult run_to_exit(const std::vector<std::string>& args, Millis timeout = 10s);
+
+    uint16_t port() const { return port_; }
+    // "http://127.0.0.1:<port><path>"
+    std::string url(std::string_view path) const;
+    pid_t pid() const { return pid_; }
+
+    // The captured streams, re-read on every call.
+    std::string log() const;
+    std::string out() const;
+    // Lines of log() containing every one of `needles`.
+    std::vector<std::string> log_lines_with(const std::vector<std::string>& needles) const;
+    // Polls log() until a line contains every needle.
+    bool wait_for_log(const std::vector<std::string>& needles, Millis timeout = 5s) const;
+
+    void signal(int sig) const;
+    // Reaps the child; nullopt if it is still running after `timeout`.
+    ExitStatus wait_exit(Millis timeout = 10s);
+    bool running();
+
+private:
+    void spawn(const std::vector<std::string>& args);
+    void kill_and_reap();
+
+    std::filesystem::path dir_;
+    pid_t pid_ = -1;
+    std::optional<int> exit_status_;
+    uint16_t port_ = 0;
+};
+
+// Reads a whole file; empty when it does not exist.
+std::string read_file(const std::filesystem::path& path);
+std::vector<std::string> split_lines(std::string_view text);
+
+}  // namespace kerberus::test
