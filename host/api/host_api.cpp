@@ -8,12 +8,15 @@
 #include "http/dispatcher.h"
 #include "http/exchange.h"
 #include "http/pistache_access.h"
+#include "outbound/client.h"
 #include "plugins/plugin_instance.h"
 
 namespace kerberus::api {
 namespace {
 
 using http::Exchange;
+
+outbound::Client* outbound_client = nullptr;
 using config::LookupResult;
 
 // No C++ exception may unwind into plugin code: every entry point that can
@@ -200,6 +203,26 @@ kerberus_status respond(kerberus_request* req, int status, const char* body, siz
     });
 }
 
+// --- outbound HTTP ---------------------------------------------------------
+
+kerberus_status outbound_send(kerberus_plugin_ctx* ctx, const kerberus_outbound_request* request,
+                              kerberus_outbound_done_fn done, void* user_data, uint64_t* id) {
+    if (!ctx || !request) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        PluginInstance& plugin = PluginInstance::from(ctx);
+        if (!outbound_client || !plugin.accepts_work()) return KERBERUS_ERR_STATE;
+        return outbound_client->send(&plugin, *request, done, user_data, id);
+    });
+}
+
+kerberus_status outbound_cancel(kerberus_plugin_ctx* ctx, uint64_t id) {
+    if (!ctx) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        if (!outbound_client) return KERBERUS_ERR_NOT_FOUND;
+        return outbound_client->cancel(&PluginInstance::from(ctx), id);
+    });
+}
+
 const kerberus_host_api kTable = {
     sizeof(kerberus_host_api),
     KERBERUS_ABI_MAJOR,
@@ -227,10 +250,14 @@ const kerberus_host_api kTable = {
     request_remote_address,
     response_header_add,
     respond,
+    outbound_send,
+    outbound_cancel,
 };
 
 }  // namespace
 
 const kerberus_host_api* host_api() { return &kTable; }
+
+void set_outbound_client(outbound::Client* client) { outbound_client = client; }
 
 }  // namespace kerberus::api

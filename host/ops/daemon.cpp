@@ -6,6 +6,7 @@
 #include "api/host_api.h"
 #include "http/dispatcher.h"
 #include "http/server.h"
+#include "outbound/client.h"
 #include "ops/logging.h"
 #include "ops/plugin_set.h"
 #include "ops/signals.h"
@@ -16,11 +17,16 @@ namespace {
 using std::chrono::milliseconds;
 using Instances = std::vector<std::shared_ptr<PluginInstance>>;
 
-void stop_all(const Instances& instances, http::KeptRequests* kept) {
+void stop_all(const Instances& instances, outbound::Client& outbound, http::KeptRequests* kept) {
     for (auto it = instances.rbegin(); it != instances.rend(); ++it) {
-        (*it)->stop();
+        PluginInstance& plugin = **it;
+        // Outbound callbacks run into plugin code: all of them finish
+        // (cancelled) while the plugin is still whole, before stop.
+        plugin.refuse_new_work();
+        outbound.cancel_owner(&plugin);
+        plugin.stop();
         // The plugin promised not to touch its kept requests after stop.
-        if (kept) kept->forget_plugin(it->get());
+        if (kept) kept->forget_plugin(&plugin);
     }
     for (auto it = instances.rbegin(); it != instances.rend(); ++it) (*it)->destroy();
 }
@@ -85,8 +91,10 @@ int serve(const config::Config& config) {
     PluginSet set = build_plugin_set(config, discovery, *log);
     const Instances& instances = set.instances;
 
+    outbound::Client outbound({}, log);
+    api::set_outbound_client(&outbound);
     if (!init_all(instances, *log)) {
-        stop_all(instances, nullptr);
+        stop_all(instances, outbound, nullptr);
         return kExitFailure;
     }
 
@@ -97,7 +105,7 @@ int serve(const config::Config& config) {
         server.start();
     } catch (const std::exception& e) {
         log->critical("{}", e.what());
-        stop_all(instances, nullptr);
+        stop_all(instances, outbound, nullptr);
         return kExitFailure;
     }
     dispatcher.set_ready(true);
@@ -111,7 +119,7 @@ int serve(const config::Config& config) {
     drain(dispatcher, server, config.server.shutdown_timeout, *log);
     server.shutdown();
     dispatcher.kept().close();
-    stop_all(instances, &dispatcher.kept());
+    stop_all(instances, outbound, &dispatcher.kept());
     log->info("stopped");
     return kExitOk;
 }

@@ -40,6 +40,7 @@ void PluginInstance::init(const kerberus_host_api* api) {
     if (!has_file() || state_ != PluginState::loaded) return;
     error_.clear();
     initialising_ = true;
+    accepting_work_.store(true, std::memory_order_release);
     kerberus_status status = file_.descriptor->init(api, this, &instance_);
     initialising_ = false;
     if (status == KERBERUS_OK) {
@@ -47,6 +48,7 @@ void PluginInstance::init(const kerberus_host_api* api) {
         return;
     }
     state_ = PluginState::failed;
+    refuse_new_work();
     if (error_.empty()) error_ = "init returned status " + std::to_string(status) + " without a message";
     else error_ += " (status " + std::to_string(status) + ")";
 }
@@ -54,6 +56,7 @@ void PluginInstance::init(const kerberus_host_api* api) {
 void PluginInstance::stop() {
     if (stopped_) return;
     stopped_ = true;
+    refuse_new_work();
     // A failed init still gets destroy (the plugin may have allocated), but
     // stop is for instances that ran.
     if (state_ == PluginState::running && file_.descriptor->stop) file_.descriptor->stop(instance_);

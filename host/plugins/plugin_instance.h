@@ -4,6 +4,7 @@
 // with a static_cast and no lookup.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,12 @@ public:
     void stop();
     void destroy();
 
+    // From here on the plugin may start no new background work (outbound
+    // requests); called before its in-flight work is cancelled and stop runs.
+    void refuse_new_work() { accepting_work_.store(false, std::memory_order_release); }
+    // Outbound requests are allowed from init until refuse_new_work(). Any thread.
+    bool accepts_work() const { return accepting_work_.load(std::memory_order_acquire); }
+
     // Host API backing (route_add, set_error).
     kerberus_status add_route(const char* method, const char* pattern, kerberus_handler_fn fn, void* user_data);
     void set_error(std::string message) { error_ = std::move(message); }
@@ -84,6 +91,7 @@ private:
     std::string error_;
     void* instance_ = nullptr;
     bool initialising_ = false;
+    std::atomic<bool> accepting_work_{false};
     bool stopped_ = false;
     bool destroyed_ = false;
     http::RouteTable routes_;

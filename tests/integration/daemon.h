@@ -17,7 +17,15 @@
 
 #include <gtest/gtest.h>
 
+#include "kerberus/plugin.h"
+
 namespace kerberus::test {
+
+// The ABI this tree's kerberusd provides: "1.1", and "ABI 1.1" as logs say it.
+#define KERBERUS_TEST_STR2(x) #x
+#define KERBERUS_TEST_STR(x) KERBERUS_TEST_STR2(x)
+inline const std::string kHostAbi = KERBERUS_TEST_STR(KERBERUS_ABI_MAJOR) "." KERBERUS_TEST_STR(KERBERUS_ABI_MINOR);
+inline const std::string kHostAbiText = "ABI " + kHostAbi;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;

@@ -51,9 +51,9 @@ TEST_P(IntegrationLoadingRefusal, LogsOneLineAndServesTheOthers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, IntegrationLoadingRefusal,
-    ::testing::Values(Refusal{"abi-major", "fixture_abi_major", {"ABI 2.", "ABI 1.0"}},
-                      Refusal{"abi-v2-symbol", "fixture_abi_v2_symbol", {"ABI 2.", "ABI 1.0"}},
-                      Refusal{"abi-minor", "fixture_abi_minor", {"ABI 1.99", "ABI 1.0"}},
+    ::testing::Values(Refusal{"abi-major", "fixture_abi_major", {"ABI 2.", kHostAbiText}},
+                      Refusal{"abi-v2-symbol", "fixture_abi_v2_symbol", {"ABI 2.", kHostAbiText}},
+                      Refusal{"abi-minor", "fixture_abi_minor", {"ABI 1.99", kHostAbiText}},
                       Refusal{"no-entry", "fixture_no_entry", {"kerberus_plugin_v1"}},
                       Refusal{"bad-id", "fixture_bad_id", {"invalid plugin id"}}),
     [](const auto& info) {
@@ -188,6 +188,19 @@ TEST(IntegrationLoading, DisabledPluginIsNotServed) {
     ASSERT_TRUE(d.start(bundled_config().plugin("echo", "enabled: false")));
     EXPECT_TRUE(is_error_response(get(d.url("/api/echo/x")), 404, "GET", "/api/echo/x", "NotFoundError"));
     EXPECT_TRUE(serves_hello(d));
+}
+
+// Append-only growth: a plugin built for an older minor runs unchanged.
+TEST(IntegrationLoading, PluginBuiltForAnOlderMinorLoadsAndServes) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config().plugin_dir(fixture_plugin_dir("abi-1-0"))));
+    auto r = get(d.url("/api/abi-one-zero/"));
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, "old plugin, newer host");
+    auto check = d.run_to_exit({"--check", "--config", d.write_config(bundled_config().plugin_dir(fixture_plugin_dir("abi-1-0"))).string()});
+    EXPECT_EQ(check.status, 0) << check.out << check.err;
+    EXPECT_NE(check.out.find("abi-one-zero"), std::string::npos) << check.out;
+    EXPECT_NE(check.out.find(" 1.0 "), std::string::npos) << check.out;
 }
 
 }  // namespace

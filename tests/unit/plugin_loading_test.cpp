@@ -85,7 +85,7 @@ TEST(PluginFile, BundledPluginPassesEveryCheck) {
     const auto& f = std::get<PluginFile>(r);
     EXPECT_EQ(f.id, "hello");
     EXPECT_EQ(f.version.str(), "1.0.0");
-    EXPECT_EQ(f.abi(), "1.0");
+    EXPECT_EQ(f.abi(), host_abi());
     EXPECT_EQ(f.path, hello);
 }
 

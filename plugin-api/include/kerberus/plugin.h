@@ -104,7 +104,7 @@ extern "C" {
  * kerberus_host_api; a plugin records the pair it was built against in its
  * descriptor. */
 #define KERBERUS_ABI_MAJOR 1
-#define KERBERUS_ABI_MINOR 0
+#define KERBERUS_ABI_MINOR 1
 
 /* The entry symbol for this major version, as a string and as an identifier. */
 #define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
@@ -145,6 +145,14 @@ typedef int32_t kerberus_status;
 #define KERBERUS_ERR_TOO_LARGE (-7)
 /* Failure inside the plugin; a handler returning it gets a 500. */
 #define KERBERUS_ERR_INTERNAL (-8)
+/* Outbound HTTP (ABI 1.1): the upstream could not be reached (DNS, refused
+ * connection, TLS failure, malformed response). */
+#define KERBERUS_ERR_UNREACHABLE (-9)
+/* Outbound HTTP (ABI 1.1): the connect or total timeout passed. */
+#define KERBERUS_ERR_TIMEOUT (-10)
+/* Outbound HTTP (ABI 1.1): cancelled by the plugin, or by the host when the
+ * plugin stopped. */
+#define KERBERUS_ERR_CANCELLED (-11)
 
 /* ======================================================================== */
 /* Basic types                                                              */
@@ -191,6 +199,72 @@ typedef kerberus_status (*kerberus_handler_fn)(kerberus_request *req, void *user
  * `name` and `value` are valid only during the call. Return non-zero to stop
  * the iteration early. */
 typedef int (*kerberus_visit_fn)(void *user_data, kerberus_str name, kerberus_str value);
+
+/* ======================================================================== */
+/* Outbound HTTP (ABI 1.1)                                                  */
+/* ======================================================================== */
+
+/* One header line. Not NUL-terminated; names keep the case they were given
+ * or received in. */
+typedef struct kerberus_header {
+    kerberus_str name;
+    kerberus_str value;
+} kerberus_header;
+
+/* Flags for kerberus_outbound_request.flags. */
+/* Skip TLS certificate and host name verification (tests, private CAs you
+ * cannot install). Verification is on by default. */
+#define KERBERUS_OUTBOUND_INSECURE_TLS 0x1u
+
+/* An outbound request. The host copies everything it needs before
+ * outbound_send returns; the plugin keeps ownership of what it points to. */
+typedef struct kerberus_outbound_request {
+    /* sizeof(kerberus_outbound_request) as the plugin was built. */
+    size_t struct_size;
+    /* "GET", "POST", ...; NUL-terminated. */
+    const char *method;
+    /* Absolute http:// or https:// URL; NUL-terminated. */
+    const char *url;
+    /* Headers sent as given (Host included, if present). The host adds none
+     * but Content-Length (from body_len) and, without a Host header, Host. */
+    const kerberus_header *headers;
+    size_t header_count;
+    /* Request body (may be NULL when body_len is 0). */
+    const char *body;
+    size_t body_len;
+    /* 0 means the host's default: 10 s to connect, 30 s in total. */
+    uint32_t connect_timeout_ms;
+    uint32_t timeout_ms;
+    /* Largest response body accepted; 0 means 64 MiB. Larger responses end
+     * with KERBERUS_ERR_TOO_LARGE. */
+    uint64_t max_response_bytes;
+    /* KERBERUS_OUTBOUND_* flags. */
+    uint32_t flags;
+} kerberus_outbound_request;
+
+/* What came back. Valid only during the completion callback; copy what you
+ * keep. */
+typedef struct kerberus_outbound_response {
+    size_t struct_size;
+    /* KERBERUS_OK when an HTTP response arrived (any status, 5xx included);
+     * otherwise KERBERUS_ERR_UNREACHABLE, _TIMEOUT, _TOO_LARGE, _CANCELLED. */
+    kerberus_status result;
+    /* The HTTP status; 0 when result is not KERBERUS_OK. */
+    int status;
+    /* Response headers in the order received; repeated names repeat. */
+    const kerberus_header *headers;
+    size_t header_count;
+    /* The whole response body (de-chunked, not decompressed). */
+    kerberus_str body;
+    /* When result is not KERBERUS_OK: what went wrong, for logs. Never
+     * contains request headers or bodies. NUL-terminated. */
+    const char *error;
+} kerberus_outbound_response;
+
+/* Completion callback: called exactly once per successful outbound_send, on
+ * the host's outbound thread. It must not block (respond() to a kept
+ * request is fine: it does not). `response` is valid during the call. */
+typedef void (*kerberus_outbound_done_fn)(void *user_data, const kerberus_outbound_response *response);
 
 /* ======================================================================== */
 /* The host function table                                                  */
@@ -326,9 +400,29 @@ typedef struct kerberus_host_api {
      * ERR_EXPIRED ends the handle's life. */
     kerberus_status (*respond)(kerberus_request *req, int status, const char *body, size_t body_len);
 
+    /* ---- Outbound HTTP (ABI 1.1) ---------------------------------------- *
+     * One client for the whole daemon, on a thread of its own: connections
+     * are pooled per host (keep-alive) and no worker thread ever waits for
+     * an upstream. Check KERBERUS_HOST_HAS(host, outbound_send) first. */
+
+    /* Starts a request. Returns KERBERUS_OK and stores an id in *id (may be
+     * NULL) — `done` is then called exactly once, later, on the outbound
+     * thread; or returns an error (KERBERUS_ERR_INVALID: bad method, URL or
+     * struct; KERBERUS_ERR_STATE: called before init or after stop) and
+     * `done` is never called. After the plugin's stop returns, the host
+     * cancels what the plugin still has in flight, calling each `done` with
+     * KERBERUS_ERR_CANCELLED before destroy. Thread: any. */
+    kerberus_status (*outbound_send)(kerberus_plugin_ctx *ctx, const kerberus_outbound_request *request,
+                                     kerberus_outbound_done_fn done, void *user_data, uint64_t *id);
+
+    /* Cancels a request in flight: its `done` is called with
+     * KERBERUS_ERR_CANCELLED (later, on the outbound thread). Returns
+     * KERBERUS_ERR_NOT_FOUND when the request already completed (its `done`
+     * ran or is running). Thread: any. */
+    kerberus_status (*outbound_cancel)(kerberus_plugin_ctx *ctx, uint64_t id);
+
     /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each.
-     * Planned: health reporting, metrics, scheduled background tasks,
-     * outbound HTTP. */
+     * Planned: health reporting, metrics, scheduled background tasks. */
 } kerberus_host_api;
 
 /* True if the host's table has `field` — i.e. the host is new enough to
