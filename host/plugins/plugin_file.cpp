@@ -54,12 +54,23 @@ std::string host_abi() { return abi_text(KERBERUS_ABI_MAJOR, KERBERUS_ABI_MINOR)
 std::string PluginFile::abi() const { return abi_text(descriptor->abi_major, descriptor->abi_minor); }
 
 PluginFileResult open_plugin_file(const std::filesystem::path& path) {
+    std::shared_ptr<PrivateCopy> copy;
+    try {
+        copy = std::make_shared<PrivateCopy>(path);
+    } catch (const std::exception& e) {
+        return refuse(path, std::string("cannot read: ") + e.what());
+    }
     auto lib = std::make_shared<dll::shared_library>();
     try {
-        lib->load(dll::fs::path(path.string()), dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+        lib->load(dll::fs::path(copy->load_path()), dll::load_mode::rtld_now | dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
-        // Boost's message carries dlerror(): missing symbols, wrong ELF class, ...
-        return refuse(path, std::string("cannot load: ") + e.what());
+        // Boost's message carries dlerror() (missing symbols, wrong ELF
+        // class, ...) naming the copy; name the operator's file instead.
+        std::string why = e.what();
+        for (auto at = why.find(copy->load_path()); at != std::string::npos; at = why.find(copy->load_path())) {
+            why.replace(at, copy->load_path().size(), path.filename().string());
+        }
+        return refuse(path, "cannot load: " + why);
     }
     if (!lib->has(KERBERUS_PLUGIN_ENTRY_SYMBOL)) return refuse_other_major(path, *lib);
 
@@ -101,6 +112,7 @@ PluginFileResult open_plugin_file(const std::filesystem::path& path) {
 
     PluginFile file;
     file.path = path;
+    file.copy = std::move(copy);
     file.library = std::move(lib);
     file.descriptor = d;
     file.id = d->id;

@@ -9,6 +9,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "common/semver.h"
+#include "plugins/private_copy.h"
 #include "kerberus/plugin.h"
 
 namespace kerberus {
@@ -17,6 +18,9 @@ namespace kerberus {
 // library; it is unloaded when the last copy goes.
 struct PluginFile {
     std::filesystem::path path;
+    // Declared before `library` so it outlives it: the library is mapped
+    // from this copy (see private_copy.h).
+    std::shared_ptr<PrivateCopy> copy;
     std::shared_ptr<boost::dll::shared_library> library;
     const kerberus_plugin_descriptor* descriptor = nullptr;
     std::string id;

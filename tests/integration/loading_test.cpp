@@ -2,6 +2,7 @@
 // case also checks the daemon goes on serving the bundled plugins: one bad
 // file must never cost the others.
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -201,6 +202,31 @@ TEST(IntegrationLoading, PluginBuiltForAnOlderMinorLoadsAndServes) {
     EXPECT_EQ(check.status, 0) << check.out << check.err;
     EXPECT_NE(check.out.find("abi-one-zero"), std::string::npos) << check.out;
     EXPECT_NE(check.out.find(" 1.0 "), std::string::npos) << check.out;
+}
+
+
+// `cp new.so plugins/hello.so` rewrites the file in place. A host that maps
+// plugin files directly dies of SIGBUS on its next call into the plugin.
+TEST(IntegrationLoading, PluginFileOverwrittenInPlaceKeepsServing) {
+    Daemon d;
+    fs::path dir = d.dir() / "plugins";
+    fs::create_directories(dir);
+    fs::path hello = find_plugin_file(bundled_plugin_dir(), "hello");
+    ASSERT_FALSE(hello.empty());
+    fs::path installed = dir / hello.filename();
+    fs::copy_file(hello, installed);
+    ASSERT_TRUE(d.start(ConfigBuilder().plugin_dir(dir)));
+    ASSERT_EQ(get(d.url("/api/hello/before")).body, "Hello, before!\n");
+    {
+        // Same inode, truncated, then different bytes: what cp does.
+        std::ofstream out(installed, std::ios::binary | std::ios::trunc);
+        out << std::string(4096, '\x7f');
+    }
+    for (int i = 0; i < 20; ++i) {
+        auto r = get(d.url("/api/hello/after"));
+        ASSERT_EQ(r.body, "Hello, after!\n") << d.log();
+    }
+    EXPECT_TRUE(d.running());
 }
 
 }  // namespace

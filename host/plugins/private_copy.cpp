@@ -1,0 +1,55 @@
+#include "plugins/private_copy.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kerberus {
+namespace {
+
+std::runtime_error system_error(const std::string& what) {
+    return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+PrivateCopy::PrivateCopy(const std::filesystem::path& path) {
+    int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) throw system_error("cannot open");
+    struct stat st {};
+    if (::fstat(in, &st) != 0) {
+        ::close(in);
+        throw system_error("cannot stat");
+    }
+    std::string name = "kerberus:" + path.filename().string();
+    fd_ = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd_ < 0) {
+        ::close(in);
+        throw system_error("cannot create an in-memory copy");
+    }
+    off_t offset = 0;
+    while (offset < st.st_size) {
+        ssize_t n = ::sendfile(fd_, in, &offset, static_cast<size_t>(st.st_size - offset));
+        if (n <= 0) {
+            ::close(in);
+            ::close(fd_);
+            throw system_error("cannot copy");
+        }
+    }
+    ::close(in);
+    // Nobody, the daemon included, can change the copy afterwards.
+    ::fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    load_path_ = "/proc/self/fd/" + std::to_string(fd_);
+}
+
+PrivateCopy::~PrivateCopy() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace kerberus

@@ -1,0 +1,32 @@
+// A plugin file is loaded from a private, sealed in-memory copy, never from
+// its path: operators copy new versions over old ones in place, and a
+// shared object overwritten while mapped crashes the process that mapped it
+// (SIGBUS). The copy also gives every load its own statics, so a plugin
+// reloaded from the same file starts fresh.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace kerberus {
+
+class PrivateCopy {
+public:
+    // Copies `path` into a memfd. Throws std::runtime_error with the reason.
+    explicit PrivateCopy(const std::filesystem::path& path);
+    ~PrivateCopy();
+    PrivateCopy(const PrivateCopy&) = delete;
+    PrivateCopy& operator=(const PrivateCopy&) = delete;
+
+    // What to hand to dlopen: "/proc/self/fd/<n>". Valid while this lives,
+    // which must be as long as the library stays loaded (debuggers and
+    // sanitizers read symbols through it).
+    const std::string& load_path() const { return load_path_; }
+
+private:
+    int fd_ = -1;
+    std::string load_path_;
+};
+
+}  // namespace kerberus
