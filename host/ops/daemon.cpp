@@ -1,5 +1,6 @@
 #include "ops/daemon.h"
 
+#include <algorithm>
 #include <csignal>
 #include <thread>
 
@@ -8,6 +9,8 @@
 #include "http/server.h"
 #include "outbound/client.h"
 #include "ops/logging.h"
+#include "ops/notify.h"
+#include "ops/self_check.h"
 #include "ops/plugin_set.h"
 #include "ops/signals.h"
 
@@ -59,11 +62,25 @@ std::size_t count_running(const Instances& instances) {
     return n;
 }
 
-int wait_for_stop(spdlog::logger& log) {
+// The main thread's loop while serving: signals, and the watchdog pinged
+// only while the daemon answers its own liveness probe.
+int wait_for_stop(spdlog::logger& log, const Notifier& notifier, const http::Server& server) {
+    auto interval = notifier.watchdog_interval();
+    milliseconds tick = interval ? std::chrono::duration_cast<milliseconds>(*interval / 3) : milliseconds(1000);
+    tick = std::max(tick, milliseconds(10));
+    bool was_healthy = true;
     for (;;) {
-        int sig = wait_for_signal(milliseconds(1000));
+        int sig = wait_for_signal(tick);
         if (sig == SIGTERM || sig == SIGINT) return sig;
         if (sig == SIGHUP) log.warn("SIGHUP ignored: restart kerberusd to apply configuration or plugin changes");
+        if (!interval) continue;
+        bool healthy = liveness_answers(server.host(), server.port(), tick);
+        if (healthy) notifier.watchdog();
+        if (healthy != was_healthy) {
+            if (healthy) log.info("liveness probe answers again; watchdog pings resume");
+            else log.error("liveness probe got no answer; watchdog pings stop until it does");
+            was_healthy = healthy;
+        }
     }
 }
 
@@ -87,6 +104,7 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
 
 int serve(const config::Config& config) {
     auto log = host_logger();
+    Notifier notifier;
     Discovery discovery = discover_plugins(config);
     PluginSet set = build_plugin_set(config, discovery, *log);
     const Instances& instances = set.instances;
@@ -112,10 +130,13 @@ int serve(const config::Config& config) {
     std::size_t running = count_running(instances);
     log->info("serving on http://{}:{} ({} plugins running, {} failed)", server.host(), server.port(), running,
               instances.size() - running);
+    notifier.ready(std::to_string(running) + " plugins running, " + std::to_string(instances.size() - running) +
+                   " failed; serving on " + server.host() + ":" + std::to_string(server.port()));
 
-    int sig = wait_for_stop(*log);
-    log->info("received {}; draining for up to {} ms", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-              config.server.shutdown_timeout.count());
+    int sig = wait_for_stop(*log, notifier, server);
+    const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    notifier.stopping(std::string("draining after ") + name);
+    log->info("received {}; draining for up to {} ms", name, config.server.shutdown_timeout.count());
     drain(dispatcher, server, config.server.shutdown_timeout, *log);
     server.shutdown();
     dispatcher.kept().close();
