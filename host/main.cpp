@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
     try {
         kerberus::config::Config config = kerberus::config::load(options.configs);
         kerberus::ops::set_host_level(config.log.level);
-        code = options.check ? kerberus::ops::check(config) : kerberus::ops::serve(config);
+        code = options.check ? kerberus::ops::check(config) : kerberus::ops::serve(config, options.configs);
     } catch (const kerberus::config::ConfigError& e) {
         log->critical("configuration error: {}", e.what());
         code = kerberus::ops::kExitConfig;

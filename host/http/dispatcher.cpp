@@ -1,5 +1,7 @@
 #include "http/dispatcher.h"
 
+#include <thread>
+
 #include <pistache/peer.h>
 
 #include "http/path.h"
@@ -18,11 +20,43 @@ thread_local std::unique_ptr<Exchange> spare_exchange;
 }  // namespace
 
 Dispatcher::Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger)
-    : settings_(settings), logger_(std::move(logger)), kept_([this] { answered(); }) {}
+    : settings_(settings), logger_(std::move(logger)), kept_([this](Exchange& ex) { answered(ex); }) {
+    publish({});
+}
 
-void Dispatcher::set_plugins(const std::vector<std::shared_ptr<PluginInstance>>& plugins) {
-    plugins_.clear();
-    for (const auto& p : plugins) plugins_.emplace(p->id(), p.get());
+void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins) {
+    auto next = std::make_shared<Snapshot>();
+    next->owners = plugins;
+    for (const auto& p : plugins) next->by_id.emplace(p->id(), p.get());
+    snapshot_.store(std::move(next));
+    generation_.fetch_add(1, std::memory_order_release);
+}
+
+const Dispatcher::Snapshot& Dispatcher::current_snapshot() {
+    // Each worker keeps the snapshot it last used; the shared one is loaded
+    // (and reference-counted) only when a publish moved the generation on.
+    thread_local uint64_t seen = 0;
+    thread_local std::shared_ptr<const Snapshot> cached;
+    uint64_t now = generation_.load(std::memory_order_acquire);
+    if (now != seen || !cached) {
+        cached = snapshot_.load();
+        seen = now;
+    }
+    return *cached;
+}
+
+// The instance that serves `id`, entered (see PluginInstance::enter), or
+// null. An instance retired by a reload between the snapshot load and the
+// enter is skipped by looking again: its replacement is already published.
+PluginInstance* Dispatcher::enter_plugin(std::string_view id) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const Snapshot& snap = current_snapshot();
+        auto it = snap.by_id.find(id);
+        if (it == snap.by_id.end()) return nullptr;
+        if (it->second->enter()) return it->second;
+        std::this_thread::yield();
+    }
+    return nullptr;
 }
 
 bool Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
@@ -72,7 +106,7 @@ bool Dispatcher::framing_ok(Exchange& ex, std::size_t raw_size) {
 bool Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {
     ex.state.store(State::responded, std::memory_order_relaxed);
     ex.send_host_error(status, message);
-    answered();
+    answered(ex);
     return true;
 }
 
@@ -83,7 +117,7 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         ex.state.store(State::responded, std::memory_order_relaxed);
         ex.add_response_header("Content-Type", "application/json");
         ex.send(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"not ready"})");
-        answered();
+        answered(ex);
         return true;
     }
     if (ex.body().size() > settings_.max_request_body) {
@@ -100,11 +134,13 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     }
     std::string_view rest = p.substr(kApiPrefix.size());
     std::string_view id = rest.substr(0, rest.find('/'));
-    auto it = plugins_.find(id);
-    if (it == plugins_.end()) {
+    PluginInstance* entered = enter_plugin(id);
+    if (entered == nullptr) {
         return answer_error(ex, 404, "no plugin \"" + std::string(id) + "\" is loaded");
     }
-    PluginInstance& plugin = *it->second;
+    // From here on every answer leaves the instance (see answered()).
+    ex.plugin = entered;
+    PluginInstance& plugin = *entered;
     if (plugin.state() != PluginState::running) {
         return answer_error(ex, 503, "plugin " + plugin.id() + " is not available: " +
                                          (plugin.error().empty() ? to_string(plugin.state()) : plugin.error()));
@@ -119,11 +155,10 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         ex.state.store(State::responded, std::memory_order_relaxed);
         ex.send_host_error(405, "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow,
                            match.allow);
-        answered();
+        answered(ex);
         return true;
     }
     const RouteHandler& handler = plugin.handler(match.target);
-    ex.plugin = &plugin;
     kerberus_status status = handler.fn(&ex, handler.user_data);
     return after_handler(&ex, status, handler, pipelined);
 }
@@ -147,7 +182,7 @@ bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const Route
     ex->plugin->logger().error("{} {} ({} {}): {}", ex->method(), ex->raw_path(), handler.method, handler.pattern,
                                message);
     ex->send_host_error(500, "plugin " + ex->plugin->id() + ": " + message);
-    answered();
+    answered(*ex);
     return true;
 }
 
@@ -158,7 +193,7 @@ kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view b
     if (s == State::handling) {
         if (ex.state.compare_exchange_strong(s, State::responded)) {
             ex.send(status, body);
-            answered();
+            answered(ex);
             return KERBERUS_OK;
         }
         // Lost a race with the handler's return: s now holds kept/responded.

@@ -41,9 +41,10 @@ public:
 
     Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger);
 
-    // The plugins to serve; set before the server starts. They must outlive
-    // the server.
-    void set_plugins(const std::vector<std::shared_ptr<PluginInstance>>& plugins);
+    // Publishes the plugins to serve: requests that start after this call
+    // see them; requests already inside an instance finish on it. Workers
+    // pick the new set up with one relaxed load per request, no lock.
+    void publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins);
 
     void set_ready(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
     // Draining: answers still flow, but every response closes its connection.
@@ -79,17 +80,27 @@ private:
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
     using PluginMap = std::unordered_map<std::string, PluginInstance*, IdHash, std::equal_to<>>;
+    struct Snapshot {
+        std::vector<std::shared_ptr<PluginInstance>> owners;  // keeps the map's pointers alive
+        PluginMap by_id;
+    };
+    const Snapshot& current_snapshot();
+    PluginInstance* enter_plugin(std::string_view id);
 
     bool framing_ok(Exchange& ex, std::size_t raw_size);
     // Each returns false when the exchange was kept by a plugin.
     bool route(Exchange& ex, bool pipelined);
     bool answer_error(Exchange& ex, int status, std::string_view message);
     bool after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined);
-    void answered() { in_flight_.fetch_sub(1, std::memory_order_acq_rel); }
+    void answered(Exchange& ex) {
+        if (ex.plugin) ex.plugin->leave();
+        in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    }
 
     Settings settings_;
     std::shared_ptr<spdlog::logger> logger_;
-    PluginMap plugins_;
+    std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+    std::atomic<uint64_t> generation_{0};
     std::atomic<bool> ready_{false};
     std::atomic<bool> draining_{false};
     std::atomic<int64_t> in_flight_{0};

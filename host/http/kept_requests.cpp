@@ -6,7 +6,7 @@ namespace kerberus::http {
 
 using State = Exchange::State;
 
-KeptRequests::KeptRequests(std::function<void()> on_answered)
+KeptRequests::KeptRequests(std::function<void(Exchange&)> on_answered)
     : on_answered_(std::move(on_answered)), timer_([this] { run_deadlines(); }) {}
 
 KeptRequests::~KeptRequests() {
@@ -54,7 +54,7 @@ kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string
     lock.unlock();
     if (ours && !closed) {
         ex->send(status, body);
-        on_answered_();
+        on_answered_(*ex);
     }
     delete ex;
     return ours ? KERBERUS_OK : KERBERUS_ERR_EXPIRED;
@@ -64,7 +64,7 @@ void KeptRequests::expire_locked(Exchange* ex, int status, std::string_view mess
     State expected = State::kept;
     if (!ex->state.compare_exchange_strong(expected, State::expired) || closed_) return;
     ex->send_host_error(status, message);
-    on_answered_();
+    on_answered_(*ex);
 }
 
 void KeptRequests::forget_plugin(const kerberus::PluginInstance* plugin) {

@@ -24,7 +24,7 @@ class KeptRequests {
 public:
     // `on_answered` runs after every answer the host or a plugin sends for a
     // kept exchange (in-flight accounting).
-    explicit KeptRequests(std::function<void()> on_answered);
+    explicit KeptRequests(std::function<void(Exchange&)> on_answered);
     ~KeptRequests();
     KeptRequests(const KeptRequests&) = delete;
     KeptRequests& operator=(const KeptRequests&) = delete;
@@ -58,7 +58,7 @@ private:
     void run_deadlines();
     void expire_locked(Exchange* ex, int status, std::string_view message);
 
-    std::function<void()> on_answered_;
+    std::function<void(Exchange&)> on_answered_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

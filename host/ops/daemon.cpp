@@ -11,60 +11,34 @@
 #include "ops/logging.h"
 #include "ops/notify.h"
 #include "ops/self_check.h"
+#include "ops/plugin_lifecycle.h"
 #include "ops/plugin_set.h"
+#include "ops/reload.h"
 #include "ops/signals.h"
 
 namespace kerberus::ops {
 namespace {
 
 using std::chrono::milliseconds;
-using Instances = std::vector<std::shared_ptr<PluginInstance>>;
 
-void stop_all(const Instances& instances, outbound::Client& outbound, http::KeptRequests* kept) {
-    for (auto it = instances.rbegin(); it != instances.rend(); ++it) {
-        PluginInstance& plugin = **it;
-        // Outbound callbacks run into plugin code: all of them finish
-        // (cancelled) while the plugin is still whole, before stop.
-        plugin.refuse_new_work();
-        outbound.cancel_owner(&plugin);
-        plugin.stop();
-        // The plugin promised not to touch its kept requests after stop.
-        if (kept) kept->forget_plugin(&plugin);
-    }
-    for (auto it = instances.rbegin(); it != instances.rend(); ++it) (*it)->destroy();
-}
-
-// Initialises in id order. A failure is logged and the plugin answers 503;
-// a required plugin failing aborts startup.
+// Initialises in id order; a required plugin failing aborts startup.
 bool init_all(const Instances& instances, spdlog::logger& log) {
-    bool ok = true;
     for (const auto& p : instances) {
-        if (p->state() == PluginState::loaded) p->init(api::host_api());
-        if (p->state() == PluginState::running) {
-            log.info("plugin {} {} started ({} routes under /api/{}/)", p->id(), p->file().version.str(),
-                     p->route_count(), p->id());
-            continue;
-        }
-        const char* what = p->has_file() ? "failed to start" : "is not available";
-        if (p->settings().required) {
-            log.critical("required plugin {} {}: {}", p->id(), what, p->error());
-            ok = false;
-            break;
-        }
-        log.error("plugin {} {}: {}; its routes answer 503", p->id(), what, p->error());
+        if (!start_plugin(*p, log) && p->settings().required) return false;
     }
-    return ok;
+    return true;
 }
 
-std::size_t count_running(const Instances& instances) {
-    std::size_t n = 0;
-    for (const auto& p : instances) n += p->state() == PluginState::running;
-    return n;
+std::string status_line(const Instances& instances, const http::Server& server) {
+    std::size_t running = count_running(instances);
+    return std::to_string(running) + " plugins running, " + std::to_string(instances.size() - running) +
+           " failed; serving on " + server.host() + ":" + std::to_string(server.port());
 }
 
-// The main thread's loop while serving: signals, and the watchdog pinged
-// only while the daemon answers its own liveness probe.
-int wait_for_stop(spdlog::logger& log, const Notifier& notifier, const http::Server& server) {
+// The main thread's loop while serving: signals (SIGHUP reloads), and the
+// watchdog pinged only while the daemon answers its own liveness probe.
+int serve_until_stopped(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound,
+                        const http::Server& server, const Notifier& notifier, spdlog::logger& log) {
     auto interval = notifier.watchdog_interval();
     milliseconds tick = interval ? std::chrono::duration_cast<milliseconds>(*interval / 3) : milliseconds(1000);
     tick = std::max(tick, milliseconds(10));
@@ -72,7 +46,12 @@ int wait_for_stop(spdlog::logger& log, const Notifier& notifier, const http::Ser
     for (;;) {
         int sig = wait_for_signal(tick);
         if (sig == SIGTERM || sig == SIGINT) return sig;
-        if (sig == SIGHUP) log.warn("SIGHUP ignored: restart kerberusd to apply configuration or plugin changes");
+        if (sig == SIGHUP) {
+            log.info("received SIGHUP; reloading configuration and plugins");
+            notifier.reloading();
+            reload(running, dispatcher, outbound, log);
+            notifier.ready(status_line(running.instances, server));
+        }
         if (!interval) continue;
         bool healthy = liveness_answers(server.host(), server.port(), tick);
         if (healthy) notifier.watchdog();
@@ -102,45 +81,44 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
 
 }  // namespace
 
-int serve(const config::Config& config) {
+int serve(const config::Config& config, const std::vector<std::string>& files) {
     auto log = host_logger();
     Notifier notifier;
     Discovery discovery = discover_plugins(config);
-    PluginSet set = build_plugin_set(config, discovery, *log);
-    const Instances& instances = set.instances;
+    Running running{files, config, build_plugin_set(config, discovery, *log).instances};
 
     outbound::Client outbound({}, log);
     api::set_outbound_client(&outbound);
-    if (!init_all(instances, *log)) {
-        stop_all(instances, outbound, nullptr);
+    if (!init_all(running.instances, *log)) {
+        stop_plugins(running.instances, outbound, nullptr);
         return kExitFailure;
     }
 
     http::Dispatcher dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
-    dispatcher.set_plugins(instances);
+    dispatcher.publish(running.instances);
     http::Server server(config.server, dispatcher);
     try {
         server.start();
     } catch (const std::exception& e) {
         log->critical("{}", e.what());
-        stop_all(instances, outbound, nullptr);
+        stop_plugins(running.instances, outbound, nullptr);
         return kExitFailure;
     }
     dispatcher.set_ready(true);
-    std::size_t running = count_running(instances);
-    log->info("serving on http://{}:{} ({} plugins running, {} failed)", server.host(), server.port(), running,
-              instances.size() - running);
-    notifier.ready(std::to_string(running) + " plugins running, " + std::to_string(instances.size() - running) +
-                   " failed; serving on " + server.host() + ":" + std::to_string(server.port()));
+    std::size_t up = count_running(running.instances);
+    log->info("serving on http://{}:{} ({} plugins running, {} failed)", server.host(), server.port(), up,
+              running.instances.size() - up);
+    notifier.ready(status_line(running.instances, server));
 
-    int sig = wait_for_stop(*log, notifier, server);
+    int sig = serve_until_stopped(running, dispatcher, outbound, server, notifier, *log);
     const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
     notifier.stopping(std::string("draining after ") + name);
-    log->info("received {}; draining for up to {} ms", name, config.server.shutdown_timeout.count());
-    drain(dispatcher, server, config.server.shutdown_timeout, *log);
+    auto deadline = running.config.server.shutdown_timeout;
+    log->info("received {}; draining for up to {} ms", name, deadline.count());
+    drain(dispatcher, server, deadline, *log);
     server.shutdown();
     dispatcher.kept().close();
-    stop_all(instances, outbound, &dispatcher.kept());
+    stop_plugins(running.instances, outbound, &dispatcher.kept());
     log->info("stopped");
     return kExitOk;
 }

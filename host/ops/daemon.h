@@ -2,6 +2,9 @@
 // drain and stop. Also `--check`, which stops after loading.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "config/config.h"
 
 namespace kerberus::ops {
@@ -12,7 +15,8 @@ inline constexpr int kExitFailure = 1;  // a required plugin failed, the port is
 inline constexpr int kExitUsage = 64;   // EX_USAGE
 inline constexpr int kExitConfig = 78;  // EX_CONFIG
 
-int serve(const config::Config& config);
+// `files` are re-read on SIGHUP.
+int serve(const config::Config& config, const std::vector<std::string>& files);
 
 // Prints the plugin table to stdout; 0 when every plugin file loads and
 // passes the ABI check and every required plugin is present.

@@ -1,6 +1,7 @@
 #include "ops/notify.h"
 
 #include <cstdint>
+#include <ctime>
 
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -17,6 +18,15 @@ void Notifier::ready(const std::string& status) const {
 }
 
 void Notifier::watchdog() const { sd_notify(0, "WATCHDOG=1"); }
+
+void Notifier::reloading() const {
+    // MONOTONIC_USEC lets systemd (253+) match READY=1 to this reload.
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned long long usec = static_cast<unsigned long long>(ts.tv_sec) * 1000000ull +
+                              static_cast<unsigned long long>(ts.tv_nsec) / 1000ull;
+    sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu", usec);
+}
 
 void Notifier::stopping(const std::string& status) const {
     sd_notifyf(0, "STOPPING=1\nSTATUS=%s", status.c_str());

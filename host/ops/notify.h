@@ -14,6 +14,7 @@ public:
 
     void ready(const std::string& status) const;
     void watchdog() const;
+    void reloading() const;
     void stopping(const std::string& status) const;
 
     // How often systemd expects WATCHDOG=1, if it does (WatchdogSec=).

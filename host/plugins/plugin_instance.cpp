@@ -73,6 +73,13 @@ void PluginInstance::destroy() {
     instance_ = nullptr;
 }
 
+bool PluginInstance::same_as(const PluginFile& file, const config::PluginSettings& settings) const {
+    if (!has_file() || !file.copy || !file_.copy) return false;
+    return file_.path == file.path && file_.version == file.version && file_.copy->identity() == file.copy->identity() &&
+           settings_.enabled == settings.enabled && settings_.required == settings.required &&
+           settings_.version == settings.version && namespace_.json() == config::PluginNamespace(settings.settings).json();
+}
+
 kerberus_status PluginInstance::add_route(const char* method, const char* pattern, kerberus_handler_fn fn,
                                           void* user_data) {
     if (!initialising_) return KERBERUS_ERR_STATE;

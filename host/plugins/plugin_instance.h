@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,27 @@ public:
     kerberus_status add_route(const char* method, const char* pattern, kerberus_handler_fn fn, void* user_data);
     void set_error(std::string message) { error_ = std::move(message); }
 
+    // True if `file` and `settings` would give an instance equal to this one
+    // (same file contents, same policy, same namespace); the log level is
+    // not part of it, it changes in place.
+    bool same_as(const PluginFile& file, const config::PluginSettings& settings) const;
+
+    // Requests inside this instance (handler running or request kept). A
+    // worker enters before calling a handler and leaves once the request is
+    // answered; retire() makes enter() fail from then on, so after retire()
+    // the count only falls and reaching 0 means the instance is idle for
+    // good. Both sides use seq_cst: enter increments then checks the flag,
+    // retire sets the flag then the reloader reads the count.
+    bool enter() {
+        in_flight_.fetch_add(1);
+        if (routable_.load()) return true;
+        in_flight_.fetch_sub(1);
+        return false;
+    }
+    void leave() { in_flight_.fetch_sub(1); }
+    void retire() { routable_.store(false); }
+    int64_t in_flight() const { return in_flight_.load(); }
+
     // The request path: read by every worker, written only during init.
     const http::RouteTable& routes() const { return routes_; }
     const RouteHandler& handler(std::size_t index) const { return handlers_[index]; }
@@ -92,6 +114,8 @@ private:
     void* instance_ = nullptr;
     bool initialising_ = false;
     std::atomic<bool> accepting_work_{false};
+    std::atomic<int64_t> in_flight_{0};
+    std::atomic<bool> routable_{true};
     bool stopped_ = false;
     bool destroyed_ = false;
     http::RouteTable routes_;

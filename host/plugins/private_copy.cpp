@@ -27,6 +27,8 @@ PrivateCopy::PrivateCopy(const std::filesystem::path& path) {
         ::close(in);
         throw system_error("cannot stat");
     }
+    identity_ = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+                std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
     std::string name = "kerberus:" + path.filename().string();
     fd_ = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd_ < 0) {

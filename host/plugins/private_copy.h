@@ -23,10 +23,14 @@ public:
     // which must be as long as the library stays loaded (debuggers and
     // sanitizers read symbols through it).
     const std::string& load_path() const { return load_path_; }
+    // What identifies the file the copy was made from (device, inode, size,
+    // modification time): equal identities mean an unchanged file.
+    const std::string& identity() const { return identity_; }
 
 private:
     int fd_ = -1;
     std::string load_path_;
+    std::string identity_;
 };
 
 }  // namespace kerberus

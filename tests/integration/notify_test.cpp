@@ -135,3 +135,19 @@ TEST(IntegrationNotify, WithoutNotifySocketNothingIsSentAndItServes) {
     ASSERT_TRUE(d.start(bundled_config()));
     EXPECT_EQ(get(d.url("/api/hello/")).status, 200);
 }
+
+TEST(IntegrationNotify, ReloadIsFramedByReloadingAndReady) {
+    Daemon d;
+    NotifySocket sock(d.dir() / "notify.sock");
+    ASSERT_TRUE(sock.bound());
+    {
+        NotifyEnvironment env(d.dir() / "notify.sock", "");
+        ASSERT_TRUE(d.start(bundled_config()));
+    }
+    ASSERT_TRUE(sock.wait_for("READY=1", 3s));
+    d.signal(SIGHUP);
+    std::vector<std::string> seen;
+    ASSERT_TRUE(sock.wait_for("RELOADING=1", 3s, &seen));
+    EXPECT_NE(seen.back().find("MONOTONIC_USEC="), std::string::npos) << seen.back();
+    ASSERT_TRUE(sock.wait_for("READY=1", 3s));
+}
