@@ -2,8 +2,14 @@
 
 #include <mutex>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace kerberus::ops {
 namespace {
@@ -15,12 +21,25 @@ std::shared_ptr<spdlog::logger>& host_slot() {
     return logger;
 }
 
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat st {};
+    if (stream == nullptr || ::fstat(STDERR_FILENO, &st) != 0) return false;
+    return stream_is_journal(stream, st.st_dev, st.st_ino);
+}
+
+spdlog::sink_ptr make_sink() {
+    // The journal gets the bare message: time, level and name are fields.
+    if (stderr_is_journal()) return std::make_shared<spdlog::sinks::systemd_sink_mt>("", false);
+    return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+}
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> host_logger() {
     static std::once_flag once;
     std::call_once(once, [] {
-        auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+        auto sink = make_sink();
         auto logger = std::make_shared<spdlog::logger>("kerberusd", sink);
         logger->set_pattern(kPattern);
         logger->set_level(spdlog::level::info);
@@ -30,6 +49,13 @@ std::shared_ptr<spdlog::logger> host_logger() {
         host_slot() = logger;
     });
     return host_slot();
+}
+
+bool stream_is_journal(const char* journal_stream, unsigned long long device, unsigned long long inode) {
+    unsigned long long dev = 0, ino = 0;
+    char tail = 0;
+    if (std::sscanf(journal_stream, "%llu:%llu%c", &dev, &ino, &tail) != 2) return false;
+    return dev == device && ino == inode;
 }
 
 spdlog::level::level_enum parse_level(const std::string& name) {
