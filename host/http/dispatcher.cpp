@@ -35,12 +35,14 @@ void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plu
 const Dispatcher::Snapshot& Dispatcher::current_snapshot() {
     // Each worker keeps the snapshot it last used; the shared one is loaded
     // (and reference-counted) only when a publish moved the generation on.
+    thread_local const Dispatcher* owner = nullptr;
     thread_local uint64_t seen = 0;
     thread_local std::shared_ptr<const Snapshot> cached;
     uint64_t now = generation_.load(std::memory_order_acquire);
-    if (now != seen || !cached) {
+    if (now != seen || owner != this) {
         cached = snapshot_.load();
         seen = now;
+        owner = this;
     }
     return *cached;
 }
