@@ -29,20 +29,21 @@ void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plu
     next->owners = plugins;
     for (const auto& p : plugins) next->by_id.emplace(p->id(), p.get());
     snapshot_.store(std::move(next));
-    generation_.fetch_add(1, std::memory_order_release);
+    // Drawn from one process-wide sequence, so a worker's cached generation
+    // can never match a different dispatcher's.
+    static std::atomic<uint64_t> generations{0};
+    generation_.store(generations.fetch_add(1) + 1, std::memory_order_release);
 }
 
 const Dispatcher::Snapshot& Dispatcher::current_snapshot() {
     // Each worker keeps the snapshot it last used; the shared one is loaded
     // (and reference-counted) only when a publish moved the generation on.
-    thread_local const Dispatcher* owner = nullptr;
     thread_local uint64_t seen = 0;
     thread_local std::shared_ptr<const Snapshot> cached;
     uint64_t now = generation_.load(std::memory_order_acquire);
-    if (now != seen || owner != this) {
+    if (now != seen) {
         cached = snapshot_.load();
         seen = now;
-        owner = this;
     }
     return *cached;
 }
