@@ -409,9 +409,10 @@ typedef struct kerberus_host_api {
      * NULL) — `done` is then called exactly once, later, on the outbound
      * thread; or returns an error (KERBERUS_ERR_INVALID: bad method, URL or
      * struct; KERBERUS_ERR_STATE: called before init or after stop) and
-     * `done` is never called. After the plugin's stop returns, the host
-     * cancels what the plugin still has in flight, calling each `done` with
-     * KERBERUS_ERR_CANCELLED before destroy. Thread: any. */
+     * `done` is never called. When the plugin is about to stop, the host
+     * refuses new requests (KERBERUS_ERR_STATE), cancels what the plugin
+     * still has in flight and waits for each `done` (with
+     * KERBERUS_ERR_CANCELLED) to return, then calls stop. Thread: any. */
     kerberus_status (*outbound_send)(kerberus_plugin_ctx *ctx, const kerberus_outbound_request *request,
                                      kerberus_outbound_done_fn done, void *user_data, uint64_t *id);
 

@@ -30,6 +30,8 @@
 //     (host->set_error) and init returns KERBERUS_ERR_INTERNAL.
 //   - a handler: the exception is logged at ERROR with the method, the path
 //     and what(); a request not yet answered gets the host's 500.
+//   - a Host::fetch completion: logged at ERROR; a PendingRequest it holds
+//     and has not answered answers 500 as it is destroyed.
 //   - stop: logged at ERROR; the plugin still counts as stopped.
 //   - health: reported as unhealthy with what() as the reason.
 // Visitor callbacks (for_each_header, ...) are caught too and rethrown in
@@ -59,10 +61,13 @@
 #include <kerberus/plugin.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -96,6 +101,9 @@ inline const char* status_name(kerberus_status status) noexcept {
         case KERBERUS_ERR_EXPIRED: return "KERBERUS_ERR_EXPIRED";
         case KERBERUS_ERR_TOO_LARGE: return "KERBERUS_ERR_TOO_LARGE";
         case KERBERUS_ERR_INTERNAL: return "KERBERUS_ERR_INTERNAL";
+        case KERBERUS_ERR_UNREACHABLE: return "KERBERUS_ERR_UNREACHABLE";
+        case KERBERUS_ERR_TIMEOUT: return "KERBERUS_ERR_TIMEOUT";
+        case KERBERUS_ERR_CANCELLED: return "KERBERUS_ERR_CANCELLED";
         default: return "unknown kerberus_status";
     }
 }
@@ -171,8 +179,8 @@ inline kerberus_status respond(const Instance& in, kerberus_request* req, int st
 
 // ABI growth: a function appended to kerberus_host_api after minor 0 must be
 // tested with KERBERUS_HOST_HAS before it is called, and its wrapper must
-// degrade on an older host. Everything the SDK calls today is minor 0, so
-// the one test is that the table holds all of minor 0.
+// degrade on an older host. A plugin needs all of minor 0 to load at all;
+// outbound HTTP (minor 1) is tested on each use.
 // (The C macro casts 0 C-style; plugins built with -Wold-style-cast or
 // -Wzero-as-null-pointer-constant and -Werror must still compile this.)
 #if defined(__GNUC__) || defined(__clang__)
@@ -181,6 +189,8 @@ inline kerberus_status respond(const Instance& in, kerberus_request* req, int st
 #pragma GCC diagnostic ignored "-Wzero-as-null-pointer-constant"
 #endif
 inline bool has_abi_1_0(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond); }
+// outbound_cancel comes after outbound_send: testing it covers both.
+inline bool has_outbound(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, outbound_cancel); }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -284,7 +294,8 @@ private:
 
 // The right to answer a kept request, from any thread. Use it from one
 // thread at a time. Move-only: to hand it to something that copies its
-// callables (std::function), wrap it in a std::shared_ptr.
+// callables (std::function), wrap it in a std::shared_ptr; Host::fetch
+// takes it as it is.
 //   - Answer exactly once with respond() / respond_json(). Afterwards the
 //     object is empty and every call returns KERBERUS_ERR_STATE: the host
 //     has freed the request, so a second answer never reaches it.
@@ -324,7 +335,11 @@ public:
     // the result (plugin.h: respond() ends a kept request's life).
     kerberus_status respond(int status, std::string_view body = {}) noexcept {
         if (!live()) return release(gone());
-        return release(detail::respond(*in_, req_, status, body));
+        kerberus_status s = detail::respond(*in_, req_, status, body);
+        // A bad status or an oversized body sends nothing: the request is
+        // still this object's to answer (see respond() in plugin.h).
+        if (s == KERBERUS_ERR_INVALID || s == KERBERUS_ERR_TOO_LARGE) return s;
+        return release(s);
     }
 
     // respond() with "Content-Type: application/json".
@@ -424,9 +439,114 @@ private:
     bool kept_ = false;
 };
 
+// ------------------------------------------------------------------------
+// Outbound HTTP (ABI 1.1)
+// ------------------------------------------------------------------------
+
+// A request for Host::fetch(). The host copies all of it before fetch()
+// returns, so it may be a temporary.
+struct OutboundRequest {
+    // "GET", "POST", ...
+    std::string method = "GET";
+    // Absolute http:// or https:// URL.
+    std::string url;
+    // Sent as given, in this order. Without a Host header the host derives
+    // one from the URL; the only header it adds is Content-Length.
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    // Zero: the host's defaults (10 s to connect, 30 s in total).
+    std::chrono::milliseconds connect_timeout{0};
+    std::chrono::milliseconds timeout{0};
+    // Largest response body accepted, 0 for the host's 64 MiB. A larger one
+    // ends the fetch with KERBERUS_ERR_TOO_LARGE.
+    std::uint64_t max_response_bytes = 0;
+    // Skips TLS certificate and host name checks (tests, private CAs).
+    bool insecure_tls = false;
+};
+
+// How a fetch ended. The views are valid during the completion callback
+// only: copy what you keep.
+struct OutboundResponse {
+    // KERBERUS_OK when an HTTP response arrived (any status, 5xx included);
+    // otherwise KERBERUS_ERR_UNREACHABLE, _TIMEOUT, _TOO_LARGE, _CANCELLED,
+    // or why the host refused to start it (see Host::fetch).
+    kerberus_status result = KERBERUS_OK;
+    // The HTTP status; 0 unless result is KERBERUS_OK.
+    int status = 0;
+    // In the order received; repeated names repeat.
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+    // The whole body, de-chunked (not decompressed).
+    std::string_view body;
+    // What went wrong, for logs, when result is not KERBERUS_OK. Never holds
+    // request headers or bodies.
+    std::string_view error;
+};
+
+namespace detail {
+
+// One fetch: owns the completion callable from Host::fetch until it has run
+// once, then frees itself.
+class FetchCall {
+public:
+    explicit FetchCall(std::shared_ptr<Instance> in) noexcept : in_(std::move(in)) {}
+    virtual ~FetchCall() = default;
+    FetchCall(const FetchCall&) = delete;
+    FetchCall& operator=(const FetchCall&) = delete;
+
+    // The kerberus_outbound_done_fn; `user_data` is a FetchCall it takes over.
+    static void complete(void* user_data, const kerberus_outbound_response* raw) noexcept {
+        std::unique_ptr<FetchCall> call(static_cast<FetchCall*>(user_data));
+        try {
+            // Every field read here belongs to the struct's first version,
+            // so any host's struct_size covers them.
+            OutboundResponse response;
+            response.result = raw->result;
+            response.status = raw->status;
+            response.headers.reserve(raw->header_count);
+            for (std::size_t i = 0; i < raw->header_count; ++i) {
+                response.headers.emplace_back(view(raw->headers[i].name), view(raw->headers[i].value));
+            }
+            response.body = view(raw->body);
+            if (raw->error != nullptr) response.error = raw->error;
+            call->run(response);
+        } catch (const std::exception& e) {
+            log(*call->in_, LogLevel::error, {"fetch completion threw: ", e.what()});
+        } catch (...) {
+            log(*call->in_, LogLevel::error, {"fetch completion threw an exception not derived from std::exception"});
+        }
+    }
+
+private:
+    virtual void run(const OutboundResponse& response) = 0;
+
+    // Keeps the logger usable whatever the plugin object does meanwhile.
+    std::shared_ptr<Instance> in_;
+};
+
+template <class Done>
+class FetchCallOf final : public FetchCall {
+public:
+    template <class D>
+    FetchCallOf(std::shared_ptr<Instance> in, D&& done) : FetchCall(std::move(in)), done_(std::forward<D>(done)) {}
+
+private:
+    void run(const OutboundResponse& response) override { done_(response); }
+
+    Done done_;
+};
+
+// plugin.h takes 32-bit milliseconds, 0 meaning "the host's default".
+inline std::uint32_t timeout_ms(std::chrono::milliseconds d) noexcept {
+    constexpr auto max = std::numeric_limits<std::uint32_t>::max();
+    if (d.count() <= 0) return 0;
+    return d.count() >= static_cast<std::chrono::milliseconds::rep>(max) ? max : static_cast<std::uint32_t>(d.count());
+}
+
+}  // namespace detail
+
 // The plugin's access to the host: logging, its own config namespace, its
-// routes. Every function is thread-safe except route(), which only init()
-// may call.
+// routes, outbound HTTP. Every function is thread-safe except route(),
+// which only init() may call.
 class Host {
 public:
     using Handler = std::function<void(Request&)>;
@@ -502,6 +622,38 @@ public:
         }
     }
 
+    // Sends an HTTP request through the daemon's shared client and returns
+    // its id (for cancel_fetch) at once; never waits for the network.
+    // `done` is any callable taking (const OutboundResponse&), move-only ones
+    // included, so a PendingRequest can be moved into it. It runs exactly
+    // once:
+    //   - later, on the host's outbound thread, with the response or the
+    //     reason there is none. It must not block; answering a
+    //     PendingRequest is fine. What it throws is logged at ERROR.
+    //   - or, when the host refuses the request (bad method or URL:
+    //     KERBERUS_ERR_INVALID; the plugin not running: KERBERUS_ERR_STATE; a
+    //     host older than ABI 1.1: KERBERUS_ERR_STATE as well), before fetch
+    //     returns std::nullopt, on the calling thread, after an ERROR log
+    //     line. Don't hold a lock `done` takes while calling fetch.
+    // Callbacks may run after stop() has returned (the host cancels what is
+    // in flight, before destroying the plugin): a PendingRequest is inert by
+    // then, but anything else `done` touches must still be alive.
+    template <class Done>
+    std::optional<std::uint64_t> fetch(const OutboundRequest& request, Done&& done) const {
+        using Callable = std::decay_t<Done>;
+        static_assert(std::is_invocable_v<Callable&, const OutboundResponse&>,
+                      "Host::fetch: `done` must be callable with (const kerberus::OutboundResponse&)");
+        return start_fetch(request, std::make_unique<detail::FetchCallOf<Callable>>(in_, std::forward<Done>(done)));
+    }
+
+    // Cancels a fetch in flight: its callback then runs with
+    // KERBERUS_ERR_CANCELLED, on the outbound thread. false when it already
+    // completed (its callback ran or is running), or the host has no
+    // outbound HTTP.
+    bool cancel_fetch(std::uint64_t id) const noexcept {
+        return detail::has_outbound(in_->api) && in_->api->outbound_cancel(in_->ctx, id) == KERBERUS_OK;
+    }
+
 private:
     friend class Plugin;
     friend struct detail::Lifecycle;
@@ -517,6 +669,49 @@ private:
     void attach(const kerberus_host_api* api, kerberus_plugin_ctx* ctx) {
         in_->api = api;
         in_->ctx = ctx;
+    }
+
+    std::optional<std::uint64_t> start_fetch(const OutboundRequest& request,
+                                             std::unique_ptr<detail::FetchCall> call) const {
+        kerberus_status s = KERBERUS_ERR_STATE;
+        const char* why = "this host has no outbound HTTP (it predates ABI 1.1)";
+        if (detail::has_outbound(in_->api)) {
+            std::vector<kerberus_header> headers;
+            headers.reserve(request.headers.size());
+            for (const auto& [name, value] : request.headers) {
+                headers.push_back({{detail::data_of(name), name.size()}, {detail::data_of(value), value.size()}});
+            }
+            kerberus_outbound_request out{};
+            out.struct_size = sizeof out;
+            out.method = request.method.c_str();
+            out.url = request.url.c_str();
+            out.headers = headers.data();
+            out.header_count = headers.size();
+            out.body = detail::data_of(request.body);
+            out.body_len = request.body.size();
+            out.connect_timeout_ms = detail::timeout_ms(request.connect_timeout);
+            out.timeout_ms = detail::timeout_ms(request.timeout);
+            out.max_response_bytes = request.max_response_bytes;
+            out.flags = request.insecure_tls ? KERBERUS_OUTBOUND_INSECURE_TLS : 0u;
+            std::uint64_t id = 0;
+            s = in_->api->outbound_send(in_->ctx, &out, &detail::FetchCall::complete, call.get(), &id);
+            // From here the host owns the call (it may even have completed
+            // and freed it already): let go without touching it.
+            if (s == KERBERUS_OK) {
+                call.release();
+                return id;
+            }
+            why = s == KERBERUS_ERR_INVALID ? "the host refused the request (bad method, URL or header)"
+                  : s == KERBERUS_ERR_STATE ? "the plugin is not running (before init or after stop)"
+                                            : "the host refused the request";
+        }
+        detail::log(*in_, LogLevel::error, {"fetch ", request.method, ": ", why, " (", status_name(s), ")"});
+        kerberus_outbound_response refused{};
+        refused.struct_size = sizeof refused;
+        refused.result = s;
+        refused.error = why;
+        detail::FetchCall::complete(call.release(), &refused);
+        return std::nullopt;
     }
 
     bool found(kerberus_status s, CStr key) const {

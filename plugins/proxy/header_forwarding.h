@@ -1,0 +1,55 @@
+// Applies an endpoint's HeaderPolicy to one exchange: the client's headers
+// on the way up, the upstream's on the way back.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "endpoint_config.h"
+#include "header_policy.h"
+
+namespace proxy {
+
+// Fills the header list of one upstream request. Feed it every client
+// header in order, then call finish() once.
+class UpstreamHeaders {
+public:
+    UpstreamHeaders(const Endpoint& ep, std::vector<std::pair<std::string, std::string>>& out) noexcept
+        : ep_(ep), out_(out) {}
+
+    // The views need only live during the call.
+    void add_client_header(std::string_view name, std::string_view value);
+
+    // Drops what the client's Connection header named, then adds Host,
+    // X-Forwarded-For/-Proto/-Host and the endpoint's own headers, each of
+    // which wins over a client header of the same name.
+    void finish(std::string_view remote_address);
+
+private:
+    const Endpoint& ep_;
+    std::vector<std::pair<std::string, std::string>>& out_;
+    std::string host_;
+    bool has_host_ = false;
+    std::string forwarded_for_;
+    ConnectionTokens connection_;
+};
+
+// Calls add(name, value) for each upstream response header the client may
+// see, in the order received.
+template <class Add>
+void for_each_returned_header(const Endpoint& ep,
+                              const std::vector<std::pair<std::string_view, std::string_view>>& upstream, Add&& add) {
+    ConnectionTokens connection;
+    for (const auto& [name, value] : upstream) {
+        if (iequals(name, "connection")) connection.add_list(value);
+    }
+    for (const auto& [name, value] : upstream) {
+        if (!ep.header_policy.response.contains(name)) continue;
+        if (!connection.empty() && connection.contains(name)) continue;
+        add(name, value);
+    }
+}
+
+}  // namespace proxy
