@@ -3,6 +3,7 @@
 // kind of ending, what reaches the upstream, and that connections are pooled.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <vector>
@@ -84,6 +85,11 @@ TEST_F(IntegrationOutbound, FetchReachesTheUpstreamAsSent) {
     EXPECT_EQ(seen->target, "/things/one?q=a%20b&q=2");
     EXPECT_EQ(seen->header_values("X-From-Plugin"), std::vector<std::string>{"fetcher"});
     EXPECT_EQ(seen->header("Host"), upstream.authority());
+    // plugin.h: the host adds nothing but Host (and Content-Length for a body).
+    std::vector<std::string> names;
+    for (const auto& [name, value] : seen->headers) names.push_back(name);
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"Host", "X-From-Plugin"}));
     // "X-From-Plugin" keeps the case the plugin gave it.
     bool exact_case = false;
     for (const auto& [name, value] : seen->headers) exact_case = exact_case || name == "X-From-Plugin";
