@@ -223,6 +223,17 @@ kerberus_status outbound_cancel(kerberus_plugin_ctx* ctx, uint64_t id) {
     });
 }
 
+// --- error answers -----------------------------------------------------------
+
+kerberus_status respond_error(kerberus_request* req, int status, const char* message, size_t message_len) {
+    if (!req || (!message && message_len)) return KERBERUS_ERR_INVALID;
+    if (status < 400 || status > 599) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->respond_error(ex, status, std::string_view(message ? message : "", message_len));
+    });
+}
+
 const kerberus_host_api kTable = {
     sizeof(kerberus_host_api),
     KERBERUS_ABI_MAJOR,
@@ -252,6 +263,7 @@ const kerberus_host_api kTable = {
     respond,
     outbound_send,
     outbound_cancel,
+    respond_error,
 };
 
 }  // namespace

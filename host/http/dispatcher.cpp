@@ -4,6 +4,7 @@
 
 #include <pistache/peer.h>
 
+#include "http/error_body.h"
 #include "http/path.h"
 #include "http/pistache_access.h"
 
@@ -187,6 +188,11 @@ bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const Route
     ex->send_host_error(500, "plugin " + ex->plugin->id() + ": " + message);
     answered(*ex);
     return true;
+}
+
+kerberus_status Dispatcher::respond_error(Exchange& ex, int status, std::string_view message) {
+    if (!ex.has_content_type()) ex.add_response_header("Content-Type", "application/json");
+    return respond(ex, status, error_body(status, message, ex.method(), ex.raw_path()));
 }
 
 kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view body) {

@@ -70,6 +70,8 @@ public:
 
     // kerberus_host_api::respond.
     kerberus_status respond(Exchange& ex, int status, std::string_view body);
+    // kerberus_host_api::respond_error: respond() with the host's JSON error body.
+    kerberus_status respond_error(Exchange& ex, int status, std::string_view message);
 
     KeptRequests& kept() { return kept_; }
 

@@ -82,6 +82,7 @@ public:
         block_->set_connection("close");
     }
     kerberus_status add_response_header(std::string_view name, std::string_view value);
+    bool has_content_type() const { return has_content_type_; }
     // Sends the plugin's response (its headers plus `body`). Exactly one
     // send per exchange; callers decide who sends through `state`.
     void send(int status, std::string_view body);

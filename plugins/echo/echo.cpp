@@ -118,34 +118,6 @@ std::string describe(const kerberus::RequestView& r, std::initializer_list<const
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-// Errors in the shape the daemon uses for its own, so clients parse one.
-std::string error_body(int status, std::string_view message, const kerberus::RequestView& r) {
-    rapidjson::StringBuffer buffer;
-    JsonWriter w(buffer);
-    w.StartObject();
-    w.Key("error");
-    w.StartObject();
-    w.Key("name");
-    w.String(status == 400 ? "InputError" : status == 503 ? "ServiceUnavailableError" : "Error");
-    w.Key("message");
-    write_string(w, message);
-    w.EndObject();
-    w.Key("request");
-    w.StartObject();
-    w.Key("method");
-    write_string(w, r.method());
-    w.Key("url");
-    write_string(w, r.raw_path());
-    w.EndObject();
-    w.Key("response");
-    w.StartObject();
-    w.Key("statusCode");
-    w.Int(status);
-    w.EndObject();
-    w.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
-}
-
 // A decimal integer, saturated to the int64 range; std::nullopt if `text`
 // is anything else.
 std::optional<std::int64_t> parse_int(std::string_view text) {
@@ -182,7 +154,7 @@ public:
         wake_.notify_one();
         for (auto& entry : waiting) {
             kerberus::PendingRequest& request = entry.second.request;
-            request.respond_json(503, error_body(503, "the echo plugin is stopping", request));
+            request.respond_error(503, "the echo plugin is stopping");
         }
         worker_.join();
     }
@@ -203,7 +175,7 @@ private:
         if (std::optional<std::string_view> text = r.query_param("ms")) {
             std::optional<std::int64_t> parsed = parse_int(*text);
             if (!parsed) {
-                r.respond_json(400, error_body(400, "query parameter ms must be an integer (milliseconds)", r));
+                r.respond_error(400, "query parameter ms must be an integer (milliseconds)");
                 return;
             }
             ms = std::clamp(*parsed, std::int64_t{0}, kMaxDelayMs);
@@ -221,7 +193,7 @@ private:
     static void handle_status(kerberus::Request& r) {
         std::optional<std::int64_t> code = parse_int(r.param("code").value_or(""));
         if (!code || *code < 200 || *code > 599) {
-            r.respond_json(400, error_body(400, "the status code must be an integer in 200..599", r));
+            r.respond_error(400, "the status code must be an integer in 200..599");
             return;
         }
         int status = static_cast<int>(*code);

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "endpoint_config.h"
-#include "error_body.h"
 #include "header_forwarding.h"
 #include "path_mapping.h"
 
@@ -103,7 +102,7 @@ private:
             case KERBERUS_ERR_STATE:
                 // The plugin is stopping: what was in flight is cancelled,
                 // what comes late is refused.
-                pending.respond_json(503, body(pending, 503, prefixed(ep, "the proxy is stopping")));
+                pending.respond_error(503, prefixed(ep, "the proxy is stopping"));
                 return;
             default:
                 fail(ep, pending, 502, "upstream request failed", response.error);
@@ -130,15 +129,11 @@ private:
         line.append(" (").append(pending.method()).append(" ").append(pending.raw_path()).append(")");
         if (!detail.empty()) line.append(": ").append(detail);
         host().warn(line);
-        pending.respond_json(status, body(pending, status, message));
+        pending.respond_error(status, message);
     }
 
     static void reject(kerberus::Request& r, int status, std::string_view message) {
-        r.respond_json(status, body(r, status, message));
-    }
-
-    static std::string body(const kerberus::RequestView& r, int status, std::string_view message) {
-        return proxy::error_body(status, message, r.method(), r.raw_path());
+        r.respond_error(status, message);
     }
 
     static std::string prefixed(const Endpoint& ep, std::string_view what) {

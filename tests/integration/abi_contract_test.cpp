@@ -62,3 +62,12 @@ TEST_F(IntegrationAbiContract, RequestHeaderLookupIsCaseInsensitive) {
 TEST_F(IntegrationAbiContract, KeptRequestIsReadableAndAnsweredFromAnotherThread) {
     for (int i = 0; i < 20; ++i) EXPECT_EQ(body("/late-async"), "/late-async");
 }
+
+TEST_F(IntegrationAbiContract, RespondErrorSendsTheDaemonsErrorBodyWithThePluginsHeaders) {
+    auto r = get(d.url("/api/abi-contract/error"));
+    EXPECT_TRUE(is_error_response(r, 422, "GET", "/api/abi-contract/error"));
+    EXPECT_EQ(r.header("X-First-Try").value_or(""), "-1");
+    auto doc = parse_json(r.body);
+    ASSERT_FALSE(doc.HasParseError()) << r.body;
+    EXPECT_EQ(json_string(doc["error"], "message").value_or(""), "the \"thing\" cannot be processed");
+}

@@ -104,7 +104,7 @@ extern "C" {
  * kerberus_host_api; a plugin records the pair it was built against in its
  * descriptor. */
 #define KERBERUS_ABI_MAJOR 1
-#define KERBERUS_ABI_MINOR 1
+#define KERBERUS_ABI_MINOR 2
 
 /* The entry symbol for this major version, as a string and as an identifier. */
 #define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
@@ -421,6 +421,18 @@ typedef struct kerberus_host_api {
      * KERBERUS_ERR_NOT_FOUND when the request already completed (its `done`
      * ran or is running). Thread: any. */
     kerberus_status (*outbound_cancel)(kerberus_plugin_ctx *ctx, uint64_t id);
+
+    /* ---- Error answers (ABI 1.2) -------------------------------------- */
+
+    /* Answers with the daemon's own JSON error body, the one it uses for its
+     * 404s and 503s (Backstage's ErrorResponseBody shape):
+     *   {"error":{"name":"NotFoundError","message":"..."},
+     *    "request":{"method":"GET","url":"/api/x/y"},"response":{"statusCode":404}}
+     * `status` must be 400..599. Headers added so far are sent too; the
+     * Content-Type is application/json. Otherwise exactly like respond():
+     * same thread rules, same return codes, same end of a kept handle.
+     * Check KERBERUS_HOST_HAS(host, respond_error) first. */
+    kerberus_status (*respond_error)(kerberus_request *req, int status, const char *message, size_t message_len);
 
     /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each.
      * Planned: health reporting, metrics, scheduled background tasks. */

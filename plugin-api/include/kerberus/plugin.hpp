@@ -191,9 +191,18 @@ inline kerberus_status respond(const Instance& in, kerberus_request* req, int st
 inline bool has_abi_1_0(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond); }
 // outbound_cancel comes after outbound_send: testing it covers both.
 inline bool has_outbound(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, outbound_cancel); }
+inline bool has_respond_error(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond_error); }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+// The daemon's JSON error body (ABI 1.2); on an older host, the message as
+// plain text with the same status.
+inline kerberus_status respond_error(const Instance& in, kerberus_request* req, int status,
+                                     std::string_view message) noexcept {
+    if (has_respond_error(in.api)) return in.api->respond_error(req, status, data_of(message), message.size());
+    return in.api->respond(req, status, data_of(message), message.size());
+}
 
 struct Lifecycle;
 
@@ -335,11 +344,7 @@ public:
     // the result (plugin.h: respond() ends a kept request's life).
     kerberus_status respond(int status, std::string_view body = {}) noexcept {
         if (!live()) return release(gone());
-        kerberus_status s = detail::respond(*in_, req_, status, body);
-        // A bad status or an oversized body sends nothing: the request is
-        // still this object's to answer (see respond() in plugin.h).
-        if (s == KERBERUS_ERR_INVALID || s == KERBERUS_ERR_TOO_LARGE) return s;
-        return release(s);
+        return settle(detail::respond(*in_, req_, status, body));
     }
 
     // respond() with "Content-Type: application/json".
@@ -348,7 +353,22 @@ public:
         return respond(status, json);
     }
 
+    // Answers 400..599 with the daemon's own JSON error body (plugin.h:
+    // respond_error), so clients see one error format everywhere.
+    kerberus_status respond_error(int status, std::string_view message) noexcept {
+        if (!live()) return release(gone());
+        return settle(detail::respond_error(*in_, req_, status, message));
+    }
+
 private:
+    // A bad status or an oversized body sends nothing: the request is still
+    // this object's to answer (see respond() in plugin.h). Anything else
+    // gives the request back to the host.
+    kerberus_status settle(kerberus_status s) noexcept {
+        if (s == KERBERUS_ERR_INVALID || s == KERBERUS_ERR_TOO_LARGE) return s;
+        return release(s);
+    }
+
     friend class Request;
     PendingRequest(std::shared_ptr<detail::Instance> owner, kerberus_request* req) noexcept
         : RequestView(owner.get(), req), owner_(std::move(owner)) {}
@@ -365,9 +385,7 @@ private:
         if (live()) {
             detail::log(*in_, LogLevel::error,
                         {method(), " ", path(), ": request kept but dropped without an answer; answering 500"});
-            respond_json(500, R"({"error":{"name":"InternalServerError","message":)"
-                              R"("the plugin dropped this request without answering it"},)"
-                              R"("response":{"statusCode":500}})");
+            respond_error(500, "the plugin dropped this request without answering it");
         }
         release(KERBERUS_OK);
     }
@@ -395,16 +413,20 @@ public:
     // added). Returns the host's status (plugin.h: respond).
     kerberus_status respond(int status, std::string_view body = {}) noexcept {
         if (!live()) return KERBERUS_ERR_STATE;
-        kerberus_status s = detail::respond(*in_, req_, status, body);
-        // STATE / EXPIRED: answered before, which is still an answer.
-        if (s == KERBERUS_OK || s == KERBERUS_ERR_STATE || s == KERBERUS_ERR_EXPIRED) responded_ = true;
-        return s;
+        return settle(detail::respond(*in_, req_, status, body));
     }
 
     // respond() with "Content-Type: application/json".
     kerberus_status respond_json(int status, std::string_view json) noexcept {
         add_header("Content-Type", "application/json");
         return respond(status, json);
+    }
+
+    // Answers 400..599 with the daemon's own JSON error body (plugin.h:
+    // respond_error), so clients see one error format everywhere.
+    kerberus_status respond_error(int status, std::string_view message) noexcept {
+        if (!live()) return KERBERUS_ERR_STATE;
+        return settle(detail::respond_error(*in_, req_, status, message));
     }
 
     // Takes the request out of the handler: the handler then returns
@@ -425,6 +447,12 @@ private:
     friend class Host;
     Request(const std::shared_ptr<detail::Instance>& owner, kerberus_request* req) noexcept
         : RequestView(owner.get(), req), owner_(owner) {}
+
+    // STATE / EXPIRED: answered before, which is still an answer.
+    kerberus_status settle(kerberus_status s) noexcept {
+        if (s == KERBERUS_OK || s == KERBERUS_ERR_STATE || s == KERBERUS_ERR_EXPIRED) responded_ = true;
+        return s;
+    }
 
     void log_exception(const char* what) const noexcept {
         if (kept_) {
