@@ -35,31 +35,55 @@ std::string status_line(const Instances& instances, const http::Server& server) 
            " failed; serving on " + server.host() + ":" + std::to_string(server.port());
 }
 
-// The main thread's loop while serving: signals (SIGHUP reloads), and the
-// watchdog pinged only while the daemon answers its own liveness probe.
+// WATCHDOG=1 only while the daemon answers its own liveness probe, at most
+// as often as systemd needs it.
+class Watchdog {
+public:
+    Watchdog(const Notifier& notifier, const http::Server& server, spdlog::logger& log)
+        : notifier_(notifier), server_(server), log_(log) {
+        if (auto interval = notifier.watchdog_interval()) {
+            period_ = std::max(std::chrono::duration_cast<milliseconds>(*interval / 3), milliseconds(10));
+        }
+    }
+    bool enabled() const { return period_.count() > 0; }
+    milliseconds period() const { return enabled() ? period_ : milliseconds(1000); }
+
+    void tick() {
+        if (!enabled() || std::chrono::steady_clock::now() < next_) return;
+        next_ = std::chrono::steady_clock::now() + period_;
+        bool healthy = liveness_answers(server_.host(), server_.port(), period_);
+        if (healthy) notifier_.watchdog();
+        if (healthy != healthy_) {
+            if (healthy) log_.info("liveness probe answers again; watchdog pings resume");
+            else log_.error("liveness probe got no answer; watchdog pings stop until it does");
+            healthy_ = healthy;
+        }
+    }
+
+private:
+    const Notifier& notifier_;
+    const http::Server& server_;
+    spdlog::logger& log_;
+    milliseconds period_{0};
+    std::chrono::steady_clock::time_point next_{};
+    bool healthy_ = true;
+};
+
+// The main thread's loop while serving: signals (SIGHUP reloads) and the
+// watchdog.
 int serve_until_stopped(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound,
                         const http::Server& server, const Notifier& notifier, spdlog::logger& log) {
-    auto interval = notifier.watchdog_interval();
-    milliseconds tick = interval ? std::chrono::duration_cast<milliseconds>(*interval / 3) : milliseconds(1000);
-    tick = std::max(tick, milliseconds(10));
-    bool was_healthy = true;
+    Watchdog watchdog(notifier, server, log);
     for (;;) {
-        int sig = wait_for_signal(tick);
+        int sig = wait_for_signal(watchdog.period());
         if (sig == SIGTERM || sig == SIGINT) return sig;
         if (sig == SIGHUP) {
             log.info("received SIGHUP; reloading configuration and plugins");
             notifier.reloading();
-            reload(running, dispatcher, outbound, log);
+            reload(running, dispatcher, outbound, log, [&] { watchdog.tick(); });
             notifier.ready(status_line(running.instances, server));
         }
-        if (!interval) continue;
-        bool healthy = liveness_answers(server.host(), server.port(), tick);
-        if (healthy) notifier.watchdog();
-        if (healthy != was_healthy) {
-            if (healthy) log.info("liveness probe answers again; watchdog pings resume");
-            else log.error("liveness probe got no answer; watchdog pings stop until it does");
-            was_healthy = healthy;
-        }
+        watchdog.tick();
     }
 }
 

@@ -74,13 +74,17 @@ Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log
 
 // Waits until nothing is inside the retired instances any more; requests
 // still kept past the deadline are answered 503 when the plugin stops.
-void drain(const Instances& retired, std::chrono::milliseconds deadline, spdlog::logger& log) {
+void drain(const Instances& retired, std::chrono::milliseconds deadline, spdlog::logger& log,
+           const std::function<void()>& keep_alive) {
     for (const auto& p : retired) p->retire();
     auto until = Clock::now() + deadline;
     auto busy = [&] {
         return std::any_of(retired.begin(), retired.end(), [](const auto& p) { return p->in_flight() > 0; });
     };
-    while (busy() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    while (busy() && Clock::now() < until) {
+        keep_alive();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     for (const auto& p : retired) {
         if (p->in_flight() > 0) {
             log.warn("plugin {} still has {} requests in flight after server.shutdown_timeout; stopping it anyway",
@@ -100,7 +104,8 @@ void warn_about_restart_only_changes(const config::ServerSettings& a, const conf
 
 }  // namespace
 
-bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log) {
+bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
+            const std::function<void()>& keep_alive) {
     config::Config config;
     try {
         config = config::load(running.files);
@@ -117,7 +122,7 @@ bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& ou
     std::sort(out.next.begin(), out.next.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
 
     dispatcher.publish(out.next);
-    drain(out.retired, config.server.shutdown_timeout, log);
+    drain(out.retired, config.server.shutdown_timeout, log, keep_alive);
     stop_plugins(out.retired, outbound, &dispatcher.kept());
 
     // shutdown_timeout is read at shutdown; the rest of server.* needs a restart.

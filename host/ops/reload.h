@@ -5,6 +5,7 @@
 // until the new configuration is known to be valid.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct Running {
 
 // Returns false (and leaves `running` as it was) when the configuration
 // cannot be loaded; plugin failures do not fail a reload.
-bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log);
+// `keep_alive` runs every few milliseconds while the reload waits for
+// retired plugins to finish their requests (the watchdog keeps being fed).
+bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
+            const std::function<void()>& keep_alive);
 
 }  // namespace kerberus::ops

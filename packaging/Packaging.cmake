@@ -1,0 +1,74 @@
+# The Debian package: `cpack -G DEB` in the build directory (needs dpkg-dev
+# and file) writes kerberus_<version>-<release>_<arch>.deb.
+#
+# One package, "kerberus", holds the daemon, the bundled plugins, the
+# installed configuration (conffiles), the systemd unit, the sysusers.d
+# entry and the plugin-author files (two headers, the CMake package,
+# kerberus.pc). The author files are a few kilobytes, architecture-free, and
+# name the plugin directory of the daemon they ship with; whoever builds a
+# plugin for this host also wants that host, so a -dev split would buy
+# nothing but a second package to keep in step.
+#
+# The package is built for the prefix /usr whatever CMAKE_INSTALL_PREFIX the
+# tree was configured with: the configuration and the unit compute their
+# paths when installed (KerberusInstallDirs.cmake).
+include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/KerberusInstallDirs.cmake)
+
+set(KERBERUS_PACKAGE_MAINTAINER "kerberus maintainers <kerberus@example.invalid>" CACHE STRING
+  "Maintainer field of the Debian package")
+set(KERBERUS_PACKAGE_RELEASE "1" CACHE STRING
+  "Debian revision of the package (the part after the upstream version)")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME kerberus)
+set(CPACK_PACKAGE_VENDOR kerberus)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "${KERBERUS_PACKAGE_MAINTAINER}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "native plugin host serving HTTP routes from versioned .so plugins")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# Debian ships stripped binaries; the build tree keeps the symbols.
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_PACKAGE_NAME kerberus)
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${KERBERUS_PACKAGE_RELEASE})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# The synopsis line is CPACK_PACKAGE_DESCRIPTION_SUMMARY.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "kerberusd is a long-running daemon that loads plugins through a stable C ABI
+and serves each plugin's routes under /api/<plugin>/. It runs as a hardened
+systemd service (Type=notify, watchdog, reload on SIGHUP).
+.
+This package also holds the headers, the CMake package and the pkg-config
+file for building plugins out of tree.")
+# Library dependencies come from dpkg-shlibdeps on the daemon and the
+# plugins; postinst needs systemd-sysusers (the alternatives are the ones
+# debhelper uses for sysusers.d files).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | systemd-standalone-sysusers | systemd-sysusers")
+
+# Maintainer scripts and conffiles. Everything the package installs below
+# /etc is a conffile, so dpkg keeps an administrator's edits on upgrade.
+set(KERBERUS_UNIT kerberusd.service)
+set(KERBERUS_SYSUSERS_FILE kerberus.conf)
+if(IS_ABSOLUTE "${CMAKE_INSTALL_SYSCONFDIR}")
+  set(_kerberus_package_configdir "${CMAKE_INSTALL_SYSCONFDIR}/kerberus")
+else()
+  set(_kerberus_package_configdir "/etc/kerberus")  # GNUInstallDirs for /usr
+endif()
+set(_kerberus_control_dir ${CMAKE_BINARY_DIR}/packaging/debian)
+file(WRITE ${_kerberus_control_dir}/conffiles
+  "${_kerberus_package_configdir}/kerberus.yaml\n${_kerberus_package_configdir}/local.yaml\n")
+foreach(script IN ITEMS postinst prerm postrm)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/debian/${script}.in ${_kerberus_control_dir}/${script} @ONLY
+    FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+endforeach()
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+  ${_kerberus_control_dir}/conffiles
+  ${_kerberus_control_dir}/postinst
+  ${_kerberus_control_dir}/prerm
+  ${_kerberus_control_dir}/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+include(CPack)
