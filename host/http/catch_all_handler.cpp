@@ -22,13 +22,14 @@ bool wants_keep_alive(const PH::Request& request) {
 }  // namespace
 
 void CatchAllHandler::onRequest(const PH::Request& request, PH::ResponseWriter response) {
+    // Never called: onInput below dispatches without Pistache's writer.
     (void)request;
-    dispatcher_->reject(std::move(response), 500, "request reached an unused entry point");
+    response.send(PH::Code::Internal_Server_Error);
 }
 
 void CatchAllHandler::reject(const std::shared_ptr<Pistache::Tcp::Peer>& peer, PH::Version version, int status,
                              std::string_view message) {
-    dispatcher_->reject(PH::ResponseWriter(version, transport(), this, peer), status, message);
+    dispatcher_->reject(Connection{transport(), peer, version == PH::Version::Http10}, status, message);
 }
 
 void CatchAllHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
@@ -57,7 +58,8 @@ void CatchAllHandler::onInput(const char* buffer, size_t len, const std::shared_
         bool pipelined = !raw.unparsed.empty();
         if (pipelined) next.assign(raw.unparsed);
         request.copyAddress(peer->address());
-        bool finished = dispatcher_->handle(request, PH::ResponseWriter(request.version(), transport(), this, peer),
+        Connection to{transport(), peer, request.version() == PH::Version::Http10};
+        bool finished = dispatcher_->handle(request, std::move(to),
                                             Dispatcher::Arrival{wants_keep_alive(request), raw, pipelined, peer.get()});
         parser->reset();
         // A kept request's answer closes the connection; whatever was

@@ -63,8 +63,7 @@ PluginInstance* Dispatcher::enter_plugin(std::string_view id) {
     return nullptr;
 }
 
-bool Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
-                        const Arrival& arrival) {
+bool Dispatcher::handle(const Pistache::Http::Request& request, Connection to, const Arrival& arrival) {
     if (!spare_exchange) spare_exchange = std::make_unique<Exchange>();
     Exchange& ex = *spare_exchange;
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
@@ -75,16 +74,16 @@ bool Dispatcher::handle(const Pistache::Http::Request& request, Pistache::Http::
     bool keep = arrival.keep_alive && !draining_.load(std::memory_order_relaxed);
     // Pistache hands a const reference to its own, non-const parser state,
     // which it resets right after this call; see Exchange::begin.
-    ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(writer),
-             query_of_request_line(arrival.raw.line), keep);
+    ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(to), query_of_request_line(arrival.raw.line),
+             keep);
     ex.dispatcher = this;
     if (!framing_ok(ex, arrival.raw.size)) return true;
     return route(ex, arrival.pipelined);
 }
 
-void Dispatcher::reject(Pistache::Http::ResponseWriter&& writer, int status, std::string_view message) {
+void Dispatcher::reject(Connection to, int status, std::string_view message) {
     Exchange ex;
-    ex.begin_rejection(std::move(writer));
+    ex.begin_rejection(std::move(to));
     ex.send_host_error(status, message);
 }
 

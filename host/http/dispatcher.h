@@ -62,11 +62,10 @@ public:
 
     // Pistache worker threads. Returns false when a plugin kept the request:
     // its answer comes later (and closes the connection if `pipelined`).
-    bool handle(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer,
-                const Arrival& arrival);
+    bool handle(const Pistache::Http::Request& request, Connection to, const Arrival& arrival);
 
     // Answers a request Pistache could not parse; the connection closes.
-    void reject(Pistache::Http::ResponseWriter&& writer, int status, std::string_view message);
+    void reject(Connection to, int status, std::string_view message);
 
     // kerberus_host_api::respond.
     kerberus_status respond(Exchange& ex, int status, std::string_view body);

@@ -2,10 +2,7 @@
 
 #include <cstring>
 
-#include <sys/socket.h>
 #include <utility>
-
-#include <pistache/peer.h>
 
 #include "http/error_body.h"
 #include "http/pistache_access.h"
@@ -71,7 +68,7 @@ bool needs_decoding(std::string_view s) { return s.find_first_of("%+") != std::s
 
 }  // namespace
 
-void Exchange::begin(PH::Request& request, PH::ResponseWriter&& writer, std::string_view query, bool keep_alive) {
+void Exchange::begin(PH::Request& request, Connection to, std::string_view query, bool keep_alive) {
     state.store(State::handling, std::memory_order_relaxed);
     plugin = nullptr;
     method_ = method_name(request.method());
@@ -86,17 +83,17 @@ void Exchange::begin(PH::Request& request, PH::ResponseWriter&& writer, std::str
     prefix_length_ = 0;
     params_.clear();
     decoded_.clear();
-    writer_.emplace(std::move(writer));
+    to_ = std::move(to);
     keep_alive_ = keep_alive;
-    block_->reset(keep_alive ? "keep-alive" : "close");
+    block_.reset(keep_alive ? "keep-alive" : "close");
     has_content_type_ = false;
 }
 
-void Exchange::begin_rejection(PH::ResponseWriter&& writer) {
+void Exchange::begin_rejection(Connection to) {
     state.store(State::responded, std::memory_order_relaxed);
     method_ = {};
     raw_path_.clear();
-    writer_.emplace(std::move(writer));
+    to_ = std::move(to);
     keep_alive_ = false;
 }
 
@@ -161,40 +158,29 @@ kerberus_status Exchange::add_response_header(std::string_view name, std::string
         return KERBERUS_ERR_INVALID;
     }
     if (iequals(name, "content-type")) has_content_type_ = true;
-    block_->add(name, value);
+    block_.add(name, value);
     return KERBERUS_OK;
 }
 
 void Exchange::send(int status, std::string_view body) {
-    // A HEAD response carries no body; Pistache would frame one anyway.
-    if (method_ == "HEAD") body = {};
-    if (!has_content_type_ && !body.empty()) block_->add("Content-Type", "text/plain; charset=utf-8");
+    if (!has_content_type_ && !body.empty()) block_.add("Content-Type", "text/plain; charset=utf-8");
     put_on_wire(block_, status, body);
 }
 
 void Exchange::send_host_error(int status, std::string_view message, std::string_view allow) {
-    auto block = std::make_shared<HeaderBlock>();
-    block->reset(keep_alive_ ? "keep-alive" : "close");
-    block->add("Content-Type", "application/json");
-    if (!allow.empty()) block->add("Allow", allow);
-    std::string body = method_ == "HEAD" ? std::string() : error_body(status, message, method_, raw_path_);
-    put_on_wire(block, status, body);
+    HeaderBlock headers;
+    headers.reset(keep_alive_ ? "keep-alive" : "close");
+    headers.add("Content-Type", "application/json");
+    if (!allow.empty()) headers.add("Allow", allow);
+    put_on_wire(headers, status, error_body(status, message, method_, raw_path_));
 }
 
-void Exchange::put_on_wire(const std::shared_ptr<HeaderBlock>& block, int status, std::string_view body) {
-    auto& w = *writer_;
-    w.headers().remove<PH::Header::Connection>();
-    w.headers().add(block);
-    auto sent = w.send(static_cast<PH::Code>(status), body.data(), body.size());
-    if (!keep_alive_) {
-        // Pistache never closes a connection after a response; half-close
-        // once the response is out so the client sees the end. The callback
-        // runs on the connection's own thread, where the peer is still open.
-        if (auto peer = w.getPeer()) {
-            sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_WR); }, Pistache::Async::IgnoreException);
-        }
-    }
-    writer_.reset();
+void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_view body) {
+    // A HEAD answer says how long the body would be, and sends none.
+    bool send_body = method_ != "HEAD";
+    write_response(to_, format_response(to_.http10, status, headers, body, send_body), !keep_alive_);
+    to_.transport = nullptr;
+    to_.peer.reset();
 }
 
 }  // namespace kerberus::http

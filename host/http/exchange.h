@@ -20,6 +20,7 @@
 #include <pistache/http.h>
 
 #include "http/header_block.h"
+#include "http/wire.h"
 #include "http/route_table.h"
 #include "kerberus/plugin.h"
 
@@ -44,17 +45,15 @@ public:
 
     static Exchange& from(kerberus_request* r) { return *static_cast<Exchange*>(r); }
 
-    Exchange() : block_(std::make_shared<HeaderBlock>()) {}
 
     // For a request Pistache could not parse: only an error can be sent,
     // and the connection closes after it.
-    void begin_rejection(Pistache::Http::ResponseWriter&& writer);
+    void begin_rejection(Connection to);
 
-    // Takes over `request` (swapping its strings out) and `writer`.
+    // Takes over `request` (swapping its strings out); the answer goes to `to`.
     // `query` is the raw query string; `keep_alive` what HTTP/1.x semantics
     // ask for this connection.
-    void begin(Pistache::Http::Request& request, Pistache::Http::ResponseWriter&& writer, std::string_view query,
-               bool keep_alive);
+    void begin(Pistache::Http::Request& request, Connection to, std::string_view query, bool keep_alive);
 
     // --- request view -------------------------------------------------
     std::string_view method() const { return method_; }
@@ -79,7 +78,7 @@ public:
     // The response will close the connection whatever the client asked.
     void close_after_response() {
         keep_alive_ = false;
-        block_->set_connection("close");
+        block_.set_connection("close");
     }
     kerberus_status add_response_header(std::string_view name, std::string_view value);
     bool has_content_type() const { return has_content_type_; }
@@ -98,7 +97,7 @@ public:
     std::chrono::steady_clock::time_point deadline;
 
 private:
-    void put_on_wire(const std::shared_ptr<HeaderBlock>& block, int status, std::string_view body);
+    void put_on_wire(const HeaderBlock& headers, int status, std::string_view body);
 
     std::string_view method_;
     std::string raw_path_;
@@ -110,8 +109,8 @@ private:
     std::size_t prefix_length_ = 0;
     RouteParams params_;
     std::deque<std::string> decoded_;  // decoded query values handed out (stable addresses)
-    std::optional<Pistache::Http::ResponseWriter> writer_;
-    std::shared_ptr<HeaderBlock> block_;
+    Connection to_;
+    HeaderBlock block_;
     bool has_content_type_ = false;
     bool keep_alive_ = true;
 };

@@ -1,0 +1,105 @@
+#include "http/wire.h"
+
+#include <charconv>
+#include <ctime>
+
+#include <sys/socket.h>
+
+namespace kerberus::http {
+namespace {
+
+const char* reason_phrase(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 201: return "Created";
+        case 202: return "Accepted";
+        case 204: return "No Content";
+        case 206: return "Partial Content";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 303: return "See Other";
+        case 304: return "Not Modified";
+        case 307: return "Temporary Redirect";
+        case 308: return "Permanent Redirect";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 406: return "Not Acceptable";
+        case 408: return "Request Timeout";
+        case 409: return "Conflict";
+        case 410: return "Gone";
+        case 411: return "Length Required";
+        case 412: return "Precondition Failed";
+        case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
+        case 415: return "Unsupported Media Type";
+        case 418: return "I'm a teapot";
+        case 422: return "Unprocessable Content";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+// The Date header changes once a second; each worker formats it once then.
+std::string_view http_date() {
+    thread_local std::time_t formatted_at = 0;
+    thread_local char text[40];
+    thread_local std::size_t length = 0;
+    std::time_t now = std::time(nullptr);
+    if (now != formatted_at) {
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        formatted_at = now;
+    }
+    return {text, length};
+}
+
+void append_number(std::string& out, std::size_t n) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+    (void)ec;
+    out.append(digits, end);
+}
+
+}  // namespace
+
+std::string format_response(bool http10, int status, const HeaderBlock& headers, std::string_view body,
+                            bool send_body) {
+    std::string out;
+    out.reserve(160 + headers.lines().size() + (send_body ? body.size() : 0));
+    out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    append_number(out, static_cast<std::size_t>(status));
+    out.push_back(' ');
+    out.append(reason_phrase(status));
+    out.append("\r\nConnection: ").append(headers.connection());
+    out.append(headers.lines());
+    out.append("\r\nDate: ").append(http_date());
+    out.append("\r\nContent-Length: ");
+    append_number(out, body.size());
+    out.append("\r\n\r\n");
+    if (send_body) out.append(body);
+    return out;
+}
+
+void write_response(const Connection& to, std::string bytes, bool close) {
+    auto peer = to.peer.lock();
+    if (!peer || to.transport == nullptr) return;  // the client is gone
+    std::size_t size = bytes.size();
+    auto sent = to.transport->asyncWrite(peer->fd(), Pistache::RawBuffer(std::move(bytes), size));
+    if (close) {
+        // Runs on the connection's own thread once the bytes are out, while
+        // the peer (held here) still owns its descriptor.
+        sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_WR); }, Pistache::Async::IgnoreException);
+    }
+}
+
+}  // namespace kerberus::http

@@ -1,0 +1,35 @@
+// Where an exchange's answer goes, and how it gets there: kerberus writes
+// the response bytes itself and hands them to the connection's Pistache
+// transport. (Pistache's ResponseWriter formats through std::ostream and
+// per-header objects, about a fifth of a request's cost, and cannot send a
+// header name twice.)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <pistache/peer.h>
+#include <pistache/transport.h>
+
+#include "http/header_block.h"
+
+namespace kerberus::http {
+
+struct Connection {
+    Pistache::Tcp::Transport* transport = nullptr;  // null once answered
+    std::weak_ptr<Pistache::Tcp::Peer> peer;        // expires when the client goes
+    bool http10 = false;
+};
+
+// Status line, Connection, the block's lines, Date, Content-Length, body.
+// A HEAD answer carries the headers only (`send_body` false).
+std::string format_response(bool http10, int status, const HeaderBlock& headers, std::string_view body,
+                            bool send_body);
+
+// Queues `bytes` on the connection (any thread). With `close`, the
+// connection is half-closed once they are out: Pistache never closes after
+// a response, and a client told "Connection: close" waits for the end.
+void write_response(const Connection& to, std::string bytes, bool close);
+
+}  // namespace kerberus::http
