@@ -74,8 +74,8 @@
  * ------------------------------------------------------------------------
  * A handler either responds before it returns (return KERBERUS_OK), or keeps
  * the request and returns KERBERUS_ASYNC, then calls respond() later from any
- * thread. While a request is kept, every request accessor stays usable (the
- * host copied what it needs when the handler returned).
+ * thread. While a request is kept, every request accessor stays usable, and
+ * every view read from the request stays valid until respond() returns.
  *   - Deadline: if respond() has not been called within the configured
  *     `server.request_timeout`, the host answers 504 itself. The handle stays
  *     valid until the plugin calls respond(), which then returns
@@ -89,6 +89,17 @@
  *   - Shutdown and reload: after the plugin's stop callback returns, the host
  *     answers 503 to every request the plugin still keeps and frees those
  *     handles; the plugin must not touch them after stop returns.
+ *
+ * ------------------------------------------------------------------------
+ * Reload (SIGHUP)
+ * ------------------------------------------------------------------------
+ * When its file or its settings change, a plugin gets a fresh instance: the
+ * new one is initialised (its own copy of the library, so its own statics)
+ * while the old one still serves; new requests then go to the new one, and
+ * the old one is stopped and destroyed once the requests inside it have
+ * finished. Two instances of one plugin may therefore run side by side for
+ * a while: keep state in the instance, not in globals shared with the
+ * outside (files, ports). An unchanged plugin keeps its instance.
  */
 #ifndef KERBERUS_PLUGIN_H
 #define KERBERUS_PLUGIN_H
