@@ -1,0 +1,305 @@
+"""bench/run: kerberusd against nginx and a Backstage backend. See bench/README.md."""
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from kbench import load, procs, report, setup  # noqa: E402
+from kbench.procs import BenchError, log  # noqa: E402
+from kbench.scenarios import (LATENCY_CONNECTIONS, Outcome, Plan, latency_contestants, run_latency,  # noqa: E402
+                              run_throughput, throughput_scenarios)
+from kbench.servers import BACKSTAGE_SKELETON, start_backstage, start_kerberus, start_nginx  # noqa: E402
+from kbench.startup import run_startup  # noqa: E402
+
+BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(BENCH)
+CACHE = os.path.join(BENCH, ".cache")
+
+READY_GOAL_MS = 100
+RSS_GOAL_MB = 30
+
+# Scenario length per mode: (rounds, seconds per run, warm-up seconds,
+# startup repetitions, latency rounds, seconds per latency run).
+MODES = {
+    "quick": dict(rounds=3, duration=1, warmup=1, startup_reps=3, latency_rounds=1, latency_duration=2),
+    "full": dict(rounds=5, duration=8, warmup=2, startup_reps=5, latency_rounds=3, latency_duration=8),
+}
+
+# Offsets from --base-port.
+PORTS = {"upstream": 0, "nginx1": 1, "nginx2": 2, "kerberus1": 3, "kerberus2": 4, "backstage": 5,
+         "startup_kerberus": 6, "startup_backstage": 7}
+
+ALL_KEYS = [s.key for s in throughput_scenarios()] + ["6", "7"]
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="short runs, under 2 minutes once built")
+    p.add_argument("--output", default=os.path.join(BENCH, "results", "last.md"),
+                   help="Markdown report (default bench/results/last.md)")
+    p.add_argument("--only", help=f"comma-separated scenarios to run, of: {','.join(ALL_KEYS)}")
+    p.add_argument("--no-backstage", action="store_true", help="leave out every Backstage contestant")
+    p.add_argument("--install-backstage", action="store_true", help="only install the Backstage peer, then exit")
+    p.add_argument("--base-port", type=int, default=18400, help="first of 8 consecutive ports (default 18400)")
+    p.add_argument("--plugins", type=int, default=100, help="plugins for the startup scenario (default 100)")
+    p.add_argument("--rounds", type=int, help="override: alternating rounds per scenario")
+    p.add_argument("--duration", type=int, help="override: seconds per wrk run")
+    args = p.parse_args(argv)
+    args.keys = ALL_KEYS if not args.only else [k.strip() for k in args.only.split(",") if k.strip()]
+    unknown = [k for k in args.keys if k not in ALL_KEYS]
+    if unknown:
+        p.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(ALL_KEYS)}")
+    mode = dict(MODES["quick" if args.quick else "full"])
+    if args.rounds:
+        mode["rounds"] = mode["startup_reps"] = mode["latency_rounds"] = args.rounds
+    if args.duration:
+        mode["duration"] = mode["latency_duration"] = args.duration
+    args.mode = mode
+    return args
+
+
+def pick_cores():
+    """Two CPUs: the server under test gets the first, wrk and the upstream the second."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise BenchError(f"needs 2 CPUs (server and load generator on separate cores), has {len(cpus)}")
+    return {cpus[0]}, {cpus[1]}
+
+
+def backstage_app(args):
+    """The installed Backstage app dir, or (None, reason) when it is left out."""
+    if args.no_backstage:
+        return None, "--no-backstage"
+    if setup.backstage_installed(BACKSTAGE_SKELETON, CACHE):
+        return setup.install_backstage(BACKSTAGE_SKELETON, CACHE), None
+    if args.quick:
+        log("Backstage is not installed yet, so --quick leaves it out. To include it, install it once "
+            "(about 3 minutes): bench/run --install-backstage")
+        return None, "not installed (bench/run --install-backstage)"
+    return setup.install_backstage(BACKSTAGE_SKELETON, CACHE), None
+
+
+# ---- servers for the throughput and latency scenarios ---------------------
+
+def start_servers(needed, daemon, bundled, app_dir, tmp, ports, server_cores, client_cores):
+    """Starts each server in `needed` (plus the upstream); returns name -> Server."""
+    both = server_cores | client_cores
+    up = ports["upstream"]
+    starters = {
+        "nginx1": lambda: start_nginx("nginx (1 worker)", "nginx-peer.conf", os.path.join(tmp, "nginx1"),
+                                      ports["nginx1"], server_cores, workers=1, upstream_port=up),
+        "nginx2": lambda: start_nginx("nginx (2 workers)", "nginx-peer.conf", os.path.join(tmp, "nginx2"),
+                                      ports["nginx2"], both, workers=2, upstream_port=up),
+        "kerberus1": lambda: start_kerberus("kerberusd (1 worker)", daemon, os.path.join(tmp, "kerberus1"),
+                                            ports["kerberus1"], server_cores, "kerberus.yaml", workers=1,
+                                            plugin_dir=bundled, upstream_port=up),
+        "kerberus2": lambda: start_kerberus("kerberusd (2 workers)", daemon, os.path.join(tmp, "kerberus2"),
+                                            ports["kerberus2"], both, "kerberus.yaml", workers=2,
+                                            plugin_dir=bundled, upstream_port=up),
+        "backstage": lambda: start_backstage("Backstage backend", app_dir, os.path.join(tmp, "backstage"),
+                                             ports["backstage"], server_cores, upstream_port=up),
+    }
+    # The upstream shares the load generator's core: the core under test
+    # serves only the contestant.
+    servers = {"upstream": start_nginx("upstream nginx", "nginx-upstream.conf", os.path.join(tmp, "upstream"),
+                                       up, client_cores)}
+    for name in sorted(needed):
+        log(f"starting {name}")
+        servers[name] = starters[name]()
+    return servers
+
+
+def stop_servers(servers):
+    for s in servers.values():
+        s.stop()
+
+
+# ---- the run ---------------------------------------------------------------
+
+def machine_info():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model,
+        "nproc": os.cpu_count(),
+        "kernel": platform.release(),
+        "nginx": setup.tool_version(["nginx", "-v"], r"nginx/(\S+)"),
+        "wrk": setup.tool_version(["wrk", "-v"], r"wrk (\S+)"),
+        "node": setup.tool_version(["node", "--version"], r"v(\S+)") if shutil.which("node") else "—",
+        "kerberus": git_revision(),
+    }
+
+
+def git_revision():
+    """The commit measured (read-only git), marked when the tree has changes."""
+    try:
+        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    return (rev or "?") + (" (with uncommitted changes)" if dirty else "")
+
+
+def main(argv):
+    args = parse_args(argv)
+    procs.install_cleanup()
+    began = time.monotonic()
+    setup.ensure_debian_tools()
+
+    if args.install_backstage:
+        path = setup.install_backstage(BACKSTAGE_SKELETON, CACHE)
+        log(f"Backstage backend installed in {path}")
+        return 0
+
+    server_cores, client_cores = pick_cores()
+    ports = {name: args.base_port + offset for name, offset in PORTS.items()}
+    procs.require_free_ports(ports.values())
+
+    daemon, bundled = setup.build_kerberus(REPO, os.path.join(CACHE, "kerberus-build"))
+    app_dir, no_backstage_reason = backstage_app(args)
+
+    tmp = tempfile.mkdtemp(prefix="kerberus-bench.")
+    procs.on_exit(lambda: shutil.rmtree(tmp, ignore_errors=True))
+    mode = args.mode
+
+    startup = []
+    if "6" in args.keys:
+        plugin_dir = setup.build_many_plugins(REPO, CACHE, args.plugins)
+        log(f"scenario 6: startup, {mode['startup_reps']} rounds")
+        startup = run_startup(daemon, plugin_dir, args.plugins, app_dir, tmp, ports, server_cores,
+                              mode["startup_reps"])
+
+    chosen = [s for s in throughput_scenarios() if s.key in args.keys]
+    runnable = [s for s in chosen if app_dir or "backstage" not in s.servers]
+    needed = set().union(*(s.servers for s in runnable)) if runnable else set()
+    if "7" in args.keys:
+        needed |= {c.server for c in latency_contestants()}
+
+    throughput, latency, rate = [], [], None
+    if needed:
+        servers = start_servers(needed, daemon, bundled, app_dir, tmp, ports, server_cores, client_cores)
+        plan = Plan(mode["rounds"], mode["duration"], mode["warmup"], 50, client_cores)
+        for s in chosen:
+            if s not in runnable:
+                throughput.append(Outcome(s, skipped=f"Backstage {no_backstage_reason}"))
+                continue
+            log(f"scenario {s.key}: {s.title}, {plan.rounds} rounds of {plan.duration_s} s")
+            throughput.append(run_throughput(s, servers, plan))
+        if "7" in args.keys:
+            rate = latency_rate(throughput, servers, plan)
+            log(f"scenario 7: latency at {rate:,} req/s")
+            latency_plan = Plan(mode["latency_rounds"], mode["latency_duration"], 0, 0, client_cores)
+            latency = run_latency(servers, latency_plan, rate, mode["latency_rounds"])
+        stop_servers(servers)
+
+    elapsed = time.monotonic() - began
+    text = render(args, machine_info(), throughput, latency, startup, server_cores, client_cores, elapsed,
+                  no_backstage_reason)
+    print(text)
+    write_output(args.output, text)
+    log(f"report written to {args.output} ({elapsed:.0f} s in all)")
+    return 0
+
+
+def latency_rate(throughput, servers, plan):
+    """Half the lower of the two peaks of scenario 1, so both run below saturation."""
+    first = next((o for o in throughput if o.scenario.key == "1" and not o.skipped), None)
+    if first is not None:
+        peak = min(first.median_a, first.median_b)
+    else:
+        peak = min(load.wrk(servers[c.server].url(c.path), plan.client_cores, 2, plan.connections).rps
+                   for c in latency_contestants())
+    return max(int(peak / 2), 100)
+
+
+def write_output(path, text):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text + "\n")
+
+
+def render(args, machine, throughput, latency, startup, server_cores, client_cores, elapsed, no_backstage):
+    mode = args.mode
+    c0, c1 = min(server_cores), min(client_cores)
+    when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    out = [
+        f"# kerberus benchmark ({'quick' if args.quick else 'full'} run, {when})",
+        "",
+        f"Machine: {machine['cpu']}, nproc {machine['nproc']}, Linux {machine['kernel']}. "
+        f"kerberus {machine['kerberus']} (Release); nginx {machine['nginx']}; wrk {machine['wrk']}; "
+        f"node {machine['node']}.",
+        "",
+        f"Cores: the server under test on CPU {c0} (taskset; kerberusd `server.workers: 1`, nginx 1 worker, "
+        f"Backstage's one Node process); wrk (1 thread) and the proxies' upstream (nginx, 1 worker, `return 200`) "
+        f"on CPU {c1}. The 2-worker rows give the server CPUs {c0},{c1}, so it shares CPU {c1} with wrk "
+        f"and the upstream: they show how far a second worker helps on 2 cores, not a clean 2x.",
+        "",
+    ]
+    if throughput:
+        out += [
+            f"## Throughput (wrk -t1 -c50, {mode['rounds']} alternating rounds A B A B … of {mode['duration']} s "
+            f"after a {mode['warmup']} s warm-up each; medians)",
+            "",
+            report.throughput_table(throughput),
+            "",
+        ]
+        if any(o.unclean for o in throughput):
+            out += ["† some runs got non-2xx answers or socket errors; see the log above.", ""]
+    if latency:
+        out += [
+            f"## Latency at a fixed rate (half the lower peak of scenario 1; {mode['latency_rounds']} alternating "
+            f"rounds of {mode['latency_duration']} s; medians)",
+            "",
+            report.latency_table(latency),
+            "",
+            "wrk2 (constant rate) is not in Debian: this is plain wrk with a fixed count of "
+            f"{LATENCY_CONNECTIONS} connections, each paced by a Lua delay() so that together they send "
+            "about the target rate, and wrk's --latency distribution. Two 1 s probes per contestant calibrate "
+            "the pacing so both reach about the same rate (achieved column). Latency is counted from when a "
+            "request is written, without wrk2's coordinated-omission correction.",
+            "",
+        ]
+    if startup:
+        out += [
+            f"## Startup and idle memory ({mode['startup_reps']} alternating starts, pinned to CPU {c0})",
+            "",
+            report.startup_table(startup, READY_GOAL_MS, RSS_GOAL_MB),
+            "",
+            "kerberusd: exec → `READY=1` on a NOTIFY_SOCKET bound by the harness; Backstage: exec → "
+            "`/.backstage/health/v1/readiness` answers 200 (polled every 5 ms). Idle RSS: VmRSS from "
+            "/proc/<pid>/status (with children) 1 s after ready; MB = 10^6 bytes.",
+            "",
+        ]
+    out += ["## Goals", "", report.goals_footer(throughput, startup, READY_GOAL_MS, RSS_GOAL_MB), ""]
+    notes = []
+    if no_backstage:
+        notes.append(f"Backstage left out: {no_backstage}.")
+    notes.append("Backstage runs with NODE_ENV=production and LOG_LEVEL=warn; nginx with access_log off; "
+                 "kerberusd logs no requests. Every contestant answers `Hello, world!\\n` as text/plain, "
+                 "except kerberusd's liveness route (`{\"status\":\"ok\"}`).")
+    notes.append(f"Run took {elapsed:.0f} s.")
+    out += ["Notes: " + " ".join(notes)]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as e:
+        log(f"error: {e}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
