@@ -29,39 +29,8 @@ src=$(cd "$3" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kerberus-deb-test.XXXXXX")
 root=$tmp/root
 daemon_log=$tmp/kerberusd.stderr
-daemon_pid=
-
-cleanup() {
-    local rc=$?
-    if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
-        kill -KILL "$daemon_pid" 2>/dev/null || true
-        wait "$daemon_pid" 2>/dev/null || true
-    fi
-    if [[ $rc -ne 0 && -s $daemon_log ]]; then
-        echo "---- kerberusd stderr ----" >&2
-        cat "$daemon_log" >&2
-    fi
-    rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-step() { echo "== $*"; }
-
-# Runs a command quietly; shows its output only if it fails.
-quiet() {
-    local log=$tmp/command.log
-    if ! "$@" >"$log" 2>&1; then
-        cat "$log" >&2
-        fail "command failed: $*"
-    fi
-}
+# shellcheck source=../lib/shell_test_support.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/shell_test_support.sh"
 
 for tool in dpkg dpkg-deb dpkg-query dpkg-shlibdeps file curl; do
     command -v "$tool" >/dev/null 2>&1 ||
@@ -207,14 +176,7 @@ check=$(timeout 30 "$root/usr/bin/kerberusd" "${configs[@]}" --check 2>&1) ||
 grep -qE '^hello +[0-9.]+ .* ok ' <<<"$check" || fail "kerberusd --check does not list hello as ok:"$'\n'"$check"
 "$root/usr/bin/kerberusd" "${configs[@]}" 2>"$daemon_log" >/dev/null &
 daemon_pid=$!
-port=
-for _ in $(seq 200); do  # 20 s
-    port=$(grep -oE 'serving on http://127\.0\.0\.1:[0-9]+' "$daemon_log" | head -n 1 | sed 's/.*://') || true
-    [[ -n $port ]] && break
-    kill -0 "$daemon_pid" 2>/dev/null || fail "kerberusd exited before serving"
-    sleep 0.1
-done
-[[ -n $port ]] || fail "kerberusd did not report 'serving on http://127.0.0.1:<port>' within 20 s"
+wait_for_serving
 body=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/api/hello/world") || fail "GET /api/hello/world failed"
 [[ $body == "Hello, world!" ]] || fail "GET /api/hello/world: expected 'Hello, world!', got '$body'"
 curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$port/.kerberus/health/v1/readiness" || fail "not ready"
