@@ -30,6 +30,9 @@ void print_help() {
         "  -v, --version      print the daemon and plugin ABI versions\n"
         "  -h, --help         this text\n"
         "\n"
+        "Signals: SIGHUP re-reads the configuration and rescans the plugin directories;\n"
+        "SIGTERM and SIGINT stop accepting, let in-flight requests finish and exit.\n"
+        "\n"
         "Exit codes: 0 ok, 1 startup failed, 64 usage error, 78 configuration error.\n",
         kDefaultConfig);
 }
