@@ -95,11 +95,6 @@ void KeptRequests::close() {
     closed_ = true;
 }
 
-std::size_t KeptRequests::size() const {
-    std::lock_guard lock(mutex_);
-    return deadlines_.size();
-}
-
 void KeptRequests::run_deadlines() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {

@@ -52,7 +52,6 @@ public:
     // marked answered and freed.
     void close();
 
-    std::size_t size() const;
 
 private:
     void run_deadlines();

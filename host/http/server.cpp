@@ -64,7 +64,6 @@ void Server::start() {
                            .threadsName("kerberus-http")
                            .flags(Pistache::Tcp::Options::ReuseAddr)
                            .maxRequestSize(settings_.max_request_body + kHeaderAllowance)
-                           .maxResponseSize(kMaxResponseBody + kHeaderAllowance)
                            .headerTimeout(header_timeout)
                            .bodyTimeout(header_timeout);
         endpoint_->init(options);
