@@ -7,7 +7,6 @@
 
 #include "http/dispatcher.h"
 #include "http/exchange.h"
-#include "http/pistache_access.h"
 #include "outbound/client.h"
 #include "plugins/plugin_instance.h"
 
@@ -179,8 +178,8 @@ kerberus_status request_query_visit(kerberus_request* req, kerberus_visit_fn vis
 kerberus_status request_header_visit(kerberus_request* req, kerberus_visit_fn visit, void* user_data) {
     if (!req || !visit) return KERBERUS_ERR_INVALID;
     return guarded([&] {
-        for (const auto& [name, raw] : Exchange::from(req).headers().rawList()) {
-            if (visit(user_data, view(name), view(http::header_value(raw))) != 0) break;
+        for (const http::HeaderField& field : Exchange::from(req).headers()) {
+            if (visit(user_data, view(field.name), view(field.value)) != 0) break;
         }
         return KERBERUS_OK;
     });

@@ -4,20 +4,24 @@
 
 #include <pistache/peer.h>
 
+#include "http/pistache_access.h"
+
 namespace kerberus::http {
 namespace {
 
 namespace PH = Pistache::Http;
 
-// HTTP/1.1 persists unless the client says close; HTTP/1.0 closes unless it
-// says keep-alive. Pistache 0.0.5 gets the first one wrong.
-bool wants_keep_alive(const PH::Request& request) {
-    auto connection = request.headers().tryGet<PH::Header::Connection>();
-    if (request.version() == PH::Version::Http10) {
-        return connection && connection->control() == PH::ConnectionControl::KeepAlive;
-    }
-    return !connection || connection->control() != PH::ConnectionControl::Close;
-}
+constexpr const char* kStateKey = "kerberus.connection";
+
+// Marks the connection as the calling thread's for as long as it handles
+// its input (see write_response).
+class InHand {
+public:
+    explicit InHand(ConnectionState* conn) { connection_in_hand() = conn; }
+    ~InHand() { connection_in_hand() = nullptr; }
+    InHand(const InHand&) = delete;
+    InHand& operator=(const InHand&) = delete;
+};
 
 }  // namespace
 
@@ -27,47 +31,74 @@ void CatchAllHandler::onRequest(const PH::Request& request, PH::ResponseWriter r
     response.send(PH::Code::Internal_Server_Error);
 }
 
-void CatchAllHandler::reject(const std::shared_ptr<Pistache::Tcp::Peer>& peer, PH::Version version, int status,
-                             std::string_view message) {
-    dispatcher_->reject(Connection{transport(), peer, version == PH::Version::Http10}, status, message);
+void CatchAllHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    // Pistache's idle-connection timer reads the time from its own parser
+    // object, so one is kept per peer (never fed; see mark_activity).
+    auto timer_clock = std::make_shared<PH::RequestParser>(0);
+    auto conn = std::make_shared<ConnectionState>(
+        RequestParser::Limits{kMaxHeaderBytes, dispatcher_->max_request_body()});
+    conn->remote = peer->address().host();
+    conn->timer_clock = timer_clock.get();
+    peer->putData(ParserData, std::move(timer_clock));
+    peer->putData(kStateKey, std::move(conn));
 }
 
 void CatchAllHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
-    auto parser = getParser(peer);
-    auto& request = parser->request;
-    // Pipelined bytes are copied out of the parser before it is reset, then
-    // parsed as the next request; two buffers so the one being parsed is
-    // never the one being filled.
-    std::string current, next;
-    std::string_view input(buffer, len);
-    for (;;) {
-        try {
-            if (!parser->feed(input.data(), input.size())) {
-                parser->reset();
-                return reject(peer, request.version(), 413, "request larger than the server accepts");
-            }
-            if (parser->parse() != PH::Private::State::Done) return;
-        } catch (const PH::HttpError& e) {
-            parser->reset();
-            return reject(peer, request.version(), e.code(), e.what());
-        } catch (const std::exception& e) {
-            parser->reset();
-            return reject(peer, request.version(), 400, e.what());
+    auto* conn = static_cast<ConnectionState*>(peer->getData(kStateKey).get());
+    if (conn->closing) return;  // its last answer closes it; the rest is not read
+    InHand in_hand(conn);
+    if (conn->pending.empty()) {
+        // The usual case: whole requests in one read, parsed where they lie.
+        std::string_view input(buffer, len);
+        std::size_t used = serve(input, *conn, peer);
+        if (!conn->closing && used < len) conn->pending.assign(input.substr(used));
+    } else {
+        conn->pending.append(buffer, len);
+        std::size_t used = serve(conn->pending, *conn, peer);
+        if (conn->closing) {
+            conn->pending.clear();
+        } else {
+            conn->pending.erase(0, used);
         }
-        RawRequest raw = raw_request(*parser);
-        bool pipelined = !raw.unparsed.empty();
-        if (pipelined) next.assign(raw.unparsed);
-        request.copyAddress(peer->address());
-        Connection to{transport(), peer, request.version() == PH::Version::Http10};
-        bool finished = dispatcher_->handle(request, std::move(to),
-                                            Dispatcher::Arrival{wants_keep_alive(request), raw, pipelined, peer.get()});
-        parser->reset();
-        // A kept request's answer closes the connection; whatever was
-        // pipelined behind it is for the client to send again.
-        if (!pipelined || !finished) return;
-        current.swap(next);
-        input = current;
     }
+    // A request half-received is what Pistache's header timeout is for; a
+    // connection between requests is idle (its keep-alive timeout).
+    peer->setIdle(conn->pending.empty());
+}
+
+std::size_t CatchAllHandler::serve(std::string_view input, ConnectionState& conn,
+                                   const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+    std::size_t used = 0;
+    while (used < input.size()) {
+        std::string_view rest = input.substr(used);
+        switch (conn.parser.parse(rest, conn.request)) {
+            case RequestParser::Status::incomplete:
+                if (conn.parser.take_continue()) {
+                    write_response(connection(conn, peer, false), "HTTP/1.1 100 Continue\r\n\r\n", false);
+                }
+                return used;
+            case RequestParser::Status::failed:
+                conn.closing = true;
+                dispatcher_->reject(connection(conn, peer, conn.request.http10), conn.parser.error_status(),
+                                    conn.parser.error_message(), conn.request.method, conn.request.target);
+                return used;
+            case RequestParser::Status::complete: break;
+        }
+        ParsedRequest& request = conn.request;
+        used += request.size;
+        bool pipelined = used < input.size();
+        mark_activity(*conn.timer_clock);
+        bool finished = dispatcher_->handle(request, connection(conn, peer, request.http10),
+                                            Dispatcher::Arrival{conn.remote, pipelined});
+        conn.parser.reset();
+        // A kept request's answer closes the connection when more was
+        // pipelined behind it; that rest is for the client to send again.
+        if ((!finished && pipelined) || !request.keep_alive || dispatcher_->draining()) {
+            conn.closing = true;
+            return used;
+        }
+    }
+    return used;
 }
 
 }  // namespace kerberus::http

@@ -1,15 +1,18 @@
 // The one Pistache handler: reads requests off a connection and hands each
 // to the Dispatcher.
 //
-// It replaces Pistache 0.0.5's own input loop, which drops every request
-// pipelined behind the first one (the client then waits forever) and answers
-// malformed requests with plain-text bodies.
+// Pistache is kept for what it does well (accepting, epoll, writing queued
+// answers, idle timeouts); requests are framed by kerberus's own parser
+// (see request_parser.h). Pistache 0.0.5's input loop dropped every request
+// pipelined behind the first one and answered malformed requests in plain
+// text; its parser was most of a request's cost.
 #pragma once
 
 #include <memory>
 
 #include <pistache/http.h>
 
+#include "http/connection_state.h"
 #include "http/dispatcher.h"
 
 namespace kerberus::http {
@@ -24,9 +27,14 @@ public:
     void onRequest(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter response) override;
 
 private:
+    void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
     void onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
-    void reject(const std::shared_ptr<Pistache::Tcp::Peer>& peer, Pistache::Http::Version version, int status,
-                std::string_view message);
+    // Handles the complete requests at the start of `input`; returns how
+    // many bytes they took.
+    std::size_t serve(std::string_view input, ConnectionState& conn, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+    Connection connection(ConnectionState& conn, const std::shared_ptr<Pistache::Tcp::Peer>& peer, bool http10) {
+        return Connection{transport(), peer, http10, &conn};
+    }
 
     Dispatcher* dispatcher_;
 };

@@ -6,7 +6,6 @@
 
 #include "http/error_body.h"
 #include "http/path.h"
-#include "http/pistache_access.h"
 
 namespace kerberus::http {
 namespace {
@@ -63,47 +62,21 @@ PluginInstance* Dispatcher::enter_plugin(std::string_view id) {
     return nullptr;
 }
 
-bool Dispatcher::handle(const Pistache::Http::Request& request, Connection to, const Arrival& arrival) {
+bool Dispatcher::handle(const ParsedRequest& request, Connection to, const Arrival& arrival) {
     if (!spare_exchange) spare_exchange = std::make_unique<Exchange>();
     Exchange& ex = *spare_exchange;
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
-    // Pistache's header timeout runs on connections it thinks busy. A kept
-    // request is the host's to time out (504), and a synchronous handler
-    // blocks the timer's own thread anyway, so the connection counts as idle.
-    arrival.peer->setIdle(true);
-    bool keep = arrival.keep_alive && !draining_.load(std::memory_order_relaxed);
-    // Pistache hands a const reference to its own, non-const parser state,
-    // which it resets right after this call; see Exchange::begin.
-    ex.begin(const_cast<Pistache::Http::Request&>(request), std::move(to), query_of_request_line(arrival.raw.line),
-             keep);
+    bool keep = request.keep_alive && !draining_.load(std::memory_order_relaxed);
+    ex.begin(request, std::move(to), arrival.remote, keep);
     ex.dispatcher = this;
-    if (!framing_ok(ex, arrival.raw.size)) return true;
     return route(ex, arrival.pipelined);
 }
 
-void Dispatcher::reject(Connection to, int status, std::string_view message) {
+void Dispatcher::reject(Connection to, int status, std::string_view message, std::string_view method,
+                        std::string_view target) {
     Exchange ex;
-    ex.begin_rejection(std::move(to));
+    ex.begin_rejection(std::move(to), method, target);
     ex.send_host_error(status, message);
-}
-
-bool Dispatcher::framing_ok(Exchange& ex, std::size_t raw_size) {
-    // What Pistache accepted but HTTP does not: answered here, and the
-    // connection closed, since the client's framing cannot be trusted.
-    if (raw_size > ex.body().size() + kMaxHeaderBytes) {
-        ex.close_after_response();
-        (void)answer_error(ex, 431, "request line and headers exceed " + std::to_string(kMaxHeaderBytes) + " bytes");
-        return false;
-    }
-    if (auto length = ex.header("Content-Length")) {
-        bool digits = !length->empty() && length->find_first_not_of("0123456789") == std::string_view::npos;
-        if (!digits) {
-            ex.close_after_response();
-            (void)answer_error(ex, 400, "invalid Content-Length");
-            return false;
-        }
-    }
-    return true;
 }
 
 bool Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {
@@ -122,10 +95,6 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         ex.send(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"not ready"})");
         answered(ex);
         return true;
-    }
-    if (ex.body().size() > settings_.max_request_body) {
-        return answer_error(ex, 413, "request body exceeds server.max_request_body (" +
-                                         std::to_string(settings_.max_request_body) + " bytes)");
     }
     std::string& path = ex.path_buffer();
     if (PathError e = normalise_path(raw, path); e != PathError::none) {

@@ -17,7 +17,7 @@
 
 #include "http/exchange.h"
 #include "http/kept_requests.h"
-#include "http/pistache_access.h"
+#include "http/request_parser.h"
 #include "plugins/plugin_instance.h"
 
 namespace kerberus::http {
@@ -49,23 +49,25 @@ public:
     void set_ready(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
     // Draining: answers still flow, but every response closes its connection.
     void set_draining() { draining_.store(true, std::memory_order_relaxed); }
+    bool draining() const { return draining_.load(std::memory_order_relaxed); }
+    std::size_t max_request_body() const { return settings_.max_request_body; }
 
     // Requests accepted and not yet answered (sync and kept).
     int64_t in_flight() const { return in_flight_.load(std::memory_order_acquire); }
 
     struct Arrival {
-        bool keep_alive;           // what HTTP/1.x semantics ask for this connection
-        RawRequest raw;            // the request's bytes in the parser
-        bool pipelined;            // more requests follow on the connection
-        Pistache::Tcp::Peer* peer;
+        std::string_view remote;  // the client's address
+        bool pipelined;           // more requests follow on the connection
     };
 
     // Pistache worker threads. Returns false when a plugin kept the request:
     // its answer comes later (and closes the connection if `pipelined`).
-    bool handle(const Pistache::Http::Request& request, Connection to, const Arrival& arrival);
+    bool handle(const ParsedRequest& request, Connection to, const Arrival& arrival);
 
-    // Answers a request Pistache could not parse; the connection closes.
-    void reject(Connection to, int status, std::string_view message);
+    // Answers a request that could not be parsed (its method and target
+    // when known, for the error body); the connection closes.
+    void reject(Connection to, int status, std::string_view message, std::string_view method = {},
+                std::string_view target = {});
 
     // kerberus_host_api::respond.
     kerberus_status respond(Exchange& ex, int status, std::string_view body);
@@ -88,7 +90,6 @@ private:
     const Snapshot& current_snapshot();
     PluginInstance* enter_plugin(std::string_view id);
 
-    bool framing_ok(Exchange& ex, std::size_t raw_size);
     // Each returns false when the exchange was kept by a plugin.
     bool route(Exchange& ex, bool pipelined);
     bool answer_error(Exchange& ex, int status, std::string_view message);

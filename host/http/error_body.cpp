@@ -16,9 +16,11 @@ const char* error_name(int status) {
         case 409: return "ConflictError";
         case 413: return "PayloadTooLargeError";
         case 431: return "RequestHeaderFieldsTooLargeError";
+        case 501: return "NotImplementedError";
         case 502: return "BadGatewayError";
         case 503: return "ServiceUnavailableError";
         case 504: return "GatewayTimeoutError";
+        case 505: return "HttpVersionNotSupportedError";
         default: return status >= 500 ? "InternalServerError" : "Error";
     }
 }

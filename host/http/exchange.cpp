@@ -5,23 +5,10 @@
 #include <utility>
 
 #include "http/error_body.h"
-#include "http/pistache_access.h"
 #include "http/path.h"
 
 namespace kerberus::http {
 namespace {
-
-namespace PH = Pistache::Http;
-
-std::string_view method_name(PH::Method m) {
-    switch (m) {
-#define METHOD(repr, str) \
-    case PH::Method::repr: return str;
-        HTTP_METHODS
-#undef METHOD
-    }
-    return "UNKNOWN";
-}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -66,19 +53,40 @@ void for_each_query_pair(std::string_view q, F&& f) {
 
 bool needs_decoding(std::string_view s) { return s.find_first_of("%+") != std::string_view::npos; }
 
+// The path and query of a request target. The absolute form
+// ("http://host/p?q", RFC 9112 3.2.2) is read for its path; a fragment
+// never reaches a server, but a broken client may send one.
+void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
+    if (target.front() != '/') {
+        std::size_t scheme = target.find("://");
+        if (scheme != std::string_view::npos && target.find_first_of("/?#") > scheme) {
+            std::size_t slash = target.find('/', scheme + 3);
+            target = slash == std::string_view::npos ? target.substr(target.size()) : target.substr(slash);
+        }
+    }
+    target = target.substr(0, target.find('#'));
+    std::size_t q = target.find('?');
+    path = target.substr(0, q);
+    query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
 }  // namespace
 
-void Exchange::begin(PH::Request& request, Connection to, std::string_view query, bool keep_alive) {
+void Exchange::begin(const ParsedRequest& request, Connection to, std::string_view remote, bool keep_alive) {
     state.store(State::handling, std::memory_order_relaxed);
     plugin = nullptr;
-    method_ = method_name(request.method());
-    // Pistache resets its request object right after the handler; swapping
-    // hands it our previous buffers to drop and keeps these alive here.
-    raw_path_.swap(const_cast<std::string&>(request.resource()));
-    body_.swap(const_cast<std::string&>(std::as_const(request).body()));
-    std::swap(headers_, request.headers());
-    query_.assign(query);
-    remote_.assign(request.address().host());
+    head_.assign(request.head);
+    auto rebase = [&](std::string_view v) {
+        return std::string_view(head_.data() + (v.data() - request.head.data()), v.size());
+    };
+    method_ = rebase(request.method);
+    split_target(rebase(request.target), raw_path_, query_);
+    fields_.resize(request.fields.size());
+    for (std::size_t i = 0; i < fields_.size(); ++i) {
+        fields_[i] = HeaderField{rebase(request.fields[i].name), rebase(request.fields[i].value)};
+    }
+    body_.assign(request.body);
+    remote_.assign(remote);
     path_.clear();
     prefix_length_ = 0;
     params_.clear();
@@ -89,17 +97,19 @@ void Exchange::begin(PH::Request& request, Connection to, std::string_view query
     has_content_type_ = false;
 }
 
-void Exchange::begin_rejection(Connection to) {
+void Exchange::begin_rejection(Connection to, std::string_view method, std::string_view target) {
     state.store(State::responded, std::memory_order_relaxed);
-    method_ = {};
-    raw_path_.clear();
+    head_.assign(method).append(target);
+    method_ = std::string_view(head_).substr(0, method.size());
+    raw_path_ = query_ = {};
+    if (!target.empty()) split_target(std::string_view(head_).substr(method.size()), raw_path_, query_);
     to_ = std::move(to);
     keep_alive_ = false;
 }
 
 std::optional<std::string_view> Exchange::header(std::string_view name) const {
-    for (const auto& [key, raw] : headers_.rawList()) {
-        if (iequals(key, name)) return std::string_view(header_value(raw));
+    for (const HeaderField& field : fields_) {
+        if (iequals(field.name, name)) return field.value;
     }
     return std::nullopt;
 }

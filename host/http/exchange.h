@@ -2,10 +2,12 @@
 // the request and the response being built, valid from the handler call
 // until it is answered.
 //
-// The Pistache request is cleared when the handler returns, so the exchange
-// takes its strings and headers by swapping them into its own members when
-// it starts (O(1), no copy): every view handed to a plugin then points into
-// the exchange and stays valid for as long as the exchange, sync or async.
+// The request's bytes live in the connection's read buffer only while its
+// input is handled, so the exchange copies the head and the body into
+// buffers of its own when it starts (a memcpy into capacity kept across the
+// requests an exchange serves): every view handed to a plugin then points
+// into the exchange and stays valid for as long as the exchange, sync or
+// async.
 #pragma once
 
 #include <atomic>
@@ -17,9 +19,10 @@
 #include <string>
 #include <string_view>
 
-#include <pistache/http.h>
+#include <vector>
 
 #include "http/header_block.h"
+#include "http/request_parser.h"
 #include "http/wire.h"
 #include "http/route_table.h"
 #include "kerberus/plugin.h"
@@ -46,21 +49,20 @@ public:
     static Exchange& from(kerberus_request* r) { return *static_cast<Exchange*>(r); }
 
 
-    // For a request Pistache could not parse: only an error can be sent,
+    // For a request that could not be parsed: only an error can be sent,
     // and the connection closes after it.
-    void begin_rejection(Connection to);
+    void begin_rejection(Connection to, std::string_view method, std::string_view target);
 
-    // Takes over `request` (swapping its strings out); the answer goes to `to`.
-    // `query` is the raw query string; `keep_alive` what HTTP/1.x semantics
-    // ask for this connection.
-    void begin(Pistache::Http::Request& request, Connection to, std::string_view query, bool keep_alive);
+    // Copies what it needs of `request`; the answer goes to `to`.
+    // `keep_alive`: whether the connection stays open after the answer.
+    void begin(const ParsedRequest& request, Connection to, std::string_view remote, bool keep_alive);
 
     // --- request view -------------------------------------------------
     std::string_view method() const { return method_; }
     std::string_view raw_path() const { return raw_path_; }
     std::string_view query() const { return query_; }
     std::string_view body() const { return body_; }
-    const Pistache::Http::Header::Collection& headers() const { return headers_; }
+    const std::vector<HeaderField>& headers() const { return fields_; }
     std::optional<std::string_view> header(std::string_view name) const;
     std::string_view remote_address() const { return remote_; }
     // Normalised decoded path buffer (/api/<id>/rest) and the plugin-relative part.
@@ -99,11 +101,12 @@ public:
 private:
     void put_on_wire(const HeaderBlock& headers, int status, std::string_view body);
 
+    std::string head_;  // request line and headers as received
     std::string_view method_;
-    std::string raw_path_;
-    std::string query_;
+    std::string_view raw_path_;  // these three and fields_ point into head_
+    std::string_view query_;
+    std::vector<HeaderField> fields_;
     std::string body_;
-    Pistache::Http::Header::Collection headers_;
     std::string remote_;
     std::string path_;
     std::size_t prefix_length_ = 0;

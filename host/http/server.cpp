@@ -17,10 +17,6 @@ namespace {
 
 namespace PH = Pistache::Http;
 
-// Pistache applies one limit to the whole request; kerberus limits the body
-// and the head separately (so it can answer 413 and 431 with JSON itself).
-constexpr std::size_t kHeaderAllowance = kMaxHeaderBytes;
-
 uint16_t bound_port(int fd) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
@@ -63,7 +59,6 @@ void Server::start() {
                            .threads(static_cast<int>(settings_.workers))
                            .threadsName("kerberus-http")
                            .flags(Pistache::Tcp::Options::ReuseAddr)
-                           .maxRequestSize(settings_.max_request_body + kHeaderAllowance)
                            .headerTimeout(header_timeout)
                            .bodyTimeout(header_timeout);
         endpoint_->init(options);

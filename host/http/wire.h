@@ -12,6 +12,7 @@
 #include <pistache/peer.h>
 #include <pistache/transport.h>
 
+#include "http/connection_state.h"
 #include "http/header_block.h"
 
 namespace kerberus::http {
@@ -20,6 +21,7 @@ struct Connection {
     Pistache::Tcp::Transport* transport = nullptr;  // null once answered
     std::weak_ptr<Pistache::Tcp::Peer> peer;        // expires when the client goes
     bool http10 = false;
+    ConnectionState* state = nullptr;  // lives as long as the peer
 };
 
 // Status line, Connection, the block's lines, Date, Content-Length, body.
@@ -27,9 +29,12 @@ struct Connection {
 std::string format_response(bool http10, int status, const HeaderBlock& headers, std::string_view body,
                             bool send_body);
 
-// Queues `bytes` on the connection (any thread). With `close`, the
-// connection is half-closed once they are out: Pistache never closes after
-// a response, and a client told "Connection: close" waits for the end.
+// Sends `bytes` on the connection (any thread). On the thread handling the
+// connection's input, with nothing queued before them, they go straight to
+// the socket; otherwise (and for what the socket does not take at once)
+// through Pistache's write queue. With `close`, the connection is
+// half-closed once they are out: Pistache never closes after a response,
+// and a client told "Connection: close" waits for the end.
 void write_response(const Connection& to, std::string bytes, bool close);
 
 }  // namespace kerberus::http

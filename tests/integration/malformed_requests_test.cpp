@@ -101,7 +101,7 @@ TEST(IntegrationMalformed, UnparsableRequestGetsAJsonErrorAndTheConnectionCloses
     Daemon d;
     ASSERT_TRUE(d.start(bundled_config()));
     RawConnection c(d.port());
-    ASSERT_TRUE(c.send("BREW /api/hello/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ASSERT_TRUE(c.send("GET /api/hello/ HTTP/1.1\r\nHost: a\r\nNo colon here\r\n\r\n"));
     auto r = c.read_response(2s);
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, 400);

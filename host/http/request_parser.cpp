@@ -1,0 +1,404 @@
+#include "http/request_parser.h"
+
+#include <array>
+#include <cstring>
+
+namespace kerberus::http {
+namespace {
+
+// Longest chunk-size line (with extensions) accepted: real clients send a
+// few bytes; a line that never ends must not grow the buffer unbounded.
+constexpr std::size_t kMaxChunkLine = 4096;
+
+// tchar (RFC 9110 5.6.2) as a table: the token check runs per header byte.
+constexpr std::array<bool, 256> kToken = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c) t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+
+bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (unsigned char c : s) {
+        if (!kToken[c]) return false;
+    }
+    return true;
+}
+
+// field-value bytes: visible ASCII, SP, HTAB and obs-text; no other controls.
+bool is_field_value(std::string_view s) {
+    for (unsigned char c : s) {
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+    }
+    return true;
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Calls f(element) for each element of a comma-separated list, trimmed,
+// empty elements skipped (RFC 9110 5.6.1).
+template <typename F>
+void for_each_element(std::string_view list, F&& f) {
+    while (!list.empty()) {
+        std::size_t comma = list.find(',');
+        std::string_view item = trim(list.substr(0, comma));
+        if (!item.empty()) f(item);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+bool known_method(std::string_view m) {
+    switch (m.size()) {
+        case 3: return m == "GET" || m == "PUT";
+        case 4: return m == "HEAD" || m == "POST";
+        case 5: return m == "PATCH" || m == "TRACE";
+        case 6: return m == "DELETE";
+        case 7: return m == "OPTIONS" || m == "CONNECT";
+        default: return false;
+    }
+}
+
+bool parse_decimal(std::string_view s, uint64_t& out) {
+    if (s.empty() || s.size() > 19) return false;  // 19 digits always fit in 64 bits
+    uint64_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    out = n;
+    return true;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// One line ending at `nl` (the '\n'), without its CR. False for a CR
+// anywhere else in it: a bare CR is how requests get smuggled.
+bool line_before(std::string_view text, std::size_t from, std::size_t nl, std::string_view& line) {
+    line = text.substr(from, nl - from);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line.find('\r') == std::string_view::npos;
+}
+
+}  // namespace
+
+RequestParser::Status RequestParser::fail(int status, std::string_view message) {
+    error_status_ = status;
+    error_message_.assign(message);
+    return Status::failed;
+}
+
+bool RequestParser::take_continue() {
+    if (!expect_continue_ || continue_taken_ || head_end_ == 0) return false;
+    continue_taken_ = true;
+    return true;
+}
+
+void RequestParser::reset() {
+    error_status_ = 0;
+    start_ = scanned_ = head_end_ = 0;
+    content_length_ = 0;
+    has_content_length_ = chunked_ = expect_continue_ = continue_taken_ = false;
+    hosts_ = 0;
+    close_ = keep_alive_token_ = false;
+    chunk_ = Chunk::size_line;
+    chunk_pos_ = 0;
+    chunk_left_ = 0;
+    trailer_bytes_ = 0;
+    decoded_.clear();
+}
+
+RequestParser::Status RequestParser::find_head_end(std::string_view input) {
+    // Blank lines before a request line are skipped (RFC 9112 2.2): some
+    // clients send a CRLF after a body.
+    if (scanned_ == start_) {
+        while (start_ < input.size()) {
+            if (input[start_] == '\n') {
+                ++start_;
+                continue;
+            }
+            if (input[start_] == '\r') {
+                if (start_ + 1 >= input.size()) return Status::incomplete;  // its LF is still coming
+                if (input[start_ + 1] == '\n') {
+                    start_ += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        if (start_ > limits_.max_head) return fail(400, "too many blank lines before the request line");
+        scanned_ = start_;
+    }
+    // The head ends at an empty line: "\n\n" or "\n\r\n". Lines are found
+    // with memchr, so a head arriving in many pieces is scanned once.
+    const char* data = input.data();
+    std::size_t pos = scanned_;
+    while (pos < input.size()) {
+        const void* hit = std::memchr(data + pos, '\n', input.size() - pos);
+        if (hit == nullptr) break;
+        std::size_t nl = static_cast<const char*>(hit) - data;
+        std::size_t next = nl + 1;
+        if (next < input.size() && input[next] == '\n') {
+            head_end_ = next + 1;
+        } else if (next + 1 < input.size() && input[next] == '\r' && input[next + 1] == '\n') {
+            head_end_ = next + 2;
+        } else if (next + 1 >= input.size()) {
+            // The empty line may still be arriving: look here again.
+            break;
+        }
+        if (head_end_ != 0) break;
+        pos = next;
+    }
+    if (head_end_ == 0) {
+        scanned_ = pos;
+        if (input.size() - start_ > limits_.max_head) {
+            return fail(431, "request line and headers exceed " + std::to_string(limits_.max_head) + " bytes");
+        }
+        return Status::incomplete;
+    }
+    if (head_end_ - start_ > limits_.max_head) {
+        return fail(431, "request line and headers exceed " + std::to_string(limits_.max_head) + " bytes");
+    }
+    return Status::complete;
+}
+
+RequestParser::Status RequestParser::parse(std::string_view input, ParsedRequest& out) {
+    bool first_time = head_end_ == 0;
+    if (first_time) {
+        if (Status s = find_head_end(input); s != Status::complete) return s;
+    }
+    std::string_view head = input.substr(start_, head_end_ - start_);
+    // The head is parsed whole once it is complete (framing, validity), and
+    // again only for a request whose body took several reads, when the
+    // input may have moved.
+    if (first_time || out.head.data() != head.data()) {
+        if (Status s = parse_head(head, out, first_time); s != Status::complete) return s;
+    }
+
+    if (chunked_) {
+        if (Status s = read_chunks(input); s != Status::complete) return s;
+        out.body = decoded_;
+        out.size = chunk_pos_;
+    } else {
+        if (input.size() - head_end_ < content_length_) return Status::incomplete;
+        out.body = input.substr(head_end_, static_cast<std::size_t>(content_length_));
+        out.size = head_end_ + static_cast<std::size_t>(content_length_);
+    }
+    out.keep_alive = out.http10 ? keep_alive_token_ && !close_ : !close_;
+    continue_taken_ = true;  // nothing left to continue to
+    return Status::complete;
+}
+
+RequestParser::Status RequestParser::parse_head(std::string_view head, ParsedRequest& out, bool first_time) {
+    out.head = head;
+    out.method = out.target = {};
+    out.fields.clear();
+    std::size_t nl = head.find('\n');
+    std::string_view line;
+    if (!line_before(head, 0, nl, line)) return fail(400, "bare CR in the request line");
+
+    // request-line = method SP request-target SP HTTP-version
+    std::size_t sp1 = line.find(' ');
+    std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+        return fail(400, "malformed request line");
+    }
+    std::string_view method = line.substr(0, sp1);
+    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string_view version = line.substr(sp2 + 1);
+    if (!is_token(method)) return fail(400, "malformed request method");
+    if (target.empty()) return fail(400, "empty request target");
+    for (unsigned char c : target) {
+        if (c <= 0x20 || c >= 0x7f) return fail(400, "invalid character in the request target");
+    }
+    out.method = method;
+    out.target = target;
+    bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
+                       version[5] <= '9' && version[6] == '.' && version[7] >= '0' && version[7] <= '9';
+    if (version == "HTTP/1.0") {
+        out.http10 = true;
+    } else if (well_formed && version[5] == '1') {
+        // A later 1.x is served as 1.1, the highest this server speaks (RFC 9110 2.5).
+        out.http10 = false;
+    } else if (well_formed) {
+        return fail(505, "HTTP version " + std::string(version.substr(5)) + " not supported; use HTTP/1.1");
+    } else {
+        return fail(400, "malformed HTTP version");
+    }
+    if (!known_method(method)) return fail(501, "method " + std::string(method) + " not implemented");
+
+    for (std::size_t from = nl + 1; from < head.size();) {
+        std::size_t end = head.find('\n', from);
+        if (!line_before(head, from, end, line)) return fail(400, "bare CR in a header line");
+        if (line.empty()) break;  // the blank line that ends the head
+        if (Status s = parse_field(line, out, first_time); s != Status::complete) return s;
+        from = end + 1;
+    }
+    if (!first_time) return Status::complete;
+
+    // An HTTP/1.0 client cannot take an interim response (RFC 9110 10.1.1),
+    // and there is nothing to continue to without a body.
+    if (out.http10 || (!chunked_ && content_length_ == 0)) expect_continue_ = false;
+    if (!out.http10 && hosts_ == 0) return fail(400, "missing Host header (required in HTTP/1.1)");
+    if (hosts_ > 1) return fail(400, "more than one Host header");
+    if (chunked_ && has_content_length_) return fail(400, "both Content-Length and Transfer-Encoding");
+    if (chunked_ && out.http10) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (content_length_ > limits_.max_body) {
+        return fail(413, "request body of " + std::to_string(content_length_) +
+                             " bytes exceeds server.max_request_body (" + std::to_string(limits_.max_body) +
+                             " bytes)");
+    }
+    if (chunked_) chunk_pos_ = head_end_;
+    return Status::complete;
+}
+
+RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRequest& out, bool first_time) {
+    if (line.front() == ' ' || line.front() == '\t') return fail(400, "folded header line (obsolete line folding)");
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return fail(400, "header line without a colon");
+    std::string_view name = line.substr(0, colon);
+    if (!is_token(name)) return fail(400, "invalid header name");
+    std::string_view value = trim(line.substr(colon + 1));
+    if (!is_field_value(value)) return fail(400, "invalid character in header " + std::string(name));
+    out.fields.push_back({name, value});
+    if (!first_time) return Status::complete;
+
+    // Only the fields that decide framing and the connection are read here.
+    switch (lower(name.front())) {
+        case 'c':
+            if (iequals(name, "content-length")) {
+                uint64_t n = 0;
+                if (!parse_decimal(value, n)) return fail(400, "invalid Content-Length");
+                if (has_content_length_ && n != content_length_) return fail(400, "conflicting Content-Length headers");
+                has_content_length_ = true;
+                content_length_ = n;
+            } else if (iequals(name, "connection")) {
+                for_each_element(value, [&](std::string_view option) {
+                    if (iequals(option, "close")) close_ = true;
+                    if (iequals(option, "keep-alive")) keep_alive_token_ = true;
+                });
+            }
+            break;
+        case 't':
+            if (iequals(name, "transfer-encoding")) {
+                bool unknown = false;
+                for_each_element(value, [&](std::string_view coding) {
+                    if (iequals(coding, "chunked") && !chunked_) {
+                        chunked_ = true;
+                    } else {
+                        unknown = true;
+                    }
+                });
+                if (unknown) return fail(501, "transfer coding \"" + std::string(value) + "\" not implemented");
+                if (!chunked_) return fail(400, "empty Transfer-Encoding");
+            }
+            break;
+        case 'h':
+            if (iequals(name, "host")) ++hosts_;
+            break;
+        case 'e':
+            if (iequals(name, "expect") && iequals(value, "100-continue")) expect_continue_ = true;
+            break;
+        default: break;
+    }
+    return Status::complete;
+}
+
+RequestParser::Status RequestParser::read_chunks(std::string_view input) {
+    while (chunk_ != Chunk::done) {
+        switch (chunk_) {
+            case Chunk::size_line: {
+                std::size_t nl = input.find('\n', chunk_pos_);
+                if (nl == std::string_view::npos) {
+                    if (input.size() - chunk_pos_ > kMaxChunkLine) return fail(400, "chunk size line too long");
+                    return Status::incomplete;
+                }
+                std::string_view line;
+                if (!line_before(input, chunk_pos_, nl, line)) return fail(400, "bare CR in a chunk size line");
+                uint64_t size = 0;
+                std::size_t i = 0;
+                for (; i < line.size() && hex_digit(line[i]) >= 0; ++i) {
+                    if (i == 16) return fail(400, "chunk size too large");
+                    size = size * 16 + static_cast<uint64_t>(hex_digit(line[i]));
+                }
+                std::string_view rest = trim(line.substr(i));
+                if (i == 0 || (!rest.empty() && rest.front() != ';') || !is_field_value(rest)) {
+                    return fail(400, "invalid chunk size");
+                }
+                if (size > limits_.max_body - decoded_.size()) {
+                    return fail(413, "request body exceeds server.max_request_body (" +
+                                         std::to_string(limits_.max_body) + " bytes)");
+                }
+                chunk_pos_ = nl + 1;
+                chunk_left_ = size;
+                chunk_ = size == 0 ? Chunk::trailers : Chunk::data;
+                break;
+            }
+            case Chunk::data: {
+                std::size_t take = std::min<uint64_t>(chunk_left_, input.size() - chunk_pos_);
+                decoded_.append(input.substr(chunk_pos_, take));
+                chunk_pos_ += take;
+                chunk_left_ -= take;
+                if (chunk_left_ > 0) return Status::incomplete;
+                chunk_ = Chunk::data_end;
+                break;
+            }
+            case Chunk::data_end: {
+                std::string_view tail = input.substr(chunk_pos_);
+                if (tail.empty() || (tail[0] == '\r' && tail.size() < 2)) return Status::incomplete;
+                if (tail[0] == '\n') {
+                    chunk_pos_ += 1;
+                } else if (tail[0] == '\r' && tail[1] == '\n') {
+                    chunk_pos_ += 2;
+                } else {
+                    return fail(400, "chunk data not followed by CRLF");
+                }
+                chunk_ = Chunk::size_line;
+                break;
+            }
+            case Chunk::trailers: {
+                // Trailer fields are read past, not kept: nothing in the
+                // plugin API exposes them.
+                std::size_t nl = input.find('\n', chunk_pos_);
+                if (nl == std::string_view::npos) {
+                    if (trailer_bytes_ + (input.size() - chunk_pos_) > limits_.max_head) {
+                        return fail(431, "request trailers too large");
+                    }
+                    return Status::incomplete;
+                }
+                std::string_view line;
+                if (!line_before(input, chunk_pos_, nl, line)) return fail(400, "bare CR in a trailer line");
+                trailer_bytes_ += nl + 1 - chunk_pos_;
+                if (trailer_bytes_ > limits_.max_head) return fail(431, "request trailers too large");
+                chunk_pos_ = nl + 1;
+                if (line.empty()) chunk_ = Chunk::done;
+                break;
+            }
+            case Chunk::done: break;
+        }
+    }
+    return Status::complete;
+}
+
+}  // namespace kerberus::http
