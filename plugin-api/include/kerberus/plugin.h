@@ -374,9 +374,11 @@ typedef struct kerberus_host_api {
     kerberus_status (*request_query_param)(kerberus_request *req, const char *name, kerberus_str *out);
     /* Calls `visit` for each query parameter (decoded), in request order. */
     kerberus_status (*request_query_visit)(kerberus_request *req, kerberus_visit_fn visit, void *user_data);
-    /* One request header by name, case-insensitive. */
+    /* One request header by name, case-insensitive (the first one when the
+     * name repeats). */
     kerberus_status (*request_header)(kerberus_request *req, const char *name, kerberus_str *out);
-    /* Calls `visit` for each request header. */
+    /* Calls `visit` for each request header, in the order received;
+     * repeated names repeat. */
     kerberus_status (*request_header_visit)(kerberus_request *req, kerberus_visit_fn visit, void *user_data);
     /* The complete request body (possibly empty; chunked bodies arrive
      * de-chunked). */
