@@ -6,35 +6,14 @@
 
 #include "http/error_body.h"
 #include "http/path.h"
+#include "common/http_syntax.h"
 
 namespace kerberus::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-bool is_token(std::string_view s) {
-    if (s.empty()) return false;
-    for (unsigned char c : s) {
-        if (c <= 32 || c >= 127 || std::strchr("\"(),/:;<=>?@[\\]{}", c) != nullptr) return false;
-    }
-    return true;
-}
-
-bool is_field_value(std::string_view s) {
-    for (unsigned char c : s) {
-        if ((c < 32 && c != '\t') || c == 127) return false;
-    }
-    return true;
-}
+using http_syntax::iequals;
+using http_syntax::is_field_value;
+using http_syntax::is_token;
 
 // Splits "a=1&b=2" lazily; calls f(raw_name, raw_value) until it returns true.
 template <typename F>

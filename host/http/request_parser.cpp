@@ -1,49 +1,20 @@
 #include "http/request_parser.h"
 
-#include <array>
 #include <cstring>
+
+#include "common/http_syntax.h"
 
 namespace kerberus::http {
 namespace {
 
+using http_syntax::ascii_lower;
+using http_syntax::iequals;
+using http_syntax::is_field_value;
+using http_syntax::is_token;
+
 // Longest chunk-size line (with extensions) accepted: real clients send a
 // few bytes; a line that never ends must not grow the buffer unbounded.
 constexpr std::size_t kMaxChunkLine = 4096;
-
-// tchar (RFC 9110 5.6.2) as a table: the token check runs per header byte.
-constexpr std::array<bool, 256> kToken = [] {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c) t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-    return t;
-}();
-
-bool is_token(std::string_view s) {
-    if (s.empty()) return false;
-    for (unsigned char c : s) {
-        if (!kToken[c]) return false;
-    }
-    return true;
-}
-
-// field-value bytes: visible ASCII, SP, HTAB and obs-text; no other controls.
-bool is_field_value(std::string_view s) {
-    for (unsigned char c : s) {
-        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-    }
-    return true;
-}
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -285,7 +256,7 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
     if (!first_time) return Status::complete;
 
     // Only the fields that decide framing and the connection are read here.
-    switch (lower(name.front())) {
+    switch (ascii_lower(name.front())) {
         case 'c':
             if (iequals(name, "content-length")) {
                 uint64_t n = 0;
