@@ -74,7 +74,8 @@ std::size_t CatchAllHandler::serve(std::string_view input, ConnectionState& conn
         switch (conn.parser.parse(rest, conn.request)) {
             case RequestParser::Status::incomplete:
                 if (conn.parser.take_continue()) {
-                    write_response(connection(conn, peer, false), "HTTP/1.1 100 Continue\r\n\r\n", false);
+                    std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+                    write_response(connection(conn, peer, false), interim, false);
                 }
                 return used;
             case RequestParser::Status::failed:

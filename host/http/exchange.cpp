@@ -11,6 +11,8 @@
 namespace kerberus::http {
 namespace {
 
+constexpr std::size_t kKeptWireBuffer = 64 * 1024;
+
 using http_syntax::iequals;
 using http_syntax::is_field_value;
 using http_syntax::is_token;
@@ -167,7 +169,13 @@ void Exchange::send_host_error(int status, std::string_view message, std::string
 void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_view body) {
     // A HEAD answer says how long the body would be, and sends none.
     bool send_body = method_ != "HEAD";
-    write_response(to_, format_response(to_.http10, status, headers, body, send_body), !keep_alive_);
+    // Answers given on a worker go out before this returns, so each thread
+    // formats into one buffer it keeps.
+    thread_local std::string wire;
+    format_response(wire, to_.http10, status, headers, body, send_body);
+    write_response(to_, wire, !keep_alive_);
+    // A large answer's buffer is not worth keeping per thread.
+    if (wire.capacity() > kKeptWireBuffer) std::string().swap(wire);
     to_.transport = nullptr;
     to_.peer.reset();
 }

@@ -73,9 +73,9 @@ void append_number(std::string& out, std::size_t n) {
 
 }  // namespace
 
-std::string format_response(bool http10, int status, const HeaderBlock& headers, std::string_view body,
-                            bool send_body) {
-    std::string out;
+void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
+                     bool send_body) {
+    out.clear();
     out.reserve(160 + headers.lines().size() + (send_body ? body.size() : 0));
     out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
     append_number(out, static_cast<std::size_t>(status));
@@ -88,7 +88,6 @@ std::string format_response(bool http10, int status, const HeaderBlock& headers,
     append_number(out, body.size());
     out.append("\r\n\r\n");
     if (send_body) out.append(body);
-    return out;
 }
 
 ConnectionState*& connection_in_hand() {
@@ -96,7 +95,7 @@ ConnectionState*& connection_in_hand() {
     return in_hand;
 }
 
-void write_response(const Connection& to, std::string bytes, bool close) {
+void write_response(const Connection& to, std::string& bytes, bool close) {
     auto peer = to.peer.lock();
     if (!peer || to.transport == nullptr) return;  // the client is gone
     std::size_t offset = 0;
@@ -114,11 +113,12 @@ void write_response(const Connection& to, std::string bytes, bool close) {
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;
         offset = n > 0 ? static_cast<std::size_t>(n) : 0;
     }
-    if (offset > 0) bytes.erase(0, offset);
-    std::size_t size = bytes.size();
+    std::string queued = std::move(bytes);
+    if (offset > 0) queued.erase(0, offset);
+    std::size_t size = queued.size();
     ConnectionState* state = to.state;
     if (state) state->queued_writes.fetch_add(1, std::memory_order_acq_rel);
-    auto sent = to.transport->asyncWrite(peer->fd(), Pistache::RawBuffer(std::move(bytes), size));
+    auto sent = to.transport->asyncWrite(peer->fd(), Pistache::RawBuffer(std::move(queued), size));
     // Runs on the connection's own thread once the bytes are out, while the
     // peer (held here, and owning `state`) still owns its descriptor.
     sent.then(

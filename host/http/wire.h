@@ -24,10 +24,11 @@ struct Connection {
     ConnectionState* state = nullptr;  // lives as long as the peer
 };
 
-// Status line, Connection, the block's lines, Date, Content-Length, body.
-// A HEAD answer carries the headers only (`send_body` false).
-std::string format_response(bool http10, int status, const HeaderBlock& headers, std::string_view body,
-                            bool send_body);
+// Status line, Connection, the block's lines, Date, Content-Length, body,
+// into `out` (replacing what it held). A HEAD answer carries the headers
+// only (`send_body` false).
+void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
+                     bool send_body);
 
 // Sends `bytes` on the connection (any thread). On the thread handling the
 // connection's input, with nothing queued before them, they go straight to
@@ -35,6 +36,8 @@ std::string format_response(bool http10, int status, const HeaderBlock& headers,
 // through Pistache's write queue. With `close`, the connection is
 // half-closed once they are out: Pistache never closes after a response,
 // and a client told "Connection: close" waits for the end.
-void write_response(const Connection& to, std::string bytes, bool close);
+// `bytes` is left as it was when they went to the socket (so a caller may
+// reuse the buffer) and moved from when they were queued.
+void write_response(const Connection& to, std::string& bytes, bool close);
 
 }  // namespace kerberus::http
