@@ -1,5 +1,7 @@
 #include "outbound/response_parser.h"
 
+#include "outbound/header_rules.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -14,16 +16,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
-
-bool is_token_char(unsigned char c) { return c > 32 && c < 127 && std::strchr("\"(),/:;<=>?@[\\]{}", c) == nullptr; }
 
 // Calls f on every element of a comma-separated list, trimmed, empty ones skipped.
 template <typename F>
@@ -186,7 +178,7 @@ bool ResponseParser::parse_fields(std::string_view lines, bool& has_te, bool& ch
         std::string_view name = line.substr(0, colon);
         bool valid_name = colon != std::string_view::npos && colon > 0;
         for (std::size_t i = 0; valid_name && i < name.size(); ++i)
-            valid_name = is_token_char(static_cast<unsigned char>(name[i]));
+            valid_name = kTokenTable.allowed[static_cast<unsigned char>(name[i])];
         if (!valid_name) {
             fail(State::malformed, "invalid header line " + quoted(line) + " in the response");
             return false;
@@ -325,7 +317,7 @@ void ResponseParser::end_chunk_line() {
     std::size_t end = 0;
     uint64_t size = 0;
     while (end < line.size()) {
-        char c = lower(line[end]);
+        char c = ascii_lower(line[end]);
         int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
         if (digit < 0) break;
         if (end == 15) {  // 16 hex digits would overflow what any body may hold
