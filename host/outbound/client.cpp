@@ -6,6 +6,8 @@
 
 #include "outbound/curl_engine.h"
 #include "outbound/header_rules.h"
+#include "outbound/http1_engine.h"
+#include "outbound/plain_request.h"
 
 namespace kerberus::outbound {
 namespace {
@@ -20,7 +22,8 @@ namespace {
 Client::Client(Settings settings, std::shared_ptr<spdlog::logger> logger)
     : settings_(settings),
       logger_(std::move(logger)),
-      curl_(std::make_unique<CurlEngine>(settings_, ledger_)) {}
+      curl_(std::make_unique<CurlEngine>(settings_, ledger_)),
+      http1_(std::make_unique<Http1Engine>(settings_, ledger_)) {}
 
 Client::~Client() {
     {
@@ -28,7 +31,8 @@ Client::~Client() {
         ledger_.stopping = true;
         for (const auto& [id, owner] : ledger_.live) ledger_.cancels.insert(id);
     }
-    // The engine's destructor wakes it and joins its thread.
+    // Each engine's destructor wakes it and joins its thread.
+    http1_.reset();
     curl_.reset();
 }
 
@@ -49,10 +53,14 @@ kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, ke
         if (!is_token(view_of(r.headers[i].name)) || has_line_break(view_of(r.headers[i].value)))
             return KERBERUS_ERR_INVALID;
     }
+    if (auto plain = parse_plain_url(url)) return http1_->send(owner, r, *plain, done, user_data, id);
     return curl_->send(owner, r, done, user_data, id);
 }
 
-void Client::wake_engines() { curl_->wake(); }
+void Client::wake_engines() {
+    http1_->wake();
+    curl_->wake();
+}
 
 kerberus_status Client::cancel(Owner owner, uint64_t id) {
     {

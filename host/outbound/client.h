@@ -1,8 +1,9 @@
 // The daemon's one outbound HTTP client, shared by every plugin (the proxy
-// first of all): validation and bookkeeping here, the I/O in libcurl's
-// multi interface on a thread of its own (CurlEngine). Connections are
-// pooled per host; nothing here ever blocks a caller on the network:
-// send() queues, the engine calls back.
+// first of all). Two engines, each on a thread of its own, do the I/O:
+// plain http:// to an IP literal goes to a purpose-built HTTP/1.1 loop
+// (Http1Engine), everything else (https, host names, userinfo) to libcurl's
+// multi interface (CurlEngine). Both pool connections per host; nothing here
+// ever blocks a caller on the network: send() queues, an engine calls back.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 namespace kerberus::outbound {
 
 class CurlEngine;
+class Http1Engine;
 
 class Client {
 public:
@@ -30,7 +32,7 @@ public:
     Client& operator=(const Client&) = delete;
 
     // Validates and copies the request, then queues it. On KERBERUS_OK,
-    // `done` runs exactly once, later, on the engine's thread.
+    // `done` runs exactly once, later, on one of the engines' threads.
     kerberus_status send(Owner owner, const kerberus_outbound_request& request, kerberus_outbound_done_fn done,
                          void* user_data, uint64_t* id);
     // NOT_FOUND once the request completed.
@@ -46,6 +48,7 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     Ledger ledger_;
     std::unique_ptr<CurlEngine> curl_;
+    std::unique_ptr<Http1Engine> http1_;
 };
 
 }  // namespace kerberus::outbound
