@@ -1,14 +1,13 @@
 #include "outbound/client.h"
 
-#include <cctype>
 #include <cstddef>
-#include <cstring>
-#include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
-#include <curl/curl.h>
+#include "outbound/curl_engine.h"
+#include "outbound/header_rules.h"
+#include "outbound/http1_engine.h"
+#include "outbound/plain_request.h"
 
 namespace kerberus::outbound {
 namespace {
@@ -18,95 +17,23 @@ namespace {
 #define KERBERUS_REQUEST_HAS(r, field) \
     ((r).struct_size >= offsetof(kerberus_outbound_request, field) + sizeof((r).field))
 
-std::string_view view_of(kerberus_str s) { return {s.data ? s.data : "", s.len}; }
-
-bool is_token(std::string_view s) {
-    if (s.empty()) return false;
-    for (unsigned char c : s) {
-        if (c <= 32 || c >= 127 || std::strchr("\"(),/:;<=>?@[\\]{}", c) != nullptr) return false;
-    }
-    return true;
-}
-
-bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos || s.find('\0') != std::string_view::npos; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
-struct Client::Transfer {
-    uint64_t id = 0;
-    Owner owner = nullptr;
-    CURL* easy = nullptr;
-    curl_slist* headers = nullptr;
-    std::string method, url, body;
-    kerberus_outbound_done_fn done = nullptr;
-    void* user_data = nullptr;
-    uint64_t max_bytes = 0;
-    bool too_large = false;
-    std::string response_body;
-    std::vector<std::pair<std::string, std::string>> response_headers;
-    char error[CURL_ERROR_SIZE] = {};
-
-    ~Transfer() {
-        if (easy) curl_easy_cleanup(easy);
-        curl_slist_free_all(headers);
-    }
-
-    static size_t on_body(char* data, size_t size, size_t count, void* self) {
-        auto* t = static_cast<Transfer*>(self);
-        std::size_t n = size * count;
-        if (t->response_body.size() + n > t->max_bytes) {
-            t->too_large = true;
-            return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-        }
-        t->response_body.append(data, n);
-        return n;
-    }
-
-    static size_t on_header(char* data, size_t size, size_t count, void* self) {
-        auto* t = static_cast<Transfer*>(self);
-        std::size_t n = size * count;
-        std::string_view line(data, n);
-        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-        if (line.rfind("HTTP/", 0) == 0) {
-            // A new status line: an interim response (100 Continue) ended.
-            t->response_headers.clear();
-        } else if (auto colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
-            std::string_view value = line.substr(colon + 1);
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-            t->response_headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
-        }
-        return n;
-    }
-};
-
 Client::Client(Settings settings, std::shared_ptr<spdlog::logger> logger)
-    : settings_(settings), logger_(std::move(logger)) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURLM* multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings_.max_connections_per_host);
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, settings_.max_cached_connections);
-    multi_ = multi;
-    thread_ = std::thread([this] { run(); });
-}
+    : settings_(settings),
+      logger_(std::move(logger)),
+      curl_(std::make_unique<CurlEngine>(settings_, ledger_)),
+      http1_(std::make_unique<Http1Engine>(settings_, ledger_)) {}
 
 Client::~Client() {
     {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        for (const auto& [id, owner] : live_) cancel_requests_.insert(id);
+        std::lock_guard lock(ledger_.mutex);
+        ledger_.stopping = true;
+        for (const auto& [id, owner] : ledger_.live) ledger_.cancels.insert(id);
     }
-    curl_multi_wakeup(static_cast<CURLM*>(multi_));
-    thread_.join();
-    curl_multi_cleanup(static_cast<CURLM*>(multi_));
+    // Each engine's destructor wakes it and joins its thread.
+    http1_.reset();
+    curl_.reset();
 }
 
 kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, kerberus_outbound_done_fn done,
@@ -122,219 +49,43 @@ kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, ke
     if ((r.header_count > 0 && r.headers == nullptr) || (r.body_len > 0 && r.body == nullptr)) {
         return KERBERUS_ERR_INVALID;
     }
-
-    auto t = std::make_unique<Transfer>();
-    t->owner = owner;
-    t->method = method;
-    t->url = url;
-    t->body.assign(r.body ? r.body : "", r.body_len);
-    t->done = done;
-    t->user_data = user_data;
-    t->max_bytes = r.max_response_bytes ? r.max_response_bytes : settings_.max_response_bytes;
-
-    bool has_accept = false, has_content_type = false;
     for (std::size_t i = 0; i < r.header_count; ++i) {
-        std::string_view name = view_of(r.headers[i].name), value = view_of(r.headers[i].value);
-        if (!is_token(name) || has_line_break(value)) return KERBERUS_ERR_INVALID;
-        // libcurl computes these from the body it sends.
-        if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
-        has_accept |= iequals(name, "accept");
-        has_content_type |= iequals(name, "content-type");
-        std::string line(name);
-        // "Name;" is libcurl's way to send a header with an empty value.
-        line += value.empty() ? ";" : ": ";
-        line += value;
-        t->headers = curl_slist_append(t->headers, line.c_str());
+        if (!is_token(view_of(r.headers[i].name)) || has_line_break(view_of(r.headers[i].value)))
+            return KERBERUS_ERR_INVALID;
     }
-    // Headers libcurl would add on its own; the caller decides instead.
-    t->headers = curl_slist_append(t->headers, "Expect:");
-    if (!has_accept) t->headers = curl_slist_append(t->headers, "Accept:");
-    if (!has_content_type) t->headers = curl_slist_append(t->headers, "Content-Type:");
+    if (auto plain = parse_plain_url(url)) return http1_->send(owner, r, *plain, done, user_data, id);
+    return curl_->send(owner, r, done, user_data, id);
+}
 
-    CURL* e = curl_easy_init();
-    t->easy = e;
-    curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    if (t->method == "HEAD") {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method.c_str());
-        bool sends_body = !t->body.empty() || t->method == "POST" || t->method == "PUT" || t->method == "PATCH";
-        if (sends_body) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
-        }
-    }
-    long connect_ms = r.connect_timeout_ms ? r.connect_timeout_ms : settings_.connect_timeout.count();
-    long total_ms = r.timeout_ms ? r.timeout_ms : settings_.total_timeout.count();
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_bytes));
-    bool insecure = (r.flags & KERBERUS_OUTBOUND_INSECURE_TLS) != 0;
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, insecure ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, insecure ? 0L : 2L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_) return KERBERUS_ERR_STATE;
-        t->id = next_id_++;
-        if (id) *id = t->id;
-        live_.emplace(t->id, owner);
-        incoming_.push_back(std::move(t));
-    }
-    curl_multi_wakeup(static_cast<CURLM*>(multi_));
-    return KERBERUS_OK;
+void Client::wake_engines() {
+    http1_->wake();
+    curl_->wake();
 }
 
 kerberus_status Client::cancel(Owner owner, uint64_t id) {
     {
-        std::lock_guard lock(mutex_);
-        auto it = live_.find(id);
-        if (it == live_.end() || it->second != owner) return KERBERUS_ERR_NOT_FOUND;
-        cancel_requests_.insert(id);
+        std::lock_guard lock(ledger_.mutex);
+        auto it = ledger_.live.find(id);
+        if (it == ledger_.live.end() || it->second != owner) return KERBERUS_ERR_NOT_FOUND;
+        ledger_.cancels.insert(id);
     }
-    curl_multi_wakeup(static_cast<CURLM*>(multi_));
+    wake_engines();
     return KERBERUS_OK;
 }
 
 void Client::cancel_owner(Owner owner) {
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(ledger_.mutex);
     auto owns_any = [&] {
-        for (const auto& [id, o] : live_) {
+        for (const auto& [id, o] : ledger_.live) {
             if (o == owner) return true;
         }
         return false;
     };
-    for (const auto& [id, o] : live_) {
-        if (o == owner) cancel_requests_.insert(id);
+    for (const auto& [id, o] : ledger_.live) {
+        if (o == owner) ledger_.cancels.insert(id);
     }
-    curl_multi_wakeup(static_cast<CURLM*>(multi_));
-    idle_.wait(lock, [&] { return !owns_any(); });
-}
-
-void Client::start(std::unique_ptr<Transfer> t) {
-    CURL* easy = t->easy;
-    uint64_t id = t->id;
-    running_.emplace(id, std::move(t));
-    if (CURLMcode rc = curl_multi_add_handle(static_cast<CURLM*>(multi_), easy); rc != CURLM_OK) {
-        auto it = running_.find(id);
-        finish(it->second.get(), KERBERUS_ERR_UNREACHABLE, curl_multi_strerror(rc));
-        running_.erase(it);
-    }
-}
-
-void Client::finish(Transfer* t, kerberus_status result, const char* error) {
-    std::vector<kerberus_header> headers;
-    if (result == KERBERUS_OK) {
-        headers.reserve(t->response_headers.size());
-        for (const auto& [name, value] : t->response_headers) {
-            headers.push_back(kerberus_header{{name.data(), name.size()}, {value.data(), value.size()}});
-        }
-    }
-    long status = 0;
-    if (result == KERBERUS_OK) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    kerberus_outbound_response response{};
-    response.struct_size = sizeof(response);
-    response.result = result;
-    response.status = static_cast<int>(status);
-    response.headers = headers.data();
-    response.header_count = headers.size();
-    response.body = result == KERBERUS_OK ? kerberus_str{t->response_body.data(), t->response_body.size()}
-                                          : kerberus_str{"", 0};
-    response.error = error ? error : "";
-    t->done(t->user_data, &response);
-    {
-        std::lock_guard lock(mutex_);
-        live_.erase(t->id);
-        cancel_requests_.erase(t->id);
-    }
-    idle_.notify_all();
-}
-
-void Client::apply_cancels() {
-    std::vector<uint64_t> ids;
-    {
-        std::lock_guard lock(mutex_);
-        for (uint64_t id : cancel_requests_) {
-            if (running_.count(id)) ids.push_back(id);
-        }
-    }
-    for (uint64_t id : ids) {
-        auto it = running_.find(id);
-        curl_multi_remove_handle(static_cast<CURLM*>(multi_), it->second->easy);
-        finish(it->second.get(), KERBERUS_ERR_CANCELLED, "cancelled");
-        running_.erase(it);
-    }
-}
-
-void Client::finish_done_transfers() {
-    int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(static_cast<CURLM*>(multi_), &left)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        Transfer* t = nullptr;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-        CURLcode code = msg->data.result;
-        curl_multi_remove_handle(static_cast<CURLM*>(multi_), msg->easy_handle);
-        kerberus_status result = KERBERUS_OK;
-        const char* error = nullptr;
-        if (code == CURLE_OPERATION_TIMEDOUT) {
-            result = KERBERUS_ERR_TIMEOUT;
-        } else if ((code == CURLE_WRITE_ERROR && t->too_large) || code == CURLE_FILESIZE_EXCEEDED) {
-            result = KERBERUS_ERR_TOO_LARGE;
-            error = "response body larger than the limit";
-        } else if (code != CURLE_OK) {
-            result = KERBERUS_ERR_UNREACHABLE;
-        }
-        if (result != KERBERUS_OK && error == nullptr) error = t->error[0] ? t->error : curl_easy_strerror(code);
-        uint64_t id = t->id;
-        finish(t, result, error);
-        running_.erase(id);
-    }
-}
-
-void Client::run() {
-    CURLM* multi = static_cast<CURLM*>(multi_);
-    for (;;) {
-        std::deque<std::unique_ptr<Transfer>> fresh;
-        bool stopping;
-        {
-            std::lock_guard lock(mutex_);
-            fresh.swap(incoming_);
-            stopping = stopping_;
-        }
-        for (auto& t : fresh) {
-            bool cancelled;
-            {
-                std::lock_guard lock(mutex_);
-                cancelled = cancel_requests_.count(t->id) > 0;
-            }
-            if (cancelled) {
-                finish(t.get(), KERBERUS_ERR_CANCELLED, "cancelled");
-            } else {
-                start(std::move(t));
-            }
-        }
-        apply_cancels();
-        if (stopping && running_.empty()) {
-            std::lock_guard lock(mutex_);
-            if (incoming_.empty()) return;
-            continue;
-        }
-        int still_running = 0;
-        curl_multi_perform(multi, &still_running);
-        finish_done_transfers();
-        curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
-    }
+    wake_engines();
+    ledger_.idle.wait(lock, [&] { return !owns_any(); });
 }
 
 }  // namespace kerberus::outbound

@@ -200,6 +200,75 @@ TEST_F(IntegrationOutbound, SimultaneousFetchesShareABoundedPool) {
     EXPECT_LE(upstream.connections(), 32u);
 }
 
+// The rest exercise the plain-http engine in particular: every upstream here
+// is http:// to 127.0.0.1, which libcurl no longer sees.
+
+TEST_F(IntegrationOutbound, CloseDelimitedResponseEndsWithTheConnection) {
+    auto f = fetch(upstream.url("/close-delimited"));
+    EXPECT_EQ(f.result, kOk) << f.rest;
+    EXPECT_EQ(f.status, 200);
+    EXPECT_EQ(f.rest, UpstreamServer::kCloseDelimitedBody);
+    // The connection could not be reused: the next request opens another.
+    EXPECT_EQ(fetch(upstream.url("/n/1")).result, kOk);
+    EXPECT_EQ(upstream.connections(), 2u);
+}
+
+TEST_F(IntegrationOutbound, SequentialFetchesShareOneConnection) {
+    constexpr std::size_t kCount = 20;
+    for (std::size_t i = 0; i < kCount; ++i) {
+        auto f = fetch(upstream.url("/n/" + std::to_string(i)));
+        ASSERT_EQ(f.result, kOk) << f.rest;
+    }
+    EXPECT_EQ(upstream.requests(), kCount);
+    EXPECT_EQ(upstream.connections(), 1u);
+}
+
+TEST_F(IntegrationOutbound, UpstreamClosingAnIdleConnectionCostsNoRequest) {
+    for (int i = 0; i < 5; ++i) {
+        auto f = fetch(upstream.url("/then-close"));
+        ASSERT_EQ(f.result, kOk) << "round " << i << ": " << f.rest;
+    }
+    EXPECT_EQ(upstream.requests(), 5u);
+    EXPECT_EQ(upstream.connections(), 5u);
+}
+
+// The race every keep-alive client meets: the upstream closes an idle
+// connection just as a request goes out on it. Nothing came back, so the
+// request is sent once more on a fresh connection.
+TEST_F(IntegrationOutbound, RequestLostOnAReusedConnectionIsRetriedOnAFreshOne) {
+    auto first = fetch(upstream.url("/close-next"));
+    ASSERT_EQ(first.result, kOk) << first.rest;
+    auto second = fetch(upstream.url("/after/close-next"));
+    EXPECT_EQ(second.result, kOk) << second.rest;
+    EXPECT_EQ(second.status, 200);
+    EXPECT_EQ(json_string(parse_json(second.rest), "target"), "/after/close-next") << second.rest;
+    EXPECT_EQ(upstream.connections(), 2u);
+    // The retried request was answered on the second connection, which the
+    // upstream then also drops on its next request: one more retry, one more
+    // connection, still no failure.
+    auto third = fetch(upstream.url("/n/3"));
+    EXPECT_EQ(third.result, kOk) << third.rest;
+    EXPECT_EQ(upstream.connections(), 3u);
+}
+
+TEST_F(IntegrationOutbound, MalformedResponseIsUnreachableAndSaysWhy) {
+    auto f = fetch(upstream.url("/bad-length"));
+    EXPECT_EQ(f.result, kErrUnreachable) << f.rest;
+    EXPECT_EQ(f.status, 0);
+    EXPECT_NE(f.rest.find("Content-Length"), std::string::npos) << f.rest;
+    EXPECT_NE(f.rest.find(upstream.authority()), std::string::npos) << f.rest;
+    // The connection was dropped, not reused for what follows.
+    EXPECT_EQ(fetch(upstream.url("/n/1")).result, kOk);
+    EXPECT_EQ(upstream.connections(), 2u);
+}
+
+TEST_F(IntegrationOutbound, RefusedConnectionNamesTheAddressAndTheReason) {
+    std::string authority = "127.0.0.1:" + std::to_string(unused_port());
+    auto f = fetch("http://" + authority + "/nothing");
+    EXPECT_EQ(f.result, kErrUnreachable) << f.rest;
+    EXPECT_EQ(f.rest, "connect to " + authority + ": Connection refused");
+}
+
 // After stop() the host cancels what the plugin still has in flight, so a
 // shutdown never waits for a slow upstream.
 TEST_F(IntegrationOutbound, StopCancelsFetchesInFlight) {

@@ -410,7 +410,13 @@ void UpstreamServer::accept_loop() {
 void UpstreamServer::serve(Connection& connection) {
     const int fd = connection.fd;
     Reader reader(fd, stopping_);
+    bool drop_next = false;  // set by /close-next
     for (std::size_t served = 0; served < kMaxRequestsPerConnection && !stopping_.load(); ++served) {
+        if (drop_next) {
+            // Closes as the next request arrives, before answering anything.
+            if (reader.buffer().empty()) reader.fill(Clock::now() + kIdleTimeout);
+            break;
+        }
         UpstreamRequest request;
         auto head = read_head(reader, request, Clock::now() + kIdleTimeout);
         if (head == HeadResult::closed) break;
@@ -473,6 +479,20 @@ void UpstreamServer::serve(Connection& connection) {
                 sent = send_all(fd, std::string_view(piece).substr(0, n));
                 left -= n;
             }
+        } else if (ends_with_segment(path, "close-delimited")) {
+            std::string out = status_line(200) + "Content-Type: text/plain\r\nConnection: close\r\n\r\n";
+            if (!head_only) out += kCloseDelimitedBody;
+            send_all(fd, out);
+            break;
+        } else if (ends_with_segment(path, "then-close")) {
+            send_all(fd, simple_response(200, "application/json", echo, true, head_only));
+            break;
+        } else if (ends_with_segment(path, "close-next")) {
+            sent = send_all(fd, simple_response(200, "application/json", echo, keep_alive, head_only));
+            drop_next = true;
+        } else if (ends_with_segment(path, "bad-length")) {
+            send_all(fd, status_line(200) + "Content-Type: text/plain\r\nContent-Length: 12abc\r\n\r\nxxxxxxxxxxxx");
+            break;
         } else if (ends_with_segment(path, "chunked")) {
             std::string out = status_line(200) + "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n" +
                               (keep_alive ? "" : "Connection: close\r\n") + "\r\n";

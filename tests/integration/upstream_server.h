@@ -8,6 +8,15 @@
 //   /sleep/<ms>   answers after ms (other connections are served meanwhile)
 //   /big/<bytes>  a body of that many 'x'
 //   /chunked      a chunked response whose body is kChunkedBody
+//   /close-delimited  200 with kCloseDelimitedBody and no length: the body
+//                 ends when the server closes the connection
+//   /then-close   an ordinary keep-alive answer, then the server closes the
+//                 connection at once (an upstream's idle timeout)
+//   /close-next   an ordinary keep-alive answer; the next request on the same
+//                 connection is not answered (nor recorded): the server
+//                 closes as it arrives, as if it had closed the idle
+//                 connection just before
+//   /bad-length   200 with an invalid Content-Length
 //   anything else 200 application/json: {"method","target","headers":[[n,v],...],"body"}
 // The special targets are recognised by how the path ends, so they also work
 // below a prefix ("/base/status/404").
@@ -57,6 +66,7 @@ public:
         {"X-Hop", "secret"},           {"Keep-Alive", "timeout=5"},  {"Cache-Control", "no-store"},
     };
     static constexpr std::string_view kChunkedBody = "first chunk|second chunk|third and last chunk";
+    static constexpr std::string_view kCloseDelimitedBody = "a body that ends when the connection does";
 
     static constexpr std::size_t kMaxHead = 64 * 1024;
     static constexpr std::size_t kMaxBody = 64 * 1024 * 1024;

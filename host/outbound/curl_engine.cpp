@@ -1,0 +1,262 @@
+#include "outbound/curl_engine.h"
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <curl/curl.h>
+
+#include "outbound/header_rules.h"
+
+namespace kerberus::outbound {
+
+struct CurlEngine::Transfer {
+    uint64_t id = 0;
+    CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    std::string method, url, body;
+    kerberus_outbound_done_fn done = nullptr;
+    void* user_data = nullptr;
+    uint64_t max_bytes = 0;
+    bool too_large = false;
+    std::string response_body;
+    std::vector<std::pair<std::string, std::string>> response_headers;
+    char error[CURL_ERROR_SIZE] = {};
+
+    ~Transfer() {
+        if (easy) curl_easy_cleanup(easy);
+        curl_slist_free_all(headers);
+    }
+
+    static size_t on_body(char* data, size_t size, size_t count, void* self) {
+        auto* t = static_cast<Transfer*>(self);
+        std::size_t n = size * count;
+        if (t->response_body.size() + n > t->max_bytes) {
+            t->too_large = true;
+            return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+        }
+        t->response_body.append(data, n);
+        return n;
+    }
+
+    static size_t on_header(char* data, size_t size, size_t count, void* self) {
+        auto* t = static_cast<Transfer*>(self);
+        std::size_t n = size * count;
+        std::string_view line(data, n);
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+        if (line.rfind("HTTP/", 0) == 0) {
+            // A new status line: an interim response (100 Continue) ended.
+            t->response_headers.clear();
+        } else if (auto colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
+            std::string_view value = line.substr(colon + 1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+            while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+            t->response_headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+        }
+        return n;
+    }
+};
+
+CurlEngine::CurlEngine(const Settings& settings, Ledger& ledger) : settings_(settings), ledger_(ledger) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLM* multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, settings_.max_connections_per_host);
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, settings_.max_cached_connections);
+    multi_ = multi;
+    thread_ = std::thread([this] { run(); });
+}
+
+CurlEngine::~CurlEngine() {
+    wake();
+    thread_.join();
+    curl_multi_cleanup(static_cast<CURLM*>(multi_));
+}
+
+void CurlEngine::wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
+
+kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_request& r,
+                                 kerberus_outbound_done_fn done, void* user_data, uint64_t* id) {
+    std::string_view method(r.method), url(r.url);
+    auto t = std::make_unique<Transfer>();
+    t->method = method;
+    t->url = url;
+    t->body.assign(r.body ? r.body : "", r.body_len);
+    t->done = done;
+    t->user_data = user_data;
+    t->max_bytes = r.max_response_bytes ? r.max_response_bytes : settings_.max_response_bytes;
+
+    bool has_accept = false, has_content_type = false;
+    for (std::size_t i = 0; i < r.header_count; ++i) {
+        std::string_view name = view_of(r.headers[i].name), value = view_of(r.headers[i].value);
+        // libcurl computes these from the body it sends.
+        if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
+        has_accept |= iequals(name, "accept");
+        has_content_type |= iequals(name, "content-type");
+        std::string line(name);
+        // "Name;" is libcurl's way to send a header with an empty value.
+        line += value.empty() ? ";" : ": ";
+        line += value;
+        t->headers = curl_slist_append(t->headers, line.c_str());
+    }
+    // Headers libcurl would add on its own; the caller decides instead.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    if (!has_accept) t->headers = curl_slist_append(t->headers, "Accept:");
+    if (!has_content_type) t->headers = curl_slist_append(t->headers, "Content-Type:");
+
+    CURL* e = curl_easy_init();
+    t->easy = e;
+    curl_easy_setopt(e, CURLOPT_URL, t->url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    if (t->method == "HEAD") {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method.c_str());
+        bool sends_body = !t->body.empty() || t->method == "POST" || t->method == "PUT" || t->method == "PATCH";
+        if (sends_body) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+        }
+    }
+    long connect_ms = r.connect_timeout_ms ? r.connect_timeout_ms : settings_.connect_timeout.count();
+    long total_ms = r.timeout_ms ? r.timeout_ms : settings_.total_timeout.count();
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_bytes));
+    bool insecure = (r.flags & KERBERUS_OUTBOUND_INSECURE_TLS) != 0;
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, insecure ? 0L : 2L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+
+    {
+        std::lock_guard lock(ledger_.mutex);
+        if (!ledger_.admit_locked(owner, t->id)) return KERBERUS_ERR_STATE;
+        if (id) *id = t->id;
+        incoming_.push_back(std::move(t));
+    }
+    curl_multi_wakeup(static_cast<CURLM*>(multi_));
+    return KERBERUS_OK;
+}
+
+void CurlEngine::start(std::unique_ptr<Transfer> t) {
+    CURL* easy = t->easy;
+    uint64_t id = t->id;
+    running_.emplace(id, std::move(t));
+    if (CURLMcode rc = curl_multi_add_handle(static_cast<CURLM*>(multi_), easy); rc != CURLM_OK) {
+        auto it = running_.find(id);
+        finish(it->second.get(), KERBERUS_ERR_UNREACHABLE, curl_multi_strerror(rc));
+        running_.erase(it);
+    }
+}
+
+void CurlEngine::finish(Transfer* t, kerberus_status result, const char* error) {
+    std::vector<kerberus_header> headers;
+    if (result == KERBERUS_OK) {
+        headers.reserve(t->response_headers.size());
+        for (const auto& [name, value] : t->response_headers) {
+            headers.push_back(kerberus_header{{name.data(), name.size()}, {value.data(), value.size()}});
+        }
+    }
+    long status = 0;
+    if (result == KERBERUS_OK) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    kerberus_outbound_response response{};
+    response.struct_size = sizeof(response);
+    response.result = result;
+    response.status = static_cast<int>(status);
+    response.headers = headers.data();
+    response.header_count = headers.size();
+    response.body = result == KERBERUS_OK ? kerberus_str{t->response_body.data(), t->response_body.size()}
+                                          : kerberus_str{"", 0};
+    response.error = error ? error : "";
+    t->done(t->user_data, &response);
+    ledger_.finished(t->id);
+}
+
+void CurlEngine::apply_cancels() {
+    std::vector<uint64_t> ids;
+    {
+        std::lock_guard lock(ledger_.mutex);
+        for (uint64_t id : ledger_.cancels) {
+            if (running_.count(id)) ids.push_back(id);
+        }
+    }
+    for (uint64_t id : ids) {
+        auto it = running_.find(id);
+        curl_multi_remove_handle(static_cast<CURLM*>(multi_), it->second->easy);
+        finish(it->second.get(), KERBERUS_ERR_CANCELLED, "cancelled");
+        running_.erase(it);
+    }
+}
+
+void CurlEngine::finish_done_transfers() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(static_cast<CURLM*>(multi_), &left)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        Transfer* t = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+        CURLcode code = msg->data.result;
+        curl_multi_remove_handle(static_cast<CURLM*>(multi_), msg->easy_handle);
+        kerberus_status result = KERBERUS_OK;
+        const char* error = nullptr;
+        if (code == CURLE_OPERATION_TIMEDOUT) {
+            result = KERBERUS_ERR_TIMEOUT;
+        } else if ((code == CURLE_WRITE_ERROR && t->too_large) || code == CURLE_FILESIZE_EXCEEDED) {
+            result = KERBERUS_ERR_TOO_LARGE;
+            error = "response body larger than the limit";
+        } else if (code != CURLE_OK) {
+            result = KERBERUS_ERR_UNREACHABLE;
+        }
+        if (result != KERBERUS_OK && error == nullptr) error = t->error[0] ? t->error : curl_easy_strerror(code);
+        uint64_t id = t->id;
+        finish(t, result, error);
+        running_.erase(id);
+    }
+}
+
+void CurlEngine::run() {
+    CURLM* multi = static_cast<CURLM*>(multi_);
+    for (;;) {
+        std::deque<std::unique_ptr<Transfer>> fresh;
+        bool stopping;
+        {
+            std::lock_guard lock(ledger_.mutex);
+            fresh.swap(incoming_);
+            stopping = ledger_.stopping;
+        }
+        for (auto& t : fresh) {
+            bool cancelled;
+            {
+                std::lock_guard lock(ledger_.mutex);
+                cancelled = ledger_.cancels.count(t->id) > 0;
+            }
+            if (cancelled) {
+                finish(t.get(), KERBERUS_ERR_CANCELLED, "cancelled");
+            } else {
+                start(std::move(t));
+            }
+        }
+        apply_cancels();
+        if (stopping && running_.empty()) {
+            std::lock_guard lock(ledger_.mutex);
+            if (incoming_.empty()) return;
+            continue;
+        }
+        int still_running = 0;
+        curl_multi_perform(multi, &still_running);
+        finish_done_transfers();
+        curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+}
+
+}  // namespace kerberus::outbound

@@ -1,0 +1,531 @@
+#include "outbound/http1_engine.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+
+#include "outbound/response_parser.h"
+
+namespace kerberus::outbound {
+namespace {
+
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr int kMaxEvents = 64;
+// Reads in a row on one readable connection before the others get a turn.
+constexpr int kReadsPerEvent = 16;
+constexpr std::chrono::milliseconds kSweepInterval{1000};
+
+std::string errno_text(int error) {
+    const char* text = strerrordesc_np(error);
+    return text ? text : "error " + std::to_string(error);
+}
+
+}  // namespace
+
+struct Http1Engine::Exchange {
+    uint64_t id = 0;
+    kerberus_outbound_done_fn done = nullptr;
+    void* user_data = nullptr;
+    std::string request;  // the bytes on the wire
+    std::string authority;
+    sockaddr_storage address{};
+    socklen_t address_len = 0;
+    bool head = false;
+    bool close_after = false;  // the caller sent "Connection: close"
+    bool retried = false;
+    uint64_t max_bytes = 0;
+    std::chrono::milliseconds connect_timeout{0}, total_timeout{0};
+    Clock::time_point total_deadline;
+    Clock::time_point deadline;  // the earlier of total_deadline and, while connecting, the connect deadline
+    std::size_t heap_index = DeadlineHeap<Exchange>::kNowhere;
+    Pool* pool = nullptr;
+    Connection* connection = nullptr;
+    Exchange* prev = nullptr;
+    Exchange* next = nullptr;
+};
+
+struct Http1Engine::Connection {
+    int fd = -1;
+    Pool* pool = nullptr;
+    Exchange* exchange = nullptr;  // null while idle in the pool
+    bool connecting = true;
+    bool reused = false;  // carried a whole exchange before
+    bool write_interest = false;
+    bool closed = false;
+    std::size_t sent = 0;
+    Clock::time_point idle_since;
+    ResponseParser parser;
+};
+
+struct Http1Engine::Pool {
+    std::string authority;
+    sockaddr_storage address{};
+    socklen_t address_len = 0;
+    std::vector<Connection*> idle;  // the most recently used last: it is the warmest
+    std::size_t open = 0;           // connected or connecting
+    std::deque<Exchange*> waiting;  // for a connection, at max_connections_per_host
+};
+
+Http1Engine::Http1Engine(const Settings& settings, Ledger& ledger)
+    : settings_(settings), ledger_(ledger), read_buffer_(new char[kReadBuffer]) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0) {
+        std::string why = errno_text(errno);
+        if (epoll_fd_ >= 0) ::close(epoll_fd_);
+        if (wake_fd_ >= 0) ::close(wake_fd_);
+        throw std::runtime_error("outbound client: cannot create its event loop: " + why);
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = nullptr;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+    thread_ = std::thread([this] { run(); });
+}
+
+Http1Engine::~Http1Engine() {
+    wake();
+    thread_.join();
+    for (Connection* c : connections_) {
+        ::close(c->fd);
+        delete c;
+    }
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+}
+
+void Http1Engine::wake() {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
+}
+
+kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_request& r, const PlainUrl& url,
+                                  kerberus_outbound_done_fn done, void* user_data, uint64_t* id) {
+    auto ex = std::make_unique<Exchange>();
+    std::string_view method(r.method);
+    write_request(ex->request, method, url, r);
+    ex->done = done;
+    ex->user_data = user_data;
+    ex->authority = url.authority;
+    ex->address = url.address;
+    ex->address_len = url.address_len;
+    ex->head = method == "HEAD";
+    ex->close_after = asks_to_close(r);
+    ex->max_bytes = r.max_response_bytes ? r.max_response_bytes : settings_.max_response_bytes;
+    ex->connect_timeout = r.connect_timeout_ms ? std::chrono::milliseconds(r.connect_timeout_ms) : settings_.connect_timeout;
+    ex->total_timeout = r.timeout_ms ? std::chrono::milliseconds(r.timeout_ms) : settings_.total_timeout;
+    ex->total_deadline = Clock::now() + ex->total_timeout;
+    ex->deadline = ex->total_deadline;
+
+    bool must_wake;
+    {
+        std::lock_guard lock(ledger_.mutex);
+        if (!ledger_.admit_locked(owner, ex->id)) return KERBERUS_ERR_STATE;
+        if (id) *id = ex->id;
+        incoming_.push_back(std::move(ex));
+        // One wake-up carries every request queued before the loop takes them.
+        must_wake = !wake_pending_;
+        wake_pending_ = true;
+    }
+    if (must_wake) wake();
+    return KERBERUS_OK;
+}
+
+void Http1Engine::run() {
+    epoll_event events[kMaxEvents];
+    now_ = Clock::now();
+    next_sweep_ = now_ + kSweepInterval;
+    take_incoming();
+    for (;;) {
+        if (stopping_ && running_count_ == 0) {
+            std::lock_guard lock(ledger_.mutex);
+            if (incoming_.empty()) return;
+        }
+        int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout_ms());
+        now_ = Clock::now();
+        bool woken = false;
+        for (int i = 0; i < n; ++i) {
+            auto* c = static_cast<Connection*>(events[i].data.ptr);
+            if (c == nullptr) {
+                woken = true;
+            } else if (!c->closed) {
+                on_event(c, events[i].events);
+            }
+        }
+        if (woken) {
+            uint64_t count;
+            [[maybe_unused]] ssize_t ignored = ::read(wake_fd_, &count, sizeof count);
+            take_incoming();
+        }
+        expire_deadlines();
+        if (now_ >= next_sweep_) {
+            close_idle_expired();
+            next_sweep_ = now_ + kSweepInterval;
+        }
+        for (Connection* c : graveyard_) delete c;
+        graveyard_.clear();
+    }
+}
+
+int Http1Engine::wait_timeout_ms() const {
+    if (stopping_ && running_count_ == 0) return 0;
+    Clock::time_point until = Clock::time_point::max();
+    if (!deadlines_.empty()) until = deadlines_.top()->deadline;
+    if (idle_count_ > 0) until = std::min(until, next_sweep_);
+    if (until == Clock::time_point::max()) return -1;
+    if (until <= now_) return 0;
+    // Rounded up: waking a little early would only spin.
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - now_).count();
+    return static_cast<int>(std::min<long long>(ms, 60'000));
+}
+
+void Http1Engine::take_incoming() {
+    cancel_ids_.clear();
+    {
+        std::lock_guard lock(ledger_.mutex);
+        taking_.swap(incoming_);
+        wake_pending_ = false;
+        stopping_ = ledger_.stopping;
+        // Cancels of requests not (yet) ours are checked again on the next
+        // wake-up; a request's id leaves the set when it finishes.
+        for (uint64_t id : ledger_.cancels) cancel_ids_.push_back(id);
+    }
+    for (auto& owned : taking_) {
+        Exchange* ex = owned.release();
+        start(ex);
+    }
+    taking_.clear();
+    for (uint64_t id : cancel_ids_) {
+        for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
+            if (ex->id == id) {
+                abort(ex, KERBERUS_ERR_CANCELLED, "cancelled");
+                break;
+            }
+        }
+    }
+}
+
+void Http1Engine::start(Exchange* ex) {
+    ex->next = running_;
+    if (running_) running_->prev = ex;
+    running_ = ex;
+    ++running_count_;
+    deadlines_.push(ex);
+
+    auto& pool = pools_[ex->authority];
+    if (!pool) {
+        pool = std::make_unique<Pool>();
+        pool->authority = ex->authority;
+        pool->address = ex->address;
+        pool->address_len = ex->address_len;
+    }
+    ex->pool = pool.get();
+    // A request cancelled before it reached the loop still starts here, so
+    // take_incoming's cancel pass finds it and ends it without I/O.
+    bool cancelled = std::find(cancel_ids_.begin(), cancel_ids_.end(), ex->id) != cancel_ids_.end();
+    if (!cancelled) dispatch(ex);
+}
+
+void Http1Engine::dispatch(Exchange* ex) {
+    Pool* pool = ex->pool;
+    if (!pool->idle.empty()) {
+        Connection* c = pool->idle.back();
+        pool->idle.pop_back();
+        --idle_count_;
+        attach(c, ex);
+        write_some(c);
+    } else if (pool->open < static_cast<std::size_t>(std::max(1L, settings_.max_connections_per_host))) {
+        open_connection(pool, ex);
+    } else {
+        pool->waiting.push_back(ex);
+    }
+}
+
+void Http1Engine::open_connection(Pool* pool, Exchange* ex) {
+    int fd = ::socket(pool->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fail(ex, KERBERUS_ERR_UNREACHABLE, "socket for " + pool->authority + ": " + errno_text(errno));
+        return;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&pool->address), pool->address_len) != 0 &&
+        errno != EINPROGRESS) {
+        int error = errno;
+        ::close(fd);
+        fail(ex, KERBERUS_ERR_UNREACHABLE, "connect to " + pool->authority + ": " + errno_text(error));
+        return;
+    }
+    auto* c = new Connection;
+    c->fd = fd;
+    c->pool = pool;
+    c->write_interest = true;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+    ev.data.ptr = c;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    connections_.insert(c);
+    ++pool->open;
+    attach(c, ex);
+    // Whether connect() finished at once or not, EPOLLOUT says so.
+    ex->deadline = std::min(ex->total_deadline, now_ + ex->connect_timeout);
+    deadlines_.update(ex);
+}
+
+void Http1Engine::attach(Connection* c, Exchange* ex) {
+    c->exchange = ex;
+    c->sent = 0;
+    c->parser.reset(ex->head, ex->max_bytes);
+    ex->connection = c;
+}
+
+void Http1Engine::set_write_interest(Connection* c, bool want) {
+    if (c->write_interest == want) return;
+    c->write_interest = want;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
+    ev.data.ptr = c;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+void Http1Engine::on_event(Connection* c, uint32_t events) {
+    Exchange* ex = c->exchange;
+    if (ex == nullptr) {
+        // Idle: the peer closed it, or sent what nobody asked for.
+        Pool* pool = c->pool;
+        close_connection(c);
+        pump(pool);
+        return;
+    }
+    if (c->connecting) {
+        if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
+        int error = 0;
+        socklen_t len = sizeof error;
+        ::getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
+        if (error != 0) {
+            abort(ex, KERBERUS_ERR_UNREACHABLE, "connect to " + c->pool->authority + ": " + errno_text(error));
+            return;
+        }
+        c->connecting = false;
+        ex->deadline = ex->total_deadline;
+        deadlines_.update(ex);
+        write_some(c);
+        return;
+    }
+    if (events & EPOLLOUT) {
+        write_some(c);
+        if (c->closed || c->exchange != ex) return;
+    }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_some(c);
+}
+
+void Http1Engine::write_some(Connection* c) {
+    const std::string& out = c->exchange->request;
+    while (c->sent < out.size()) {
+        ssize_t n = ::send(c->fd, out.data() + c->sent, out.size() - c->sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->sent += static_cast<std::size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            set_write_interest(c, true);
+            return;
+        } else {
+            int error = errno;
+            if (retry_on_fresh(c)) return;
+            abort(c->exchange, KERBERUS_ERR_UNREACHABLE, "send to " + c->pool->authority + ": " + errno_text(error));
+            return;
+        }
+    }
+    set_write_interest(c, false);
+}
+
+void Http1Engine::read_some(Connection* c) {
+    for (int round = 0; round < kReadsPerEvent; ++round) {
+        ssize_t n = ::recv(c->fd, read_buffer_.get(), kReadBuffer, 0);
+        if (n > 0) {
+            std::size_t used = c->parser.feed(read_buffer_.get(), static_cast<std::size_t>(n));
+            if (c->parser.finished()) {
+                complete(c, used < static_cast<std::size_t>(n));
+                return;
+            }
+            if (static_cast<std::size_t>(n) < kReadBuffer) return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        int error = n < 0 ? errno : 0;
+        if (!c->parser.started() && retry_on_fresh(c)) return;
+        if (error != 0) {
+            abort(c->exchange, KERBERUS_ERR_UNREACHABLE, "recv from " + c->pool->authority + ": " + errno_text(error));
+            return;
+        }
+        c->parser.eof();
+        complete(c, false);
+        return;
+    }
+}
+
+void Http1Engine::complete(Connection* c, bool leftover) {
+    Exchange* ex = c->exchange;
+    const ResponseParser& parser = c->parser;
+    if (parser.state() == ResponseParser::State::too_large) {
+        abort(ex, KERBERUS_ERR_TOO_LARGE, parser.error());
+        return;
+    }
+    if (parser.state() != ResponseParser::State::done) {
+        abort(ex, KERBERUS_ERR_UNREACHABLE, "malformed response from " + c->pool->authority + ": " + parser.error());
+        return;
+    }
+    headers_scratch_.clear();
+    for (const ResponseField& f : parser.fields())
+        headers_scratch_.push_back(kerberus_header{{f.name.data(), f.name.size()}, {f.value.data(), f.value.size()}});
+    kerberus_outbound_response response{};
+    response.struct_size = sizeof(response);
+    response.result = KERBERUS_OK;
+    response.status = parser.status();
+    response.headers = headers_scratch_.data();
+    response.header_count = headers_scratch_.size();
+    response.body = kerberus_str{parser.body().data(), parser.body().size()};
+    response.error = "";
+    const bool reusable = parser.reusable() && !leftover && !ex->close_after;
+    c->exchange = nullptr;
+    ex->connection = nullptr;
+    finish(ex, response);
+    c->reused = true;
+    if (reusable) {
+        release(c);
+    } else {
+        Pool* pool = c->pool;
+        close_connection(c);
+        pump(pool);
+    }
+}
+
+bool Http1Engine::retry_on_fresh(Connection* c) {
+    Exchange* ex = c->exchange;
+    if (!c->reused || ex->retried || stopping_) return false;
+    ex->retried = true;
+    Pool* pool = c->pool;
+    c->exchange = nullptr;
+    ex->connection = nullptr;
+    close_connection(c);
+    open_connection(pool, ex);
+    return true;
+}
+
+void Http1Engine::release(Connection* c) {
+    Pool* pool = c->pool;
+    if (!pool->waiting.empty()) {
+        Exchange* next = pool->waiting.front();
+        pool->waiting.pop_front();
+        attach(c, next);
+        write_some(c);
+        return;
+    }
+    if (stopping_ || idle_count_ >= static_cast<std::size_t>(std::max(0L, settings_.max_cached_connections))) {
+        close_connection(c);
+        return;
+    }
+    c->idle_since = now_;
+    pool->idle.push_back(c);
+    ++idle_count_;
+}
+
+void Http1Engine::close_connection(Connection* c) {
+    if (c->exchange == nullptr) {
+        auto& idle = c->pool->idle;
+        if (auto it = std::find(idle.begin(), idle.end(), c); it != idle.end()) {
+            idle.erase(it);
+            --idle_count_;
+        }
+    }
+    ::close(c->fd);  // also leaves the epoll set: the descriptor is not shared
+    c->closed = true;
+    --c->pool->open;
+    connections_.erase(c);
+    graveyard_.push_back(c);
+}
+
+void Http1Engine::pump(Pool* pool) {
+    const auto limit = static_cast<std::size_t>(std::max(1L, settings_.max_connections_per_host));
+    while (!pool->waiting.empty() && (!pool->idle.empty() || pool->open < limit)) {
+        Exchange* ex = pool->waiting.front();
+        pool->waiting.pop_front();
+        dispatch(ex);
+    }
+}
+
+// Ends an exchange wherever it is: waiting, connecting or mid-exchange (its
+// connection cannot carry anything else then).
+void Http1Engine::abort(Exchange* ex, kerberus_status result, const std::string& error) {
+    Pool* pool = ex->pool;
+    if (Connection* c = ex->connection) {
+        c->exchange = nullptr;
+        ex->connection = nullptr;
+        close_connection(c);
+    } else if (auto it = std::find(pool->waiting.begin(), pool->waiting.end(), ex); it != pool->waiting.end()) {
+        pool->waiting.erase(it);
+    }
+    fail(ex, result, error);
+    pump(pool);
+}
+
+void Http1Engine::fail(Exchange* ex, kerberus_status result, const std::string& error) {
+    kerberus_outbound_response response{};
+    response.struct_size = sizeof(response);
+    response.result = result;
+    response.body = kerberus_str{"", 0};
+    response.error = error.c_str();
+    finish(ex, response);
+}
+
+void Http1Engine::finish(Exchange* ex, const kerberus_outbound_response& response) {
+    deadlines_.remove(ex);
+    if (ex->prev) ex->prev->next = ex->next;
+    if (ex->next) ex->next->prev = ex->prev;
+    if (running_ == ex) running_ = ex->next;
+    --running_count_;
+    ex->done(ex->user_data, &response);
+    ledger_.finished(ex->id);
+    delete ex;
+}
+
+void Http1Engine::expire_deadlines() {
+    while (!deadlines_.empty() && deadlines_.top()->deadline <= now_) {
+        Exchange* ex = deadlines_.top();
+        bool connecting = ex->connection && ex->connection->connecting && now_ < ex->total_deadline;
+        std::string error = connecting ? "connect to " + ex->pool->authority + " timed out after " +
+                                             std::to_string(ex->connect_timeout.count()) + " ms"
+                                       : "request to " + ex->pool->authority + " timed out after " +
+                                             std::to_string(ex->total_timeout.count()) + " ms";
+        abort(ex, KERBERUS_ERR_TIMEOUT, error);
+    }
+}
+
+void Http1Engine::close_idle_expired() {
+    for (auto it = pools_.begin(); it != pools_.end();) {
+        Pool* pool = it->second.get();
+        std::vector<Connection*> expired;
+        for (Connection* c : pool->idle)
+            if (now_ - c->idle_since >= settings_.idle_timeout) expired.push_back(c);
+        for (Connection* c : expired) close_connection(c);
+        // A pool nobody uses any more is forgotten; it costs nothing to recreate.
+        if (pool->open == 0 && pool->waiting.empty()) {
+            it = pools_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+}  // namespace kerberus::outbound

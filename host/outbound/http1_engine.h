@@ -1,0 +1,97 @@
+// The outbound engine for plain http:// to IP literals: an epoll loop on a
+// thread of its own, non-blocking sockets and a keep-alive pool per
+// address. It exists because libcurl's per-transfer work was most of a
+// proxied request's cost; it does only what HTTP/1.1 to an upstream needs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "kerberus/plugin.h"
+#include "outbound/deadline_heap.h"
+#include "outbound/ledger.h"
+#include "outbound/plain_request.h"
+#include "outbound/settings.h"
+
+namespace kerberus::outbound {
+
+class Http1Engine {
+public:
+    Http1Engine(const Settings& settings, Ledger& ledger);
+    // Returns once the ledger says stopping and every request it took has
+    // finished (the client cancels them first); closes every connection.
+    ~Http1Engine();
+    Http1Engine(const Http1Engine&) = delete;
+    Http1Engine& operator=(const Http1Engine&) = delete;
+
+    // Takes a validated request whose URL parse_plain_url accepted.
+    kerberus_status send(Ledger::Owner owner, const kerberus_outbound_request& request, const PlainUrl& url,
+                         kerberus_outbound_done_fn done, void* user_data, uint64_t* id);
+    // Makes the loop look at the ledger's cancels and at stopping.
+    void wake();
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Exchange;
+    struct Connection;
+    struct Pool;
+
+    void run();
+    void take_incoming();
+    void start(Exchange* ex);
+    void dispatch(Exchange* ex);
+    void open_connection(Pool* pool, Exchange* ex);
+    void attach(Connection* c, Exchange* ex);
+    void on_event(Connection* c, uint32_t events);
+    void write_some(Connection* c);
+    void read_some(Connection* c);
+    void complete(Connection* c, bool leftover);
+    // The connection died before any response byte on a reused connection:
+    // the server closed it while idle, so send once more on a fresh one.
+    bool retry_on_fresh(Connection* c);
+    void release(Connection* c);
+    void close_connection(Connection* c);
+    void pump(Pool* pool);
+    void abort(Exchange* ex, kerberus_status result, const std::string& error);
+    void finish(Exchange* ex, const kerberus_outbound_response& response);
+    void fail(Exchange* ex, kerberus_status result, const std::string& error);
+    void expire_deadlines();
+    void close_idle_expired();
+    int wait_timeout_ms() const;
+    void set_write_interest(Connection* c, bool want);
+
+    const Settings& settings_;
+    Ledger& ledger_;
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+
+    // Guarded by ledger_.mutex.
+    std::vector<std::unique_ptr<Exchange>> incoming_;
+    bool wake_pending_ = false;
+
+    // Loop thread only.
+    std::vector<std::unique_ptr<Exchange>> taking_;  // swapped with incoming_, keeps its capacity
+    std::vector<uint64_t> cancel_ids_;
+    bool stopping_ = false;
+    Clock::time_point now_;
+    Exchange* running_ = nullptr;  // intrusive list of started, unfinished exchanges
+    std::size_t running_count_ = 0;
+    DeadlineHeap<Exchange> deadlines_;
+    std::unordered_map<std::string, std::unique_ptr<Pool>> pools_;  // by authority
+    std::unordered_set<Connection*> connections_;
+    std::vector<Connection*> graveyard_;  // closed during this round of events, freed after it
+    std::size_t idle_count_ = 0;
+    Clock::time_point next_sweep_;
+    std::vector<kerberus_header> headers_scratch_;
+    std::unique_ptr<char[]> read_buffer_;
+
+    std::thread thread_;
+};
+
+}  // namespace kerberus::outbound

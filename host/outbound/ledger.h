@@ -1,0 +1,45 @@
+// What the outbound client and its two engines (libcurl for https and host
+// names, the plain-http loop for IP literals) share: which requests are in
+// flight and whose, which were asked to stop, and whether the client is
+// shutting down. One mutex guards it, and also each engine's queue of new
+// requests, so a cancel can never slip between "admitted" and "queued".
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace kerberus::outbound {
+
+struct Ledger {
+    using Owner = const void*;
+
+    std::mutex mutex;
+    std::condition_variable idle;  // signalled whenever a request finished
+    std::unordered_map<uint64_t, Owner> live;  // queued or running, by id
+    std::unordered_set<uint64_t> cancels;      // asked to stop, not yet finished
+    uint64_t next_id = 1;
+    bool stopping = false;
+
+    // Under `mutex`: gives the request an id and records it; false once stopping.
+    bool admit_locked(Owner owner, uint64_t& id) {
+        if (stopping) return false;
+        id = next_id++;
+        live.emplace(id, owner);
+        return true;
+    }
+
+    // After the request's callback returned: cancel_owner() may stop waiting.
+    void finished(uint64_t id) {
+        {
+            std::lock_guard lock(mutex);
+            live.erase(id);
+            if (!cancels.empty()) cancels.erase(id);
+        }
+        idle.notify_all();
+    }
+};
+
+}  // namespace kerberus::outbound
