@@ -176,10 +176,7 @@ bool ResponseParser::parse_fields(std::string_view lines, bool& has_te, bool& ch
         }
         std::size_t colon = line.find(':');
         std::string_view name = line.substr(0, colon);
-        bool valid_name = colon != std::string_view::npos && colon > 0;
-        for (std::size_t i = 0; valid_name && i < name.size(); ++i)
-            valid_name = kTokenTable.allowed[static_cast<unsigned char>(name[i])];
-        if (!valid_name) {
+        if (colon == std::string_view::npos || !is_token(name)) {
             fail(State::malformed, "invalid header line " + quoted(line) + " in the response");
             return false;
         }

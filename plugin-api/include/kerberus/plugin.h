@@ -272,9 +272,11 @@ typedef struct kerberus_outbound_response {
     const char *error;
 } kerberus_outbound_response;
 
-/* Completion callback: called exactly once per successful outbound_send, on
- * the host's outbound thread. It must not block (respond() to a kept
- * request is fine: it does not). `response` is valid during the call. */
+/* Completion callback: called exactly once per successful outbound_send,
+ * later (never inside outbound_send), on one of the host's outbound threads;
+ * callbacks of different requests may run concurrently. It must not block
+ * (respond() to a kept request is fine: it does not). `response` is valid
+ * during the call. */
 typedef void (*kerberus_outbound_done_fn)(void *user_data, const kerberus_outbound_response *response);
 
 /* ======================================================================== */
@@ -414,13 +416,13 @@ typedef struct kerberus_host_api {
     kerberus_status (*respond)(kerberus_request *req, int status, const char *body, size_t body_len);
 
     /* ---- Outbound HTTP (ABI 1.1) ---------------------------------------- *
-     * One client for the whole daemon, on a thread of its own: connections
+     * One client for the whole daemon, on threads of its own: connections
      * are pooled per host (keep-alive) and no worker thread ever waits for
      * an upstream. Check KERBERUS_HOST_HAS(host, outbound_send) first. */
 
     /* Starts a request. Returns KERBERUS_OK and stores an id in *id (may be
-     * NULL) — `done` is then called exactly once, later, on the outbound
-     * thread; or returns an error (KERBERUS_ERR_INVALID: bad method, URL or
+     * NULL) — `done` is then called exactly once, later, on one of the
+     * host's outbound threads (never inside this call); or returns an error (KERBERUS_ERR_INVALID: bad method, URL or
      * struct; KERBERUS_ERR_STATE: called before init or after stop) and
      * `done` is never called. When the plugin is about to stop, the host
      * refuses new requests (KERBERUS_ERR_STATE), cancels what the plugin
@@ -430,7 +432,7 @@ typedef struct kerberus_host_api {
                                      kerberus_outbound_done_fn done, void *user_data, uint64_t *id);
 
     /* Cancels a request in flight: its `done` is called with
-     * KERBERUS_ERR_CANCELLED (later, on the outbound thread). Returns
+     * KERBERUS_ERR_CANCELLED (later, on one of the outbound threads). Returns
      * KERBERUS_ERR_NOT_FOUND when the request already completed (its `done`
      * ran or is running). Thread: any. */
     kerberus_status (*outbound_cancel)(kerberus_plugin_ctx *ctx, uint64_t id);

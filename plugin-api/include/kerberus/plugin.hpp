@@ -655,7 +655,8 @@ public:
     // `done` is any callable taking (const OutboundResponse&), move-only ones
     // included, so a PendingRequest can be moved into it. It runs exactly
     // once:
-    //   - later, on the host's outbound thread, with the response or the
+    //   - later, on one of the host's outbound threads (callbacks of
+    //     different fetches may run concurrently), with the response or the
     //     reason there is none. It must not block; answering a
     //     PendingRequest is fine. What it throws is logged at ERROR.
     //   - or, when the host refuses the request (bad method or URL:
@@ -675,7 +676,7 @@ public:
     }
 
     // Cancels a fetch in flight: its callback then runs with
-    // KERBERUS_ERR_CANCELLED, on the outbound thread. false when it already
+    // KERBERUS_ERR_CANCELLED, on one of the outbound threads. false when it already
     // completed (its callback ran or is running), or the host has no
     // outbound HTTP.
     bool cancel_fetch(std::uint64_t id) const noexcept {
