@@ -11,7 +11,9 @@ namespace {
 
 namespace PH = Pistache::Http;
 
-constexpr const char* kStateKey = "kerberus.connection";
+// Looked up per read, and Peer::getData takes a std::string: a key short
+// enough for the small-string buffer costs no allocation.
+constexpr const char* kStateKey = "kerberus";
 
 // Marks the connection as the calling thread's for as long as it handles
 // its input (see write_response).
