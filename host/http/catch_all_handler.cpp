@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include <fcntl.h>
+
 #include <pistache/peer.h>
 
 #include "http/pistache_access.h"
@@ -14,16 +16,6 @@ namespace PH = Pistache::Http;
 // Looked up per read, and Peer::getData takes a std::string: a key short
 // enough for the small-string buffer costs no allocation.
 constexpr const char* kStateKey = "kerberus";
-
-// Marks the connection as the calling thread's for as long as it handles
-// its input (see write_response).
-class InHand {
-public:
-    explicit InHand(ConnectionState* conn) { connection_in_hand() = conn; }
-    ~InHand() { connection_in_hand() = nullptr; }
-    InHand(const InHand&) = delete;
-    InHand& operator=(const InHand&) = delete;
-};
 
 }  // namespace
 
@@ -40,6 +32,7 @@ void CatchAllHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& p
     auto conn = std::make_shared<ConnectionState>(
         RequestParser::Limits{kMaxHeaderBytes, dispatcher_->max_request_body()});
     conn->remote = peer->address().host();
+    conn->socket = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
     conn->timer_clock = timer_clock.get();
     peer->putData(ParserData, std::move(timer_clock));
     peer->putData(kStateKey, std::move(conn));
@@ -48,7 +41,6 @@ void CatchAllHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& p
 void CatchAllHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     auto* conn = static_cast<ConnectionState*>(peer->getData(kStateKey).get());
     if (conn->closing) return;  // its last answer closes it; the rest is not read
-    InHand in_hand(conn);
     if (conn->pending.empty()) {
         // The usual case: whole requests in one read, parsed where they lie.
         std::string_view input(buffer, len);

@@ -3,8 +3,10 @@
 // decides how an answer reaches the socket.
 #pragma once
 
-#include <atomic>
+#include <mutex>
 #include <string>
+
+#include <unistd.h>
 
 #include <pistache/http.h>
 
@@ -14,6 +16,11 @@ namespace kerberus::http {
 
 struct ConnectionState {
     explicit ConnectionState(RequestParser::Limits limits) : parser(limits) {}
+    ~ConnectionState() {
+        if (socket >= 0) ::close(socket);
+    }
+    ConnectionState(const ConnectionState&) = delete;
+    ConnectionState& operator=(const ConnectionState&) = delete;
 
     RequestParser parser;
     ParsedRequest request;  // reused: its field vector stays warm
@@ -25,13 +32,18 @@ struct ConnectionState {
     // Answered with "Connection: close" (or about to be): whatever else
     // arrives is not read.
     bool closing = false;
+
+    // How answers reach the client (see write_response). `socket` is a
+    // duplicate of the peer's descriptor, owned here: Pistache closes its
+    // own when the client goes, on its thread, and the number may then be
+    // reused by another connection at any moment; this one names the same
+    // socket for as long as the peer object exists, so any thread may write
+    // to it.
+    int socket = -1;
+    std::mutex write_mutex;  // one writer at a time, and `queued_writes`
     // Answers handed to Pistache's write queue and not yet written. While
     // any is queued, later answers queue behind it to keep their order.
-    std::atomic<int> queued_writes{0};
+    int queued_writes = 0;
 };
-
-// The connection whose input the calling thread is handling right now, or
-// null: an answer given for it on this thread may go straight to the socket.
-ConnectionState*& connection_in_hand();
 
 }  // namespace kerberus::http

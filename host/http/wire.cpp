@@ -90,23 +90,19 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
     if (send_body) out.append(body);
 }
 
-ConnectionState*& connection_in_hand() {
-    thread_local ConnectionState* in_hand = nullptr;
-    return in_hand;
-}
-
 void write_response(const Connection& to, std::string& bytes, bool close) {
     auto peer = to.peer.lock();
     if (!peer || to.transport == nullptr) return;  // the client is gone
+    ConnectionState* state = to.state;
+    // Pistache's queue costs a wake-up of the connection's event loop, an
+    // eventfd round trip and three epoll_ctl calls per answer, so answers
+    // go to the socket directly whenever that keeps them in order.
+    std::unique_lock lock(state->write_mutex);
     std::size_t offset = 0;
-    // Pistache's queue costs a wake-up of the worker's own event loop and
-    // three epoll_ctl calls per answer; a synchronous answer is written by
-    // the thread that owns the connection anyway, so it goes out directly.
-    if (to.state != nullptr && connection_in_hand() == to.state &&
-        to.state->queued_writes.load(std::memory_order_acquire) == 0) {
-        ssize_t n = ::send(peer->fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (state->queued_writes == 0 && state->socket >= 0) {
+        ssize_t n = ::send(state->socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n == static_cast<ssize_t>(bytes.size())) {
-            if (close) ::shutdown(peer->fd(), SHUT_WR);
+            if (close) ::shutdown(state->socket, SHUT_WR);
             return;
         }
         // A dead peer is Pistache's to notice on its next read.
@@ -116,14 +112,15 @@ void write_response(const Connection& to, std::string& bytes, bool close) {
     std::string queued = std::move(bytes);
     if (offset > 0) queued.erase(0, offset);
     std::size_t size = queued.size();
-    ConnectionState* state = to.state;
-    if (state) state->queued_writes.fetch_add(1, std::memory_order_acq_rel);
+    ++state->queued_writes;
     auto sent = to.transport->asyncWrite(peer->fd(), Pistache::RawBuffer(std::move(queued), size));
+    lock.unlock();
     // Runs on the connection's own thread once the bytes are out, while the
-    // peer (held here, and owning `state`) still owns its descriptor.
+    // peer (held here, and owning `state`) still exists.
     sent.then(
         [peer, state, close](ssize_t) {
-            if (state) state->queued_writes.fetch_sub(1, std::memory_order_acq_rel);
+            std::lock_guard written(state->write_mutex);
+            --state->queued_writes;
             if (close) ::shutdown(peer->fd(), SHUT_WR);
         },
         Pistache::Async::IgnoreException);

@@ -21,7 +21,7 @@ struct Connection {
     Pistache::Tcp::Transport* transport = nullptr;  // null once answered
     std::weak_ptr<Pistache::Tcp::Peer> peer;        // expires when the client goes
     bool http10 = false;
-    ConnectionState* state = nullptr;  // lives as long as the peer
+    ConnectionState* state = nullptr;  // never null; lives as long as the peer
 };
 
 // Status line, Connection, the block's lines, Date, Content-Length, body,
@@ -30,10 +30,9 @@ struct Connection {
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
                      bool send_body);
 
-// Sends `bytes` on the connection (any thread). On the thread handling the
-// connection's input, with nothing queued before them, they go straight to
-// the socket; otherwise (and for what the socket does not take at once)
-// through Pistache's write queue. With `close`, the connection is
+// Sends `bytes` on the connection (any thread). With nothing queued before
+// them they go straight to the socket; otherwise (and for what the socket
+// does not take at once) through Pistache's write queue. With `close`, the connection is
 // half-closed once they are out: Pistache never closes after a response,
 // and a client told "Connection: close" waits for the end.
 // `bytes` is left as it was when they went to the socket (so a caller may
