@@ -124,6 +124,24 @@ TEST(IntegrationFraming, PipelinedRequestsSplitAcrossReadsAreAnsweredInOrder) {
     EXPECT_EQ(second->body, "Hello, second!\n");
 }
 
+// An answer larger than the socket takes at once is finished from the write
+// queue; the answer pipelined behind it must wait for it, not overtake it.
+TEST(IntegrationFraming, AnswerTooLargeForTheSocketKeepsPipelinedOrder) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config().server("max_request_body", "32MiB")));
+    RawConnection c(d.port());
+    std::string body(12 * 1024 * 1024, 'x');
+    ASSERT_TRUE(c.send("POST /api/echo/big HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) +
+                       "\r\n\r\n" + body + "GET /api/hello/after HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto big = c.read_response(10s);
+    ASSERT_TRUE(big.has_value());
+    EXPECT_EQ(big->status, 200);
+    EXPECT_EQ(json_string(parse_json(big->body), "body").value_or("").size(), body.size());
+    auto after = c.read_response(5s);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(after->body, "Hello, after!\n");
+}
+
 TEST(IntegrationFraming, BlankLineBeforeARequestIsSkipped) {
     Daemon d;
     ASSERT_TRUE(d.start(bundled_config()));
