@@ -41,6 +41,9 @@ void CatchAllHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& p
 void CatchAllHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     auto* conn = static_cast<ConnectionState*>(peer->getData(kStateKey).get());
     if (conn->closing) return;  // its last answer closes it; the rest is not read
+    if (conn->answers_written.load(std::memory_order_acquire) < conn->requests_dispatched && kept_unanswered(*conn)) {
+        return;
+    }
     if (conn->pending.empty()) {
         // The usual case: whole requests in one read, parsed where they lie.
         std::string_view input(buffer, len);
@@ -60,6 +63,15 @@ void CatchAllHandler::onInput(const char* buffer, size_t len, const std::shared_
     peer->setIdle(conn->pending.empty());
 }
 
+bool CatchAllHandler::kept_unanswered(ConnectionState& conn) {
+    std::lock_guard lock(conn.write_mutex);
+    if (conn.answers_written.load(std::memory_order_relaxed) >= conn.requests_dispatched) return false;
+    conn.close_after_answer = true;
+    conn.closing = true;
+    conn.pending.clear();
+    return true;
+}
+
 std::size_t CatchAllHandler::serve(std::string_view input, ConnectionState& conn,
                                    const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     std::size_t used = 0;
@@ -69,7 +81,7 @@ std::size_t CatchAllHandler::serve(std::string_view input, ConnectionState& conn
             case RequestParser::Status::incomplete:
                 if (conn.parser.take_continue()) {
                     std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
-                    write_response(connection(conn, peer, false), interim, false);
+                    write_response(connection(conn, peer, false), interim, false, true);
                 }
                 return used;
             case RequestParser::Status::failed:
@@ -81,6 +93,7 @@ std::size_t CatchAllHandler::serve(std::string_view input, ConnectionState& conn
         }
         ParsedRequest& request = conn.request;
         used += request.size;
+        ++conn.requests_dispatched;
         bool pipelined = used < input.size();
         mark_activity(*conn.timer_clock);
         bool finished = dispatcher_->handle(request, connection(conn, peer, request.http10),

@@ -29,6 +29,10 @@ public:
 private:
     void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
     void onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+    // True (and the connection set to close after that answer) when a
+    // request a plugin kept is still unanswered: what arrives behind it is
+    // not served.
+    static bool kept_unanswered(ConnectionState& conn);
     // Handles the complete requests at the start of `input`; returns how
     // many bytes they took.
     std::size_t serve(std::string_view input, ConnectionState& conn, const std::shared_ptr<Pistache::Tcp::Peer>& peer);

@@ -3,6 +3,8 @@
 // decides how an answer reaches the socket.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -44,6 +46,13 @@ struct ConnectionState {
     // Answers handed to Pistache's write queue and not yet written. While
     // any is queued, later answers queue behind it to keep their order.
     int queued_writes = 0;
+
+    // Answers must leave in request order. While a request a plugin kept is
+    // unanswered, nothing read behind it is served: its answer closes the
+    // connection instead, and the client sends the rest again.
+    uint64_t requests_dispatched = 0;         // worker thread only
+    std::atomic<uint64_t> answers_written{0};  // changed under write_mutex
+    bool close_after_answer = false;           // under write_mutex
 };
 
 }  // namespace kerberus::http

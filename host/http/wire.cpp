@@ -90,7 +90,7 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
     if (send_body) out.append(body);
 }
 
-void write_response(const Connection& to, std::string& bytes, bool close) {
+void write_response(const Connection& to, std::string& bytes, bool close, bool interim) {
     auto peer = to.peer.lock();
     if (!peer || to.transport == nullptr) return;  // the client is gone
     ConnectionState* state = to.state;
@@ -98,6 +98,10 @@ void write_response(const Connection& to, std::string& bytes, bool close) {
     // eventfd round trip and three epoll_ctl calls per answer, so answers
     // go to the socket directly whenever that keeps them in order.
     std::unique_lock lock(state->write_mutex);
+    if (!interim) {
+        state->answers_written.fetch_add(1, std::memory_order_release);
+        if (state->close_after_answer) close = true;
+    }
     std::size_t offset = 0;
     if (state->queued_writes == 0 && state->socket >= 0) {
         ssize_t n = ::send(state->socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -37,6 +37,7 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
 // and a client told "Connection: close" waits for the end.
 // `bytes` is left as it was when they went to the socket (so a caller may
 // reuse the buffer) and moved from when they were queued.
-void write_response(const Connection& to, std::string& bytes, bool close);
+// An `interim` answer (100 Continue) does not count as the request's answer.
+void write_response(const Connection& to, std::string& bytes, bool close, bool interim = false);
 
 }  // namespace kerberus::http

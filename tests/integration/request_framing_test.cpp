@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "daemon.h"
 #include "http_client.h"
@@ -140,6 +141,24 @@ TEST(IntegrationFraming, AnswerTooLargeForTheSocketKeepsPipelinedOrder) {
     auto after = c.read_response(5s);
     ASSERT_TRUE(after.has_value());
     EXPECT_EQ(after->body, "Hello, after!\n");
+}
+
+// The second request arrives in a later read, while the plugin still holds
+// the first: answering it at once would put its answer first.
+TEST(IntegrationFraming, RequestBehindAnUnansweredKeptOneIsNotAnsweredFirst) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config()));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET /api/echo/delay?ms=300 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(c.send("GET /api/hello/second HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto first = c.read_response(3s);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->status, 200);
+    EXPECT_NE(first->body.find("delayed_ms"), std::string::npos) << "answers out of order: " << first->body;
+    // The client is told nothing more comes on this connection.
+    EXPECT_TRUE(c.closed_by_peer(2s));
+    EXPECT_EQ(get(d.url("/api/hello/")).status, 200);
 }
 
 TEST(IntegrationFraming, BlankLineBeforeARequestIsSkipped) {
