@@ -1,6 +1,6 @@
 // Broken HTTP from clients is answered or dropped; it never takes the daemon
-// down nor costs other clients anything. Run this under ASan too: Pistache
-// 0.0.5's parser has known over-reads behind these inputs.
+// down nor costs other clients anything. Run this under ASan too: these
+// inputs are where a parser reads past its buffer if it ever does.
 #include <gtest/gtest.h>
 
 #include <string>
