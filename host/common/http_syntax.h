@@ -44,4 +44,24 @@ inline bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+// Optional whitespace (SP, HTAB) off both ends.
+inline std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Calls f(element) for each element of a comma-separated list, trimmed,
+// empty elements skipped (RFC 9110 5.6.1).
+template <typename F>
+void for_each_element(std::string_view list, F&& f) {
+    while (!list.empty()) {
+        std::size_t comma = list.find(',');
+        std::string_view element = trim(list.substr(0, comma));
+        if (!element.empty()) f(element);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+}
+
 }  // namespace kerberus::http_syntax

@@ -8,32 +8,15 @@ namespace kerberus::http {
 namespace {
 
 using http_syntax::ascii_lower;
+using http_syntax::for_each_element;
 using http_syntax::iequals;
 using http_syntax::is_field_value;
 using http_syntax::is_token;
+using http_syntax::trim;
 
 // Longest chunk-size line (with extensions) accepted: real clients send a
 // few bytes; a line that never ends must not grow the buffer unbounded.
 constexpr std::size_t kMaxChunkLine = 4096;
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-// Calls f(element) for each element of a comma-separated list, trimmed,
-// empty elements skipped (RFC 9110 5.6.1).
-template <typename F>
-void for_each_element(std::string_view list, F&& f) {
-    while (!list.empty()) {
-        std::size_t comma = list.find(',');
-        std::string_view item = trim(list.substr(0, comma));
-        if (!item.empty()) f(item);
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-}
 
 bool known_method(std::string_view m) {
     switch (m.size()) {

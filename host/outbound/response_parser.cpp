@@ -10,25 +10,6 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-
-// Calls f on every element of a comma-separated list, trimmed, empty ones skipped.
-template <typename F>
-void for_each_element(std::string_view list, F&& f) {
-    while (!list.empty()) {
-        std::size_t comma = list.find(',');
-        std::string_view element = trim(list.substr(0, comma));
-        if (!element.empty()) f(element);
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-}
-
 // Quotes a value the upstream sent, shortened, for an error text.
 std::string quoted(std::string_view value) {
     constexpr std::size_t kMax = 40;
