@@ -3,6 +3,9 @@
 #include <string>
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <pistache/peer.h>
 
@@ -33,6 +36,10 @@ void CatchAllHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& p
         RequestParser::Limits{kMaxHeaderBytes, dispatcher_->max_request_body()});
     conn->remote = peer->address().host();
     conn->socket = ::fcntl(peer->fd(), F_DUPFD_CLOEXEC, 0);
+    // An answer is written whole, at once: Nagle's algorithm would only hold
+    // back the last segment of a large one until the client's delayed ACK.
+    int one = 1;
+    ::setsockopt(peer->fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     conn->timer_clock = timer_clock.get();
     peer->putData(ParserData, std::move(timer_clock));
     peer->putData(kStateKey, std::move(conn));
