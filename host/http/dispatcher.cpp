@@ -2,8 +2,6 @@
 
 #include <thread>
 
-#include <pistache/peer.h>
-
 #include "http/error_body.h"
 #include "http/path.h"
 

@@ -12,7 +12,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <pistache/http.h>
 #include <spdlog/logger.h>
 
 #include "http/exchange.h"
