@@ -40,6 +40,72 @@ bool parse_decimal(std::string_view s, uint64_t& out) {
     return true;
 }
 
+// Visible ASCII only: the request-target grammar (RFC 9112 3.2) has no
+// spaces, controls or raw non-ASCII bytes.
+bool valid_target(std::string_view target) {
+    if (target.empty()) return false;
+    for (unsigned char c : target) {
+        if (c <= 0x20 || c >= 0x7f) return false;
+    }
+    return true;
+}
+
+// A field line's name and value (RFC 9112 5), or why it is malformed.
+std::string split_field_line(std::string_view line, HeaderField& field) {
+    if (line.front() == ' ' || line.front() == '\t') return "folded header line (obsolete line folding)";
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return "header line without a colon";
+    field.name = line.substr(0, colon);
+    if (!is_token(field.name)) return "invalid header name";
+    field.value = trim(line.substr(colon + 1));
+    if (!is_field_value(field.value)) return "invalid character in header " + std::string(field.name);
+    return {};
+}
+
+// What may follow a chunk size (RFC 9112 7.1.1):
+//   *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )
+bool valid_chunk_extensions(std::string_view s) {
+    std::size_t i = 0;
+    auto skip_bws = [&] {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    };
+    auto token = [&] {
+        std::size_t from = i;
+        while (i < s.size() && http_syntax::kTokenChar[static_cast<unsigned char>(s[i])]) ++i;
+        return i > from;
+    };
+    auto quoted_string = [&] {
+        if (i >= s.size() || s[i] != '"') return false;
+        for (++i; i < s.size(); ++i) {
+            unsigned char c = static_cast<unsigned char>(s[i]);
+            if (c == '"') {
+                ++i;
+                return true;
+            }
+            if (c == '\\') {
+                if (++i == s.size()) return false;
+                c = static_cast<unsigned char>(s[i]);
+            }
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+        }
+        return false;
+    };
+    for (;;) {
+        if (i == s.size()) return true;
+        skip_bws();
+        if (i == s.size() || s[i] != ';') return false;
+        ++i;
+        skip_bws();
+        if (!token()) return false;
+        skip_bws();
+        if (i < s.size() && s[i] == '=') {
+            ++i;
+            skip_bws();
+            if (!token() && !quoted_string()) return false;
+        }
+    }
+}
+
 int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -72,6 +138,7 @@ bool RequestParser::take_continue() {
 void RequestParser::reset() {
     error_status_ = 0;
     start_ = scanned_ = head_end_ = 0;
+    before_request_line_ = true;
     content_length_ = 0;
     has_content_length_ = chunked_ = expect_continue_ = continue_taken_ = false;
     hosts_ = 0;
@@ -83,25 +150,26 @@ void RequestParser::reset() {
     decoded_.clear();
 }
 
-RequestParser::Status RequestParser::find_head_end(std::string_view input) {
+RequestParser::Status RequestParser::find_head_end(std::string_view input, ParsedRequest& out) {
     // Blank lines before a request line are skipped (RFC 9112 2.2): some
-    // clients send a CRLF after a body.
-    if (scanned_ == start_) {
+    // clients send a CRLF after a body. A CR at the end of the input may be
+    // half of one: it stays unread until its next byte arrives, so the
+    // outcome never depends on where a read ended.
+    if (before_request_line_) {
         while (start_ < input.size()) {
             if (input[start_] == '\n') {
                 ++start_;
-                continue;
+            } else if (input[start_] == '\r' && start_ + 1 < input.size() && input[start_ + 1] == '\n') {
+                start_ += 2;
+            } else if (input[start_] == '\r' && start_ + 1 == input.size()) {
+                break;
+            } else {
+                before_request_line_ = false;
+                break;
             }
-            if (input[start_] == '\r') {
-                if (start_ + 1 >= input.size()) return Status::incomplete;  // its LF is still coming
-                if (input[start_ + 1] == '\n') {
-                    start_ += 2;
-                    continue;
-                }
-            }
-            break;
         }
         if (start_ > limits_.max_head) return fail(400, "too many blank lines before the request line");
+        if (before_request_line_) return Status::incomplete;
         scanned_ = start_;
     }
     // The head ends at an empty line: "\n\n" or "\n\r\n". Lines are found
@@ -126,21 +194,40 @@ RequestParser::Status RequestParser::find_head_end(std::string_view input) {
     }
     if (head_end_ == 0) {
         scanned_ = pos;
-        if (input.size() - start_ > limits_.max_head) {
-            return fail(431, "request line and headers exceed " + std::to_string(limits_.max_head) + " bytes");
-        }
+        if (input.size() - start_ > limits_.max_head) return fail_head_too_large(input, out);
         return Status::incomplete;
     }
-    if (head_end_ - start_ > limits_.max_head) {
-        return fail(431, "request line and headers exceed " + std::to_string(limits_.max_head) + " bytes");
-    }
+    if (head_end_ - start_ > limits_.max_head) return fail_head_too_large(input, out);
     return Status::complete;
+}
+
+// The error names the method and target only when this request's line has
+// arrived whole and is well-formed; they point into `input`.
+RequestParser::Status RequestParser::fail_head_too_large(std::string_view input, ParsedRequest& out) {
+    std::string_view rest = input.substr(start_, limits_.max_head);
+    std::size_t nl = rest.find('\n');
+    std::string_view line;
+    if (nl != std::string_view::npos && line_before(rest, 0, nl, line)) {
+        std::size_t sp1 = line.find(' ');
+        std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+        if (sp2 != std::string_view::npos && valid_target(line.substr(sp1 + 1, sp2 - sp1 - 1)) &&
+            known_method(line.substr(0, sp1))) {
+            out.method = line.substr(0, sp1);
+            out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+        }
+    }
+    return fail(431, "request line and headers exceed " + std::to_string(limits_.max_head) + " bytes");
 }
 
 RequestParser::Status RequestParser::parse(std::string_view input, ParsedRequest& out) {
     bool first_time = head_end_ == 0;
     if (first_time) {
-        if (Status s = find_head_end(input); s != Status::complete) return s;
+        // Nothing of the previous request may be read as this one's: its
+        // views point into input that may be gone.
+        out.method = out.target = out.head = out.body = {};
+        out.fields.clear();
+        out.http10 = false;
+        if (Status s = find_head_end(input, out); s != Status::complete) return s;
     }
     std::string_view head = input.substr(start_, head_end_ - start_);
     // The head is parsed whole once it is complete (framing, validity), and
@@ -183,9 +270,7 @@ RequestParser::Status RequestParser::parse_head(std::string_view head, ParsedReq
     std::string_view version = line.substr(sp2 + 1);
     if (!is_token(method)) return fail(400, "malformed request method");
     if (target.empty()) return fail(400, "empty request target");
-    for (unsigned char c : target) {
-        if (c <= 0x20 || c >= 0x7f) return fail(400, "invalid character in the request target");
-    }
+    if (!valid_target(target)) return fail(400, "invalid character in the request target");
     out.method = method;
     out.target = target;
     bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
@@ -228,13 +313,10 @@ RequestParser::Status RequestParser::parse_head(std::string_view head, ParsedReq
 }
 
 RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRequest& out, bool first_time) {
-    if (line.front() == ' ' || line.front() == '\t') return fail(400, "folded header line (obsolete line folding)");
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return fail(400, "header line without a colon");
-    std::string_view name = line.substr(0, colon);
-    if (!is_token(name)) return fail(400, "invalid header name");
-    std::string_view value = trim(line.substr(colon + 1));
-    if (!is_field_value(value)) return fail(400, "invalid character in header " + std::string(name));
+    HeaderField field;
+    if (std::string error = split_field_line(line, field); !error.empty()) return fail(400, error);
+    std::string_view name = field.name;
+    std::string_view value = field.value;
     out.fields.push_back({name, value});
     if (!first_time) return Status::complete;
 
@@ -256,16 +338,31 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
             break;
         case 't':
             if (iequals(name, "transfer-encoding")) {
-                bool unknown = false;
+                // RFC 9112 6.1/6.3: chunked at most once and last; a coding
+                // after it leaves the body's end unknowable (400), one this
+                // server does not implement before it is a 501.
+                std::string_view problem;
+                int problem_status = 0;
+                bool any = false;
                 for_each_element(value, [&](std::string_view coding) {
-                    if (iequals(coding, "chunked") && !chunked_) {
+                    any = true;
+                    if (problem_status == 400) return;
+                    if (chunked_) {
+                        problem_status = 400;
+                        problem = iequals(coding, "chunked") ? "chunked transfer coding applied twice"
+                                                             : "a transfer coding after chunked";
+                    } else if (iequals(coding, "chunked")) {
                         chunked_ = true;
-                    } else {
-                        unknown = true;
+                    } else if (problem_status == 0) {
+                        problem_status = 501;
+                        problem = coding;
                     }
                 });
-                if (unknown) return fail(501, "transfer coding \"" + std::string(value) + "\" not implemented");
-                if (!chunked_) return fail(400, "empty Transfer-Encoding");
+                if (problem_status == 400) return fail(400, std::string(problem));
+                if (problem_status == 501) {
+                    return fail(501, "transfer coding \"" + std::string(problem) + "\" not implemented");
+                }
+                if (!any) return fail(400, "empty Transfer-Encoding");
             }
             break;
         case 'h':
@@ -283,28 +380,24 @@ RequestParser::Status RequestParser::read_chunks(std::string_view input) {
     while (chunk_ != Chunk::done) {
         switch (chunk_) {
             case Chunk::size_line: {
-                std::size_t nl = input.find('\n', chunk_pos_);
-                if (nl == std::string_view::npos) {
-                    if (input.size() - chunk_pos_ > kMaxChunkLine) return fail(400, "chunk size line too long");
-                    return Status::incomplete;
-                }
                 std::string_view line;
-                if (!line_before(input, chunk_pos_, nl, line)) return fail(400, "bare CR in a chunk size line");
+                switch (next_crlf_line(input, kMaxChunkLine, line)) {
+                    case Line::complete: break;
+                    case Line::incomplete: return Status::incomplete;
+                    case Line::too_long: return fail(400, "chunk size line too long");
+                    case Line::bad_ending: return fail(400, "chunk size line not ended by CRLF");
+                }
                 uint64_t size = 0;
                 std::size_t i = 0;
                 for (; i < line.size() && hex_digit(line[i]) >= 0; ++i) {
                     if (i == 16) return fail(400, "chunk size too large");
                     size = size * 16 + static_cast<uint64_t>(hex_digit(line[i]));
                 }
-                std::string_view rest = trim(line.substr(i));
-                if (i == 0 || (!rest.empty() && rest.front() != ';') || !is_field_value(rest)) {
-                    return fail(400, "invalid chunk size");
-                }
+                if (i == 0 || !valid_chunk_extensions(line.substr(i))) return fail(400, "invalid chunk size line");
                 if (size > limits_.max_body - decoded_.size()) {
                     return fail(413, "request body exceeds server.max_request_body (" +
                                          std::to_string(limits_.max_body) + " bytes)");
                 }
-                chunk_pos_ = nl + 1;
                 chunk_left_ = size;
                 chunk_ = size == 0 ? Chunk::trailers : Chunk::data;
                 break;
@@ -319,40 +412,55 @@ RequestParser::Status RequestParser::read_chunks(std::string_view input) {
                 break;
             }
             case Chunk::data_end: {
-                std::string_view tail = input.substr(chunk_pos_);
-                if (tail.empty() || (tail[0] == '\r' && tail.size() < 2)) return Status::incomplete;
-                if (tail[0] == '\n') {
-                    chunk_pos_ += 1;
-                } else if (tail[0] == '\r' && tail[1] == '\n') {
-                    chunk_pos_ += 2;
-                } else {
-                    return fail(400, "chunk data not followed by CRLF");
-                }
+                std::string_view tail = input.substr(chunk_pos_, 2);
+                if (tail != std::string_view("\r\n", tail.size())) return fail(400, "chunk data not followed by CRLF");
+                if (tail.size() < 2) return Status::incomplete;
+                chunk_pos_ += 2;
                 chunk_ = Chunk::size_line;
                 break;
             }
             case Chunk::trailers: {
-                // Trailer fields are read past, not kept: nothing in the
-                // plugin API exposes them.
-                std::size_t nl = input.find('\n', chunk_pos_);
-                if (nl == std::string_view::npos) {
-                    if (trailer_bytes_ + (input.size() - chunk_pos_) > limits_.max_head) {
-                        return fail(431, "request trailers too large");
-                    }
-                    return Status::incomplete;
-                }
+                // Trailer fields are checked like header fields and read
+                // past, not kept: nothing in the plugin API exposes them.
+                std::size_t from = chunk_pos_;
                 std::string_view line;
-                if (!line_before(input, chunk_pos_, nl, line)) return fail(400, "bare CR in a trailer line");
-                trailer_bytes_ += nl + 1 - chunk_pos_;
-                if (trailer_bytes_ > limits_.max_head) return fail(431, "request trailers too large");
-                chunk_pos_ = nl + 1;
-                if (line.empty()) chunk_ = Chunk::done;
+                switch (next_crlf_line(input, limits_.max_head - trailer_bytes_, line)) {
+                    case Line::complete: break;
+                    case Line::incomplete: return Status::incomplete;
+                    case Line::too_long: return fail(431, "request trailers too large");
+                    case Line::bad_ending: return fail(400, "trailer line not ended by CRLF");
+                }
+                trailer_bytes_ += chunk_pos_ - from;
+                if (line.empty()) {
+                    chunk_ = Chunk::done;
+                    break;
+                }
+                HeaderField field;
+                if (std::string error = split_field_line(line, field); !error.empty()) {
+                    return fail(400, error + " in the trailers");
+                }
                 break;
             }
             case Chunk::done: break;
         }
     }
     return Status::complete;
+}
+
+// The chunked framing's lines (chunk size, trailers) end in CRLF and
+// nothing else: RFC 9112 2.2 lets a recipient take a bare LF only in the
+// start line and header fields, and a parser that takes one here while a
+// proxy in front does not reads a different body (request smuggling).
+RequestParser::Line RequestParser::next_crlf_line(std::string_view input, std::size_t max_line,
+                                                  std::string_view& line) {
+    std::size_t nl = input.find('\n', chunk_pos_);
+    if (nl == std::string_view::npos) return input.size() - chunk_pos_ > max_line ? Line::too_long : Line::incomplete;
+    if (nl + 1 - chunk_pos_ > max_line) return Line::too_long;
+    if (nl == chunk_pos_ || input[nl - 1] != '\r') return Line::bad_ending;
+    line = input.substr(chunk_pos_, nl - 1 - chunk_pos_);
+    if (line.find('\r') != std::string_view::npos) return Line::bad_ending;
+    chunk_pos_ = nl + 1;
+    return Line::complete;
 }
 
 }  // namespace kerberus::http

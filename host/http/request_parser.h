@@ -25,7 +25,8 @@ struct HeaderField {
 // for a chunked body, into the parser; valid until the next parse() or reset().
 struct ParsedRequest {
     // Method and target are also set after a failure that came later in
-    // the head (empty when the request line itself was bad).
+    // the head, and after a 431 whose request line arrived whole; empty
+    // otherwise. They never name an earlier request.
     std::string_view method;  // a known method, as sent: "GET"
     std::string_view target;  // the request-target as sent: "/api/x?a=1"
     std::string_view head;    // request line through the blank line; method, target and fields point into it
@@ -64,18 +65,23 @@ public:
 
 private:
     enum class Chunk : uint8_t { size_line, data, data_end, trailers, done };
+    enum class Line : uint8_t { complete, incomplete, too_long, bad_ending };
 
     Status fail(int status, std::string_view message);
-    Status find_head_end(std::string_view input);
+    Status find_head_end(std::string_view input, ParsedRequest& out);
+    Status fail_head_too_large(std::string_view input, ParsedRequest& out);
     Status parse_head(std::string_view head, ParsedRequest& out, bool first_time);
     Status parse_field(std::string_view line, ParsedRequest& out, bool first_time);
     Status read_chunks(std::string_view input);
+    // The CRLF-ended line at chunk_pos_ (without its CRLF), then past it.
+    Line next_crlf_line(std::string_view input, std::size_t max_line, std::string_view& line);
 
     Limits limits_;
     int error_status_ = 0;
     std::string error_message_;
 
     // Where the request starts (after blank lines) and where its head ends.
+    bool before_request_line_ = true;  // still skipping blank lines
     std::size_t start_ = 0;
     std::size_t scanned_ = 0;  // head: bytes already searched for its end
     std::size_t head_end_ = 0;  // 0 until the blank line was seen

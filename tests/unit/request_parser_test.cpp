@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -306,6 +307,20 @@ TEST(RequestParser, LeadingBlankLinesSkippedAndCounted) {
     }
 }
 
+// Where a read ends must not change what is parsed: a CR at the end of the
+// input while skipping blank lines may be half of one.
+TEST(RequestParser, LeadingBlankLinesSplitAnywhere) {
+    for (const std::string lead : {"\r\n\r\n", "\n\n\n\r\n", "\r\n\n\r\n\n"}) {
+        expect_split_independent(lead + "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    }
+}
+
+TEST(RequestParser, TooManyBlankLinesRefused) {
+    std::string lines;
+    while (lines.size() <= kLimits.max_head) lines += "\r\n";
+    expect_refused({{"blank lines past max_head", lines + "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400}});
+}
+
 TEST(RequestParser, BareLfLineEndingsAccepted) {
     const std::string input = "GET / HTTP/1.1\nHost: a\nX: y\n\n";
     const Request r = parsed(input);
@@ -597,6 +612,58 @@ TEST(RequestParser, ChunkedBody) {
     }
 }
 
+TEST(RequestParser, ChunkExtensionsFollowTheGrammar) {
+    for (const std::string line : {"5;a", "5;a=b", "5 ;a", "5\t; a = b", "5;a=\"q s\"", "5;a=\"\\\"\";b", "5;a;b=c;d"}) {
+        SCOPED_TRACE(visible(line));
+        EXPECT_EQ(parsed(chunked_post(line + "\r\nhello\r\n0\r\n\r\n")).body, "hello");
+    }
+    expect_refused({
+        {"semicolon alone", chunked_post("5;\r\nhello\r\n0\r\n\r\n"), 400},
+        {"value without name", chunked_post("5;=b\r\nhello\r\n0\r\n\r\n"), 400},
+        {"text after the size", chunked_post("5 x\r\nhello\r\n0\r\n\r\n"), 400},
+        {"trailing space", chunked_post("5 \r\nhello\r\n0\r\n\r\n"), 400},
+        {"unterminated quote", chunked_post("5;a=\"b\r\nhello\r\n0\r\n\r\n"), 400},
+        {"control byte", chunked_post("5;a=\x01\r\nhello\r\n0\r\n\r\n"), 400},
+    });
+}
+
+// RFC 9112 2.2 lets a recipient take a bare LF only in the start line and
+// header fields. A bare LF anywhere in the chunked framing is refused: a
+// front proxy that does not take it would see a different body.
+TEST(RequestParser, ChunkedFramingNeedsCrlf) {
+    expect_refused({
+        {"size line", chunked_post("5\nhello\r\n0\r\n\r\n"), 400},
+        {"size line with extension", chunked_post("44;\n" + std::string(68, 'x') + "\r\n0\r\n\r\n"), 400},
+        {"after data", chunked_post("5\r\nhello\n0\r\n\r\n"), 400},
+        {"last chunk", chunked_post("0\n\r\n"), 400},
+        {"last chunk with extension", chunked_post("0;x\n\r\n\r\n"), 400},
+        {"trailer line", chunked_post("0\r\nX-T: 1\n\r\n"), 400},
+        {"final blank line", chunked_post("0\r\n\n"), 400},
+        {"CR alone after data", chunked_post("5\r\nhello\r0\r\n\r\n"), 400},
+    });
+}
+
+// The smuggling attempt in full: a parser that took the bare LF would see a
+// 68-byte chunk and then a second request; a front proxy that does not sees
+// one request whose body holds it. Refused before any request is taken.
+TEST(RequestParser, BareLfChunkLineCannotSmuggleARequest) {
+    const std::string input = chunked_post("44;\n" + std::string(68, 'x') +
+                                           "\r\n0\r\n\r\nGET /api/echo/smuggled HTTP/1.1\r\nHost: a\r\n"
+                                           "Content-Length: 7\r\n\r\n\r\n0\r\n\r\n");
+    const Outcome o = parse_whole(input, Limits{1024, 1024});
+    EXPECT_EQ(o.status, Status::failed) << o;
+    EXPECT_EQ(o.error_status, 400) << o;
+}
+
+TEST(RequestParser, TrailersAreCheckedLikeFields) {
+    expect_refused({
+        {"no colon", chunked_post("0\r\nnot a field\r\n\r\n"), 400},
+        {"folded", chunked_post("0\r\nX-T: 1\r\n  more\r\n\r\n"), 400},
+        {"bad name", chunked_post("0\r\nX T: 1\r\n\r\n"), 400},
+        {"control in value", chunked_post("0\r\nX-T: a\x01b\r\n\r\n"), 400},
+    });
+}
+
 TEST(RequestParser, ChunkedCodingNameCaseInsensitive) {
     EXPECT_EQ(parsed("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n").body,
               "ok");
@@ -624,7 +691,16 @@ TEST(RequestParser, RefusesTransferEncodings) {
         {"gzip alone", get_with("Transfer-Encoding: gzip\r\n") + body, 501},
         {"identity", get_with("Transfer-Encoding: identity\r\n") + body, 501},
         {"gzip, chunked", get_with("Transfer-Encoding: gzip, chunked\r\n") + body, 501},
-        {"chunked, gzip", get_with("Transfer-Encoding: chunked, gzip\r\n") + body, 501},
+        // RFC 9112 6.3: chunked not last leaves the body's end unknowable.
+        {"chunked, gzip", get_with("Transfer-Encoding: chunked, gzip\r\n") + body, 400},
+        {"chunked field, then gzip field", get_with("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n") + body,
+         400},
+        // RFC 9112 6.1: chunked is applied at most once; a malformed
+        // request, not a coding this server lacks.
+        {"chunked twice in one field", get_with("Transfer-Encoding: chunked, chunked\r\n") + body, 400},
+        {"chunked in two fields", get_with("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n") + body,
+         400},
+        {"empty list", get_with("Transfer-Encoding: ,\r\n") + body, 400},
         {"gzip field, then chunked field", get_with("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n") + body,
          501},
         {"with Content-Length", get_with("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") + body, 400},
@@ -788,6 +864,42 @@ TEST(RequestParser, ReusableAfterReset) {
     EXPECT_EQ(parser.parse("GET / HTTP/1.1\r\n", r), Status::incomplete);
     EXPECT_EQ(parser.parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n", r), Status::complete);
     EXPECT_EQ(r.target, "/");
+}
+
+// After a failure the method and target name only what this request sent:
+// the previous request's views point into input that may be gone.
+TEST(RequestParser, FailureNeverNamesAnEarlierRequest) {
+    RequestParser parser(kLimits);
+    ParsedRequest r;
+    auto first = std::make_unique<std::string>("GET /api/echo/" + std::string(100, 'A') + " HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_EQ(parser.parse(*first, r), Status::complete);
+    first.reset();  // the read buffer is gone, as on a connection
+    parser.reset();
+
+    const std::string input = "\r\nGET /next HTTP/1.1\r\nX: " + std::string(300, 'b');
+    ASSERT_EQ(parser.parse(input, r), Status::failed);
+    EXPECT_EQ(parser.error_status(), 431);
+    EXPECT_EQ(r.method, "GET");
+    EXPECT_EQ(r.target, "/next");
+    EXPECT_GE(r.target.data(), input.data());
+    EXPECT_LE(r.target.data() + r.target.size(), input.data() + input.size());
+
+    // The request line itself never ended: nothing to name.
+    parser.reset();
+    ASSERT_EQ(parser.parse("GET /" + std::string(300, 'c'), r), Status::failed);
+    EXPECT_EQ(parser.error_status(), 431);
+    EXPECT_TRUE(r.method.empty());
+    EXPECT_TRUE(r.target.empty());
+
+    // Blank lines only.
+    parser.reset();
+    std::string lines;
+    while (lines.size() <= kLimits.max_head) lines += "\n";
+    ASSERT_EQ(parser.parse(lines, r), Status::failed);
+    EXPECT_EQ(parser.error_status(), 400);
+    EXPECT_TRUE(r.method.empty());
+    EXPECT_TRUE(r.target.empty());
+    EXPECT_TRUE(r.fields.empty());
 }
 
 TEST(RequestParser, ResetRearmsContinue) {
