@@ -48,6 +48,7 @@ struct ServerSettings {
     std::size_t max_request_body = 1024 * 1024;
     Milliseconds request_timeout{30'000};   // async deadline -> 504
     Milliseconds header_timeout{60'000};    // a client slower than this to send a request is dropped
+    Milliseconds idle_timeout{75'000};      // a connection with no request in progress this long is closed
     Milliseconds shutdown_timeout{10'000};  // drain deadline on SIGTERM
 };
 

@@ -123,7 +123,8 @@ void read_listen(const Field& field, ServerSettings& out) {
 ServerSettings read_server(const Value& value, const std::string& path) {
     reject_unknown_keys(
         value, path,
-        {"listen", "workers", "max_request_body", "request_timeout", "header_timeout", "shutdown_timeout"});
+        {"listen", "workers", "max_request_body", "request_timeout", "header_timeout", "idle_timeout",
+         "shutdown_timeout"});
     ServerSettings server;
     for_each_field(value, path, [&](const std::string& key, const Field& field) {
         if (key == "listen") read_listen(field, server);
@@ -131,6 +132,7 @@ ServerSettings read_server(const Value& value, const std::string& path) {
         if (key == "max_request_body") read_size(field, server.max_request_body);
         if (key == "request_timeout") read_duration(field, server.request_timeout);
         if (key == "header_timeout") read_duration(field, server.header_timeout);
+        if (key == "idle_timeout") read_duration(field, server.idle_timeout);
         if (key == "shutdown_timeout") read_duration(field, server.shutdown_timeout);
     });
     return server;

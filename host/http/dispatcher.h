@@ -26,7 +26,7 @@ namespace kerberus::http {
 inline constexpr std::string_view kLivenessPath = "/.kerberus/health/v1/liveness";
 inline constexpr std::string_view kReadinessPath = "/.kerberus/health/v1/readiness";
 
-// Largest response body a plugin may send (Pistache buffers it whole).
+// Largest response body a plugin may send (an answer is formatted whole).
 inline constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
 // Request line plus headers; more gets 431.
 inline constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
@@ -59,7 +59,7 @@ public:
         bool pipelined;           // more requests follow on the connection
     };
 
-    // Pistache worker threads. Returns false when a plugin kept the request:
+    // Server worker threads. Returns false when a plugin kept the request:
     // its answer comes later (and closes the connection if `pipelined`).
     bool handle(const ParsedRequest& request, Connection to, const Arrival& arrival);
 

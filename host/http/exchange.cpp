@@ -176,8 +176,7 @@ void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_v
     write_response(to_, wire, !keep_alive_);
     // A large answer's buffer is not worth keeping per thread.
     if (wire.capacity() > kKeptWireBuffer) std::string().swap(wire);
-    to_.transport = nullptr;
-    to_.peer.reset();
+    to_.socket.reset();
 }
 
 }  // namespace kerberus::http

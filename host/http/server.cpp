@@ -1,100 +1,64 @@
 #include "http/server.h"
 
-#include "http/catch_all_handler.h"
-
-#include <algorithm>
-#include <cstring>
-#include <filesystem>
 #include <stdexcept>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "http/http_connection.h"
 
 namespace kerberus::http {
 namespace {
 
-namespace PH = Pistache::Http;
-
-uint16_t bound_port(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
-    if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    return 0;
-}
-
-// Pistache keeps its listening socket private and has no way to stop
-// accepting without stopping everything. The socket is found by what it is:
-// a listening socket of this process bound to our port.
-int find_listening_socket(uint16_t port) {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-        int fd = std::atoi(entry.path().filename().c_str());
-        int listening = 0;
-        socklen_t len = sizeof(listening);
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-        if (bound_port(fd) == port) return fd;
-    }
-    return -1;
-}
+// How long the input after a connection's last answer is read and dropped
+// before the socket closes: closing with unread input would reset the
+// connection and could destroy the answer before the client read it.
+constexpr std::chrono::milliseconds kLinger{5000};
 
 }  // namespace
 
-Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher)
-    : settings_(settings), dispatcher_(dispatcher) {}
+Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log)
+    : settings_(settings), dispatcher_(dispatcher), log_(std::move(log)) {}
 
 Server::~Server() { shutdown(); }
 
 void Server::start() {
-    host_ = settings_.listen_host;
-    std::string address = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+    const std::string& host = settings_.listen_host;
+    std::string address = host.find(':') != std::string::npos ? "[" + host + "]" : host;
     try {
-        Pistache::Address addr(address, Pistache::Port(settings_.listen_port));
-        endpoint_ = std::make_unique<PH::Endpoint>(addr);
-        auto header_timeout = settings_.header_timeout;
-        auto options = PH::Endpoint::options()
-                           .threads(static_cast<int>(settings_.workers))
-                           .threadsName("kerberus-http")
-                           .flags(Pistache::Tcp::Options::ReuseAddr)
-                           .headerTimeout(header_timeout)
-                           .bodyTimeout(header_timeout);
-        endpoint_->init(options);
-        endpoint_->setHandler(Pistache::Http::make_handler<CatchAllHandler>(&dispatcher_));
-        // serveThreaded() binds by itself; an earlier bind() would leave a
-        // second, unserved socket behind.
-        endpoint_->serveThreaded();
+        listener_ = std::make_unique<net::Listener>(host, settings_.listen_port, log_);
     } catch (const std::exception& e) {
-        endpoint_.reset();
         throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(settings_.listen_port) + ": " +
                                  e.what());
     }
-    running_ = true;
-    port_ = static_cast<uint16_t>(endpoint_->getPort());
-    listen_fd_ = find_listening_socket(port_);
+    port_ = listener_->port();
+
+    net::Listener* listener = listener_.get();
+    net::Timeouts timeouts{settings_.idle_timeout, settings_.header_timeout, kLinger};
+    auto worker = std::make_shared<net::Worker>(
+        timeouts, [this](net::Connection&) { return std::make_unique<HttpConnection>(dispatcher_); },
+        [listener] { listener->descriptor_freed(); });
+    reactor_ = Pistache::Aio::Reactor::create();
+    reactor_->init(Pistache::Aio::AsyncContext(settings_.workers, "kerberus-http"));
+    auto key = reactor_->addHandler(worker);
+    for (const auto& handler : reactor_->handlers(key)) {
+        workers_.push_back(std::static_pointer_cast<net::Worker>(handler));
+    }
+    reactor_->run();
+    listener_->start([this](int fd, std::string remote) {
+        workers_[next_worker_++ % workers_.size()]->adopt(fd, std::move(remote));
+    });
 }
 
 void Server::stop_accepting() {
-    if (listen_fd_ < 0) return;
-    // Replacing the descriptor closes the listening socket (the kernel
-    // refuses new connections from here on) while Pistache's accept loop
-    // keeps a valid descriptor number to close at shutdown; epoll drops the
-    // old socket by itself.
-    int placeholder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (placeholder >= 0) {
-        ::dup2(placeholder, listen_fd_);
-        ::close(placeholder);
-    }
-    listen_fd_ = -1;
+    if (listener_) listener_->stop();
 }
 
 void Server::shutdown() {
-    if (!running_) return;
-    running_ = false;
-    endpoint_->shutdown();
-    endpoint_.reset();
+    stop_accepting();
+    if (reactor_) {
+        reactor_->shutdown();
+        reactor_.reset();  // joins the worker threads
+    }
+    workers_.clear();  // closes every connection
+    listener_.reset();
 }
 
 }  // namespace kerberus::http

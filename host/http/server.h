@@ -1,22 +1,31 @@
-// The Pistache side: one listening endpoint whose single catch-all handler
-// hands every request to the Dispatcher, plus the pieces of a graceful
-// shutdown Pistache 0.0.5 lacks.
+// The listening side: kerberus's own transport (net/) on Pistache's
+// reactor, whose worker threads each watch their connections with an epoll
+// set, and HTTP/1.1 (HttpConnection) on every connection.
+//
+// Pistache's own TCP transport is not used: it gave each connection two
+// descriptors (kerberus had to duplicate them to write from other threads),
+// spun at the open-file limit, answered its timeouts without a Date or a
+// body, and read every socket until EAGAIN.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
-#include <pistache/endpoint.h>
+#include <pistache/reactor.h>
+#include <spdlog/logger.h>
 
 #include "config/config.h"
 #include "http/dispatcher.h"
+#include "net/listener.h"
+#include "net/worker.h"
 
 namespace kerberus::http {
 
 class Server {
 public:
-    Server(const config::ServerSettings& settings, Dispatcher& dispatcher);
+    Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -25,7 +34,7 @@ public:
     // the address and the reason when the port cannot be bound.
     void start();
     uint16_t port() const { return port_; }
-    const std::string& host() const { return host_; }
+    const std::string& host() const { return settings_.listen_host; }
 
     // Closes the listening socket: new connections are refused while open
     // ones keep being served.
@@ -36,11 +45,12 @@ public:
 private:
     config::ServerSettings settings_;
     Dispatcher& dispatcher_;
-    std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
-    std::string host_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::unique_ptr<net::Listener> listener_;
+    std::shared_ptr<Pistache::Aio::Reactor> reactor_;
+    std::vector<std::shared_ptr<net::Worker>> workers_;
+    std::size_t next_worker_ = 0;  // accepting thread only
     uint16_t port_ = 0;
-    int listen_fd_ = -1;
-    bool running_ = false;
 };
 
 }  // namespace kerberus::http

@@ -1,10 +1,10 @@
 #include "http/wire.h"
 
-#include <cerrno>
 #include <charconv>
 #include <ctime>
+#include <mutex>
 
-#include <sys/socket.h>
+#include "http/http_connection.h"
 
 namespace kerberus::http {
 namespace {
@@ -91,43 +91,14 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
 }
 
 void write_response(const Connection& to, std::string& bytes, bool close, bool interim) {
-    auto peer = to.peer.lock();
-    if (!peer || to.transport == nullptr) return;  // the client is gone
-    ConnectionState* state = to.state;
-    // Pistache's queue costs a wake-up of the connection's event loop, an
-    // eventfd round trip and three epoll_ctl calls per answer, so answers
-    // go to the socket directly whenever that keeps them in order.
-    std::unique_lock lock(state->write_mutex);
+    if (!to.socket) return;
+    net::Connection& socket = *to.socket;
+    std::lock_guard lock(socket.write_mutex());
     if (!interim) {
-        state->answers_written.fetch_add(1, std::memory_order_release);
-        if (state->close_after_answer) close = true;
+        to.http->answers_written.fetch_add(1, std::memory_order_release);
+        if (to.http->close_after_answer) close = true;
     }
-    std::size_t offset = 0;
-    if (state->queued_writes == 0 && state->socket >= 0) {
-        ssize_t n = ::send(state->socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n == static_cast<ssize_t>(bytes.size())) {
-            if (close) ::shutdown(state->socket, SHUT_WR);
-            return;
-        }
-        // A dead peer is Pistache's to notice on its next read.
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;
-        offset = n > 0 ? static_cast<std::size_t>(n) : 0;
-    }
-    std::string queued = std::move(bytes);
-    if (offset > 0) queued.erase(0, offset);
-    std::size_t size = queued.size();
-    ++state->queued_writes;
-    auto sent = to.transport->asyncWrite(peer->fd(), Pistache::RawBuffer(std::move(queued), size));
-    lock.unlock();
-    // Runs on the connection's own thread once the bytes are out, while the
-    // peer (held here, and owning `state`) still exists.
-    sent.then(
-        [peer, state, close](ssize_t) {
-            std::lock_guard written(state->write_mutex);
-            --state->queued_writes;
-            if (close) ::shutdown(peer->fd(), SHUT_WR);
-        },
-        Pistache::Async::IgnoreException);
+    socket.write_locked(bytes, close);
 }
 
 }  // namespace kerberus::http

@@ -1,27 +1,22 @@
-// Where an exchange's answer goes, and how it gets there: kerberus writes
-// the response bytes itself and hands them to the connection's Pistache
-// transport. (Pistache's ResponseWriter formats through std::ostream and
-// per-header objects, about a fifth of a request's cost, and cannot send a
-// header name twice.)
+// Where an exchange's answer goes, and how it gets there: kerberus formats
+// the response bytes itself and writes them to the connection's socket.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include <pistache/peer.h>
-#include <pistache/transport.h>
-
-#include "http/connection_state.h"
 #include "http/header_block.h"
+#include "net/connection.h"
 
 namespace kerberus::http {
 
+class HttpConnection;
+
 struct Connection {
-    Pistache::Tcp::Transport* transport = nullptr;  // null once answered
-    std::weak_ptr<Pistache::Tcp::Peer> peer;        // expires when the client goes
+    std::shared_ptr<net::Connection> socket;  // null once answered
+    HttpConnection* http = nullptr;           // the socket's protocol state; lives as long as it
     bool http10 = false;
-    ConnectionState* state = nullptr;  // never null; lives as long as the peer
 };
 
 // Status line, Connection, the block's lines, Date, Content-Length, body,
@@ -30,14 +25,12 @@ struct Connection {
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
                      bool send_body);
 
-// Sends `bytes` on the connection (any thread). With nothing queued before
-// them they go straight to the socket; otherwise (and for what the socket
-// does not take at once) through Pistache's write queue. With `close`, the connection is
-// half-closed once they are out: Pistache never closes after a response,
-// and a client told "Connection: close" waits for the end.
-// `bytes` is left as it was when they went to the socket (so a caller may
-// reuse the buffer) and moved from when they were queued.
-// An `interim` answer (100 Continue) does not count as the request's answer.
+// Sends `bytes` on the connection (any thread), in order behind what is
+// still queued on it (see net::Connection::write_locked). With `close`, the
+// connection ends once they are out. `bytes` is left as it was when they
+// went to the socket (so a caller may reuse the buffer) and moved from when
+// they were queued. An `interim` answer (100 Continue) does not count as
+// the request's answer.
 void write_response(const Connection& to, std::string& bytes, bool close, bool interim = false);
 
 }  // namespace kerberus::http

@@ -120,7 +120,7 @@ int serve(const config::Config& config, const std::vector<std::string>& files) {
 
     http::Dispatcher dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
     dispatcher.publish(running.instances);
-    http::Server server(config.server, dispatcher);
+    http::Server server(config.server, dispatcher, log);
     try {
         server.start();
     } catch (const std::exception& e) {

@@ -174,6 +174,8 @@ bool RawConnection::send(std::string_view bytes) {
     return true;
 }
 
+bool RawConnection::shutdown_write() { return fd_ >= 0 && ::shutdown(fd_, SHUT_WR) == 0; }
+
 bool RawConnection::fill(Clock::time_point deadline) {
     if (fd_ < 0 || eof_) return false;
     while (true) {

@@ -79,6 +79,8 @@ public:
 
     bool connected() const { return fd_ >= 0; }
     bool send(std::string_view bytes);
+    // Ends the client's side of the connection (a half-close); reading goes on.
+    bool shutdown_write();
     // Reads one response (Content-Length, chunked, or until close). nullopt
     // on timeout, on a closed connection before a full response, or on a
     // malformed response. `head_request` means no body follows the headers.

@@ -96,7 +96,7 @@ TEST_F(ConfigErrorTest, Workers) {
 }
 
 TEST_F(ConfigErrorTest, Durations) {
-    for (const char* key : {"request_timeout", "header_timeout", "shutdown_timeout"}) {
+    for (const char* key : {"request_timeout", "header_timeout", "idle_timeout", "shutdown_timeout"}) {
         std::string column = std::to_string(std::string(key).size() + 5);
         for (const char* bad : {"30 s", "1.5s", "30sec", "s", "-5s", "1d", "9999999999999999999h"}) {
             std::string a = write("a.yaml", std::string("server:\n  ") + key + ": " + bad + "\n");

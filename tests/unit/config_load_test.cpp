@@ -20,6 +20,7 @@ TEST_F(ConfigLoadTest, NoFilesGiveTheDefaults) {
     EXPECT_EQ(config.server.max_request_body, 1024u * 1024u);
     EXPECT_EQ(config.server.request_timeout, 30s);
     EXPECT_EQ(config.server.header_timeout, 60s);
+    EXPECT_EQ(config.server.idle_timeout, 75s);
     EXPECT_EQ(config.server.shutdown_timeout, 10s);
     EXPECT_EQ(config.log.level, "info");
     EXPECT_TRUE(config.plugin_directories.empty());
@@ -52,6 +53,7 @@ TEST_F(ConfigLoadTest, ReadsEveryKey) {
     EXPECT_EQ(config.server.max_request_body, 2u * 1024u * 1024u);
     EXPECT_EQ(config.server.request_timeout, 250ms);
     EXPECT_EQ(config.server.header_timeout, 5min);
+    EXPECT_EQ(config.server.idle_timeout, 90s);
     EXPECT_EQ(config.server.shutdown_timeout, 1h);
     EXPECT_EQ(config.log.level, "warn");
     ASSERT_EQ(config.plugin_directories.size(), 2u);
@@ -66,7 +68,7 @@ TEST_F(ConfigLoadTest, ReadsEveryKey) {
     EXPECT_TRUE(hello.required);
     EXPECT_EQ(hello.log_level, "debug");
     EXPECT_EQ(hello.where.file, file);
-    EXPECT_EQ(hello.where.line, 15);
+    EXPECT_EQ(hello.where.line, 16);
     EXPECT_EQ(hello.where.column, 3);
     EXPECT_EQ(PluginNamespace(hello.settings).json(),
               R"({"greeting":"Hello","port":8080,"quoted":"8080","ratio":0.5,"flags":["on",true],)"
@@ -81,7 +83,7 @@ TEST_F(ConfigLoadTest, ReadsEveryKey) {
 
     const PluginSettings& bare = config.plugins.at("bare");
     EXPECT_TRUE(bare.enabled);
-    EXPECT_EQ(bare.where.line, 31);
+    EXPECT_EQ(bare.where.line, 32);
     EXPECT_EQ(PluginNamespace(bare.settings).json(), "{}");
 }
 

@@ -1,0 +1,106 @@
+// The connections of one server thread: their reads, writes that the socket
+// could not take at once, timeouts and closing. Runs as a handler on
+// Pistache's reactor, which gives each worker thread its own epoll set.
+//
+// Timeouts cost O(1) per request: every connection sits in the list of its
+// phase, and since all connections in a list have the same timeout, a list
+// kept in arrival order is also in deadline order. A tick a few times a
+// second closes what expired from the list heads.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <pistache/os.h>
+#include <pistache/reactor.h>
+
+#include "net/connection.h"
+
+namespace kerberus::net {
+
+struct Timeouts {
+    std::chrono::milliseconds idle;     // no request in progress (keep-alive)
+    std::chrono::milliseconds request;  // first byte of a request to its last
+    std::chrono::milliseconds linger;   // reading what follows the last answer
+};
+
+class Worker : public Pistache::Aio::Handler {
+public:
+    using ProtocolFactory = std::function<std::unique_ptr<Protocol>(Connection&)>;
+
+    // `descriptor_freed` runs (on this worker's thread) after each
+    // connection's descriptor is closed.
+    Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed);
+    ~Worker() override;
+
+    // Any thread: `fd` (a connected, non-blocking socket) becomes one of
+    // this worker's connections.
+    void adopt(int fd, std::string remote);
+    // Any thread: runs `task` on this worker's thread.
+    void post(std::function<void()> task);
+
+    // Pistache::Aio::Handler.
+    void registerPoller(Pistache::Polling::Epoll& poller) override;
+    void onReady(const Pistache::Aio::FdSet& fds) override;
+    std::shared_ptr<Pistache::Aio::Handler> clone() const override;
+
+private:
+    friend class Connection;
+    using Clock = std::chrono::steady_clock;
+
+    struct List {
+        Connection* head = nullptr;
+        Connection* tail = nullptr;
+    };
+
+    // Connection's side (see connection.h): called with its write mutex held.
+    void set_interest(Connection& c, bool read, bool write);
+    void schedule_finish(Connection& c);
+
+    void on_event(Connection& c, bool readable, bool writable, bool hangup);
+    void on_readable(Connection& c);
+    void on_writable(Connection& c);
+    void on_end_of_input(Connection& c);
+    // The last answer is out: drain the input, then close.
+    void finish(Connection& c);
+    void close_now(Connection& c);
+    void run_mailbox();
+    void expire_deadlines();
+    void expire(Connection& c);
+
+    // Timeout lists (see connection.h Phase).
+    void enter_phase(Connection& c, Phase phase, bool restart = false);
+    List& list_for(Phase phase);
+    std::chrono::milliseconds timeout_for(Phase phase) const;
+    void unlink(Connection& c);
+    void append(Connection& c, Phase phase);
+    void set_ticking(bool on);
+
+    Timeouts timeouts_;
+    ProtocolFactory factory_;
+    std::function<void()> descriptor_freed_;
+
+    Pistache::Polling::Epoll* poller_ = nullptr;
+    int wake_fd_ = -1;   // eventfd: the mailbox has tasks
+    int timer_fd_ = -1;  // timerfd: the deadline tick
+    bool ticking_ = false;
+
+    std::mutex mailbox_mutex_;
+    std::vector<std::function<void()>> mailbox_;
+    bool stopped_ = false;  // under mailbox_mutex_
+
+    // This worker's thread only.
+    Clock::time_point now_;  // read once per batch of events: deadlines need no finer clock
+    std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+    std::vector<std::shared_ptr<Connection>> to_finish_;
+    std::vector<std::shared_ptr<Connection>> closed_;  // freed once this batch of events is handled
+    List lists_[3];
+    std::unique_ptr<char[]> read_buffer_;
+};
+
+}  // namespace kerberus::net
