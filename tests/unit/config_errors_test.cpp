@@ -184,8 +184,8 @@ TEST_F(ConfigErrorTest, YamlStructureErrors) {
 }
 
 // yaml-cpp 0.7 hands out the same empty document again, forever, at a token
-// no document consumes: a ',' outside flow brackets, or a '?' after an
-// anchored scalar. Its own loader allocated until the machine ran out.
+// no document consumes: a ',' outside flow brackets, or a '?' after a
+// tagged or anchored scalar. Its own loader allocated until memory ran out.
 TEST_F(ConfigErrorTest, InputTheParserCannotGetPast) {
     auto at = [](const std::string& name, const std::string& rest) { return fixture("broken/" + name) + ":" + rest; };
     const std::string comma = "YAML syntax error: unexpected ','";
@@ -209,9 +209,14 @@ TEST_F(ConfigErrorTest, InputTheParserCannotGetPast) {
     // UTF-16 is not looked into to name the character.
     std::string d = write("d.yaml", std::string("\xFF\xFE,\0\n\0", 6));
     EXPECT_EQ(load_error({d}), d + ":1:1: YAML syntax error: unexpected input");
+    // A tagged scalar before a '?' as much as an anchored one.
+    std::string e = write("e.yaml", "!t a\n? b\n");
+    EXPECT_EQ(load_error({e}), e + ":2:1: YAML syntax error: unexpected '?'");
+    std::string f = write("f.yaml", "!|\n  x\n?\n");
+    EXPECT_EQ(load_error({f}), f + ":3:1: YAML syntax error: unexpected '?'");
     // The same from an included file.
-    std::string e = write("e.yaml", "plugins:\n  $include: a.yaml\n");
-    EXPECT_EQ(load_error({e}), a + ":3:1: " + comma);
+    std::string g = write("g.yaml", "plugins:\n  $include: a.yaml\n");
+    EXPECT_EQ(load_error({g}), a + ":3:1: " + comma);
 }
 
 TEST_F(ConfigErrorTest, AliasExpansionIsBounded) {
