@@ -4,9 +4,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <vector>
+#include <sstream>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/parser.h>
 
 namespace kerberus::config::detail {
 namespace {
@@ -14,82 +15,6 @@ namespace {
 // Configuration and secret files are small; the cap stops a mistaken
 // "$file: /dev/zero" from eating the machine.
 constexpr std::size_t kMaxFileSize = 64 * 1024 * 1024;
-
-// Aliases are shared inside yaml-cpp but copied here, so a few lines of
-// nested aliases could expand to billions of nodes.
-constexpr std::size_t kMaxNodes = 100'000;
-
-Location location(const std::string& file, const YAML::Mark& mark) {
-    if (mark.is_null()) return {file, 0, 0};
-    return {file, mark.line + 1, mark.column + 1};
-}
-
-std::string position(const Location& where) {
-    return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
-}
-
-class Converter {
-public:
-    explicit Converter(const std::string& file) : file_(file) {}
-
-    Value convert(const YAML::Node& node, const std::string& path) {
-        if (++nodes_ > kMaxNodes) {
-            throw ConfigError(
-                location(file_, node.Mark()), path,
-                "the document has more than " + std::to_string(kMaxNodes) + " nodes once aliases are expanded");
-        }
-        Value value;
-        value.where = location(file_, node.Mark());
-        switch (node.Type()) {
-            case YAML::NodeType::Scalar:
-                value.kind = Value::Kind::scalar;
-                value.text = node.Scalar();
-                value.plain = node.Tag() == "?";
-                break;
-            case YAML::NodeType::Sequence:
-                value.kind = Value::Kind::sequence;
-                enter(node, value, path);
-                for (const YAML::Node& item : node) {
-                    value.items.push_back(convert(item, element_path(path, value.items.size())));
-                }
-                ancestors_.pop_back();
-                break;
-            case YAML::NodeType::Map:
-                value.kind = Value::Kind::map;
-                enter(node, value, path);
-                for (const auto& pair : node) add_entry(value, pair.first, pair.second, path);
-                ancestors_.pop_back();
-                break;
-            case YAML::NodeType::Null:
-            case YAML::NodeType::Undefined:
-                break;
-        }
-        return value;
-    }
-
-private:
-    // An alias to one of its own ancestors makes the graph a cycle.
-    void enter(const YAML::Node& node, const Value& value, const std::string& path) {
-        for (const YAML::Node& ancestor : ancestors_) {
-            if (ancestor.is(node)) throw ConfigError(value.where, path, "an alias refers to a node that contains it");
-        }
-        ancestors_.push_back(node);
-    }
-
-    void add_entry(Value& map, const YAML::Node& key, const YAML::Node& node, const std::string& path) {
-        Location key_where = location(file_, key.Mark());
-        if (!key.IsScalar()) throw ConfigError(key_where, path, "a map key must be a scalar");
-        std::string key_path = child_path(path, key.Scalar());
-        if (const Entry* first = map.find(key.Scalar())) {
-            throw ConfigError(key_where, key_path, "duplicate key (first at " + position(first->key_where) + ")");
-        }
-        map.entries.push_back({key.Scalar(), key_where, convert(node, key_path)});
-    }
-
-    const std::string& file_;
-    std::vector<YAML::Node> ancestors_;
-    std::size_t nodes_ = 0;
-};
 
 }  // namespace
 
@@ -122,26 +47,21 @@ Value read_document(const std::string& file) {
     return parse_document(*text, file);
 }
 
-Value parse_document(const std::string& text, const std::string& file) {
-    std::vector<YAML::Node> documents;
+Value parse_document(const std::string& text, const std::string& file, const DocumentLimits& limits) {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentBuilder builder(file, text, limits);
     try {
-        documents = YAML::LoadAll(text);
+        // Ends: a document either consumes input or the builder throws.
+        while (parser.HandleNextDocument(builder)) {
+        }
     } catch (const YAML::DeepRecursion& e) {
         // yaml-cpp 0.7 gives this one the message "bad file".
         throw ConfigError(location(file, e.mark), "", "YAML syntax error: nested too deeply");
     } catch (const YAML::Exception& e) {
         throw ConfigError(location(file, e.mark), "", "YAML syntax error: " + e.msg);
     }
-    if (documents.empty()) {
-        Value empty;
-        empty.where = {file, 1, 1};
-        return empty;
-    }
-    if (documents.size() > 1) {
-        throw ConfigError(location(file, documents[1].Mark()), "",
-                          "a configuration file holds one YAML document, this is the second");
-    }
-    return Converter(file).convert(documents.front(), "");
+    return builder.document();
 }
 
 YAML::Node to_yaml(const Value& value) {

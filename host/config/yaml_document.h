@@ -1,6 +1,6 @@
 // One configuration file: read, parsed with yaml-cpp and turned into a Value
 // tree, rejecting what yaml-cpp lets through silently (duplicate keys, extra
-// documents, recursive aliases).
+// documents, recursive aliases) and what its own loader never gets past.
 #pragma once
 
 #include <optional>
@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/document_builder.h"
 #include "config/value.h"
 
 namespace kerberus::config::detail {
@@ -20,7 +21,7 @@ std::optional<std::string> read_file(const std::string& path, std::string* error
 Value read_document(const std::string& file);
 
 // Positions in errors and in the Values name `file`.
-Value parse_document(const std::string& text, const std::string& file);
+Value parse_document(const std::string& text, const std::string& file, const DocumentLimits& limits = {});
 
 // Quoted scalars get the tag "!" and plain ones "?", as the parser tags them.
 YAML::Node to_yaml(const Value& value);

@@ -151,6 +151,28 @@ INSTANTIATE_TEST_SUITE_P(Files, IntegrationConfigError,
                              return name;
                          });
 
+// yaml-cpp 0.7's own loader never got past these; kerberusd allocated until
+// the machine ran out of memory.
+TEST(IntegrationCli, CheckOfAConfigTheParserCannotGetPastExits78Promptly) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"lone_comma.yaml", ":1:1: YAML syntax error: unexpected ','"},
+        {"comma_without_newline.yaml", ":1:1: YAML syntax error: unexpected ','"},
+        {"comma_after_list.yaml", ":2:1: YAML syntax error: unexpected ','"},
+        {"comma_after_flow_map.yaml", ":1:7: YAML syntax error: unexpected ','"},
+        {"comma_after_map.yaml", ":2:1: YAML syntax error: end of map not found"},
+        {"key_after_anchored_scalar.yaml", ":2:1: YAML syntax error: unexpected '?'"},
+    };
+    for (const auto& [name, answer] : cases) {
+        Daemon d;
+        fs::path file = test_fixture(std::string("config/broken/") + name);
+        auto start = Clock::now();
+        auto run = d.run_to_exit({"--check", "--config", file.string()}, 5s);
+        EXPECT_EQ(run.status, kExitConfig) << name << "\n" << run.err;
+        EXPECT_NE(run.err.find(file.string() + answer), std::string::npos) << run.err;
+        EXPECT_LT(elapsed_ms(start), 2000) << name;
+    }
+}
+
 TEST(IntegrationCli, LaterConfigFileWins) {
     Daemon d;
     fs::path first = d.write_config(bundled_config().plugin("hello", "config: { greeting: First }"), "first.yaml");

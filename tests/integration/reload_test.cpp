@@ -95,6 +95,19 @@ TEST_F(IntegrationReload, InvalidConfigLeavesTheRunningOneUntouched) {
     EXPECT_EQ(get(d.url("/api/dup/")).status, 200);
 }
 
+// yaml-cpp 0.7's own loader never got past ",\n" and the daemon allocated
+// until it was killed.
+TEST_F(IntegrationReload, ConfigTheParserCannotGetPastLeavesTheRunningOneUntouched) {
+    ASSERT_TRUE(d.start(config("Hi")));
+    d.write_file("kerberus.yaml", ",\n");
+    ASSERT_TRUE(reload(d));
+    auto lines = d.log_lines_with({"reload failed", "kerberus.yaml:1:1: YAML syntax error: unexpected ','"});
+    EXPECT_EQ(lines.size(), 1u) << d.log();
+    EXPECT_EQ(get(d.url("/api/hello/a")).body, "Hi, a!\n");
+    EXPECT_EQ(get(d.url("/api/dup/")).status, 200);
+    EXPECT_TRUE(d.running());
+}
+
 TEST_F(IntegrationReload, PluginThatFailsOnReloadKeepsItsPreviousVersionServing) {
     ASSERT_TRUE(d.start(config("Hi")));
     // hello refuses a greeting that is not a string.

@@ -183,6 +183,42 @@ TEST_F(ConfigErrorTest, YamlStructureErrors) {
     EXPECT_TRUE(load_error({d}).ends_with(": YAML syntax error: nested too deeply")) << load_error({d});
 }
 
+// yaml-cpp 0.7 hands out the same empty document again, forever, at a token
+// no document consumes: a ',' outside flow brackets, or a '?' after a
+// tagged or anchored scalar. Its own loader allocated until memory ran out.
+TEST_F(ConfigErrorTest, InputTheParserCannotGetPast) {
+    auto at = [](const std::string& name, const std::string& rest) { return fixture("broken/" + name) + ":" + rest; };
+    const std::string comma = "YAML syntax error: unexpected ','";
+    EXPECT_EQ(fixture_error("lone_comma.yaml"), at("lone_comma.yaml", "1:1: " + comma));
+    EXPECT_EQ(fixture_error("comma_without_newline.yaml"), at("comma_without_newline.yaml", "1:1: " + comma));
+    EXPECT_EQ(fixture_error("comma_after_list.yaml"), at("comma_after_list.yaml", "2:1: " + comma));
+    EXPECT_EQ(fixture_error("comma_after_flow_map.yaml"), at("comma_after_flow_map.yaml", "1:7: " + comma));
+    EXPECT_EQ(fixture_error("key_after_anchored_scalar.yaml"),
+              at("key_after_anchored_scalar.yaml", "2:1: YAML syntax error: unexpected '?'"));
+    // Inside a block map the parser itself stops at the ','.
+    EXPECT_EQ(fixture_error("comma_after_map.yaml"),
+              at("comma_after_map.yaml", "2:1: YAML syntax error: end of map not found"));
+
+    std::string a = write("a.yaml", "a: 1\n---\n,\n");
+    EXPECT_EQ(load_error({a}), a + ":3:1: " + comma);
+    std::string b = write("b.yaml", "'x',");
+    EXPECT_EQ(load_error({b}), b + ":1:4: " + comma);
+    // yaml-cpp counts positions after a UTF-8 byte order mark.
+    std::string c = write("c.yaml", "\xEF\xBB\xBF,\n");
+    EXPECT_EQ(load_error({c}), c + ":1:1: " + comma);
+    // UTF-16 is not looked into to name the character.
+    std::string d = write("d.yaml", std::string("\xFF\xFE,\0\n\0", 6));
+    EXPECT_EQ(load_error({d}), d + ":1:1: YAML syntax error: unexpected input");
+    // A tagged scalar before a '?' as much as an anchored one.
+    std::string e = write("e.yaml", "!t a\n? b\n");
+    EXPECT_EQ(load_error({e}), e + ":2:1: YAML syntax error: unexpected '?'");
+    std::string f = write("f.yaml", "!|\n  x\n?\n");
+    EXPECT_EQ(load_error({f}), f + ":3:1: YAML syntax error: unexpected '?'");
+    // The same from an included file.
+    std::string g = write("g.yaml", "plugins:\n  $include: a.yaml\n");
+    EXPECT_EQ(load_error({g}), a + ":3:1: " + comma);
+}
+
 TEST_F(ConfigErrorTest, AliasExpansionIsBounded) {
     // Each level doubles the size: 2^20 nodes once expanded.
     std::string text = "l0: &l0 [x, x]\n";
