@@ -11,6 +11,7 @@
 #include "ops/daemon.h"
 #include "ops/logging.h"
 #include "ops/signals.h"
+#include "common/fault_report.h"
 
 namespace {
 
@@ -76,6 +77,7 @@ int parse(int argc, char** argv, Options& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    kerberus::fault_report::install();
     kerberus::ops::block_signals();
     Options options;
     if (int code = parse(argc, argv, options); code >= 0) return code;

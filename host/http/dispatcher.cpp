@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "common/fault_report.h"
 #include "http/error_body.h"
 #include "http/path.h"
 
@@ -129,7 +130,11 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         return true;
     }
     const RouteHandler& handler = plugin.handler(match.target);
-    kerberus_status status = handler.fn(&ex, handler.user_data);
+    kerberus_status status;
+    {
+        fault_report::Running running(plugin.id(), ex.method(), ex.raw_path(), handler.pattern);
+        status = handler.fn(&ex, handler.user_data);
+    }
     return after_handler(&ex, status, handler, pipelined);
 }
 

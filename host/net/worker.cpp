@@ -9,6 +9,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "common/fault_report.h"
+
 namespace kerberus::net {
 namespace {
 
@@ -97,7 +99,10 @@ void Worker::adopt(int fd, std::string remote) {
 }
 
 void Worker::onReady(const Pistache::Aio::FdSet& fds) {
-    current_worker = this;
+    if (current_worker != this) {
+        current_worker = this;
+        fault_report::prepare_thread();  // plugin handlers run on this thread
+    }
     now_ = Clock::now();
     for (const auto& entry : fds) {
         uint64_t tag = entry.getTag().value();

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "common/fault_report.h"
 #include "outbound/header_rules.h"
 
 namespace kerberus::outbound {
@@ -225,6 +226,7 @@ void CurlEngine::finish_done_transfers() {
 }
 
 void CurlEngine::run() {
+    fault_report::prepare_thread();  // plugins' callbacks run here
     CURLM* multi = static_cast<CURLM*>(multi_);
     for (;;) {
         std::deque<std::unique_ptr<Transfer>> fresh;

@@ -13,6 +13,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "common/fault_report.h"
 #include "outbound/response_parser.h"
 
 namespace kerberus::outbound {
@@ -141,6 +142,7 @@ kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_r
 }
 
 void Http1Engine::run() {
+    fault_report::prepare_thread();  // plugins' callbacks run here
     epoll_event events[kMaxEvents];
     now_ = Clock::now();
     next_sweep_ = now_ + kSweepInterval;

@@ -118,6 +118,8 @@ PluginFileResult open_plugin_file(const std::filesystem::path& path) {
     file.id = d->id;
     file.version = std::move(*version);
     file.description = d->description ? d->description : "";
+    file.code_range = std::make_shared<fault_report::CodeRange>(reinterpret_cast<const void*>(d->init), file.id,
+                                                                file.version.str(), path.string());
     return file;
 }
 

@@ -8,6 +8,7 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include "common/fault_report.h"
 #include "common/semver.h"
 #include "plugins/private_copy.h"
 #include "kerberus/plugin.h"
@@ -22,6 +23,9 @@ struct PluginFile {
     // from this copy (see private_copy.h).
     std::shared_ptr<PrivateCopy> copy;
     std::shared_ptr<boost::dll::shared_library> library;
+    // Declared after `library` so it goes first: the range is forgotten
+    // before the code is unmapped.
+    std::shared_ptr<fault_report::CodeRange> code_range;
     const kerberus_plugin_descriptor* descriptor = nullptr;
     std::string id;
     Version version;

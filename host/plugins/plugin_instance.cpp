@@ -1,5 +1,7 @@
 #include "plugins/plugin_instance.h"
 
+#include "common/fault_report.h"
+
 namespace kerberus {
 
 const char* to_string(PluginState s) {
@@ -41,7 +43,11 @@ void PluginInstance::init(const kerberus_host_api* api) {
     error_.clear();
     initialising_ = true;
     accepting_work_.store(true, std::memory_order_release);
-    kerberus_status status = file_.descriptor->init(api, this, &instance_);
+    kerberus_status status;
+    {
+        fault_report::Running running(id_, "init");
+        status = file_.descriptor->init(api, this, &instance_);
+    }
     initialising_ = false;
     if (status == KERBERUS_OK) {
         state_ = PluginState::running;
@@ -59,7 +65,10 @@ void PluginInstance::stop() {
     refuse_new_work();
     // A failed init still gets destroy (the plugin may have allocated), but
     // stop is for instances that ran.
-    if (state_ == PluginState::running && file_.descriptor->stop) file_.descriptor->stop(instance_);
+    if (state_ == PluginState::running && file_.descriptor->stop) {
+        fault_report::Running running(id_, "stop");
+        file_.descriptor->stop(instance_);
+    }
     if (state_ == PluginState::running) state_ = PluginState::stopped;
 }
 
@@ -68,6 +77,7 @@ void PluginInstance::destroy() {
     stop();
     destroyed_ = true;
     if (file_.descriptor && file_.descriptor->destroy && state_ != PluginState::loaded) {
+        fault_report::Running running(id_, "destroy");
         file_.descriptor->destroy(instance_);
     }
     instance_ = nullptr;
