@@ -1,12 +1,15 @@
 #include "api/host_api.h"
 
+#include <cmath>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "http/dispatcher.h"
 #include "http/exchange.h"
+#include "metrics/plugin_metrics.h"
 #include "outbound/client.h"
 #include "plugins/plugin_instance.h"
 
@@ -233,6 +236,72 @@ kerberus_status respond_error(kerberus_request* req, int status, const char* mes
     });
 }
 
+// --- ABI 1.3: route summaries, request ids, metrics -------------------------
+
+kerberus_status route_describe(kerberus_plugin_ctx* ctx, const char* method, const char* pattern, const char* summary,
+                               size_t summary_len) {
+    if (!ctx || (!summary && summary_len)) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        return PluginInstance::from(ctx).describe_route(method, pattern,
+                                                        std::string_view(summary ? summary : "", summary_len));
+    });
+}
+
+kerberus_status request_id(kerberus_request* req, kerberus_str* out) {
+    if (!req || !out) return KERBERUS_ERR_INVALID;
+    *out = view(Exchange::from(req).request_id());
+    return KERBERUS_OK;
+}
+
+kerberus_status metric_family(kerberus_plugin_ctx* ctx, const kerberus_metric_spec* spec, kerberus_metric_family** out) {
+    if (!ctx || !spec || !out) return KERBERUS_ERR_INVALID;
+    return guarded([&] { return PluginInstance::from(ctx).add_metric_family(*spec, out); });
+}
+
+kerberus_status metric_series(kerberus_metric_family* family, const kerberus_str* label_values, size_t label_count,
+                              kerberus_metric** out) {
+    if (!family || !out || (!label_values && label_count)) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        auto& f = metrics::PluginFamily::from(family);
+        if (label_count != f.labels.size()) return KERBERUS_ERR_INVALID;
+        std::vector<std::string> values;
+        values.reserve(label_count);
+        for (size_t i = 0; i < label_count; ++i) {
+            if (!label_values[i].data && label_values[i].len) return KERBERUS_ERR_INVALID;
+            values.emplace_back(label_values[i].data ? label_values[i].data : "", label_values[i].len);
+        }
+        metrics::PluginSeries* series = f.series(std::move(values));
+        if (series == nullptr) return KERBERUS_ERR_TOO_LARGE;
+        *out = series;
+        return KERBERUS_OK;
+    });
+}
+
+kerberus_status metric_add(kerberus_metric* metric, double value) {
+    if (!metric || std::isnan(value)) return KERBERUS_ERR_INVALID;
+    auto& s = metrics::PluginSeries::from(metric);
+    if (s.family.type == KERBERUS_METRIC_HISTOGRAM) return KERBERUS_ERR_INVALID;
+    if (s.family.type == KERBERUS_METRIC_COUNTER && value < 0) return KERBERUS_ERR_INVALID;
+    s.value.add(value);
+    return KERBERUS_OK;
+}
+
+kerberus_status metric_set(kerberus_metric* metric, double value) {
+    if (!metric || std::isnan(value)) return KERBERUS_ERR_INVALID;
+    auto& s = metrics::PluginSeries::from(metric);
+    if (s.family.type != KERBERUS_METRIC_GAUGE) return KERBERUS_ERR_INVALID;
+    s.value.set(value);
+    return KERBERUS_OK;
+}
+
+kerberus_status metric_observe(kerberus_metric* metric, double value) {
+    if (!metric || std::isnan(value)) return KERBERUS_ERR_INVALID;
+    auto& s = metrics::PluginSeries::from(metric);
+    if (s.family.type != KERBERUS_METRIC_HISTOGRAM) return KERBERUS_ERR_INVALID;
+    s.histogram->observe(value);
+    return KERBERUS_OK;
+}
+
 const kerberus_host_api kTable = {
     sizeof(kerberus_host_api),
     KERBERUS_ABI_MAJOR,
@@ -263,6 +332,13 @@ const kerberus_host_api kTable = {
     outbound_send,
     outbound_cancel,
     respond_error,
+    route_describe,
+    request_id,
+    metric_family,
+    metric_series,
+    metric_add,
+    metric_set,
+    metric_observe,
 };
 
 }  // namespace

@@ -10,6 +10,7 @@ namespace kerberus::http {
 namespace {
 
 using State = Exchange::State;
+using Reason = metrics::HostReason;
 constexpr std::string_view kApiPrefix = "/api/";
 
 // Exchanges are reused per worker thread: the synchronous path allocates
@@ -75,12 +76,12 @@ void Dispatcher::reject(Connection to, int status, std::string_view message, std
                         std::string_view target) {
     Exchange ex;
     ex.begin_rejection(std::move(to), method, target);
-    ex.send_host_error(status, message);
+    ex.send_host_error(metrics::parse_failure_reason(status), message);
 }
 
-bool Dispatcher::answer_error(Exchange& ex, int status, std::string_view message) {
+bool Dispatcher::answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message) {
     ex.state.store(State::responded, std::memory_order_relaxed);
-    ex.send_host_error(status, message);
+    ex.send_host_error(reason, message);
     answered(ex);
     return true;
 }
@@ -97,39 +98,41 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     }
     std::string& path = ex.path_buffer();
     if (PathError e = normalise_path(raw, path); e != PathError::none) {
-        return answer_error(ex, 400, std::string("invalid request path: ") + describe(e));
+        return answer_error(ex, Reason::invalid_path, std::string("invalid request path: ") + describe(e));
     }
     std::string_view p(path);
     if (p.substr(0, kApiPrefix.size()) != kApiPrefix) {
-        return answer_error(ex, 404, "not found; plugin routes live under /api/<plugin>/");
+        return answer_error(ex, Reason::no_plugin, "not found; plugin routes live under /api/<plugin>/");
     }
     std::string_view rest = p.substr(kApiPrefix.size());
     std::string_view id = rest.substr(0, rest.find('/'));
     PluginInstance* entered = enter_plugin(id);
     if (entered == nullptr) {
-        return answer_error(ex, 404, "no plugin \"" + std::string(id) + "\" is loaded");
+        return answer_error(ex, Reason::no_plugin, "no plugin \"" + std::string(id) + "\" is loaded");
     }
     // From here on every answer leaves the instance (see answered()).
     ex.plugin = entered;
     PluginInstance& plugin = *entered;
     if (plugin.state() != PluginState::running) {
-        return answer_error(ex, 503, "plugin " + plugin.id() + " is not available: " +
+        return answer_error(ex, Reason::plugin_unavailable, "plugin " + plugin.id() + " is not available: " +
                                          (plugin.error().empty() ? to_string(plugin.state()) : plugin.error()));
     }
     ex.set_prefix_length(kApiPrefix.size() + id.size());
     MatchResult match = plugin.routes().match(ex.method(), ex.relative_path(), ex.params());
     if (match.kind == MatchResult::Kind::not_found) {
-        return answer_error(ex, 404, "no route for " + std::string(ex.method()) + " " + std::string(ex.relative_path()) +
+        return answer_error(ex, Reason::no_route, "no route for " + std::string(ex.method()) + " " + std::string(ex.relative_path()) +
                                          " in plugin " + plugin.id());
     }
     if (match.kind == MatchResult::Kind::method_not_allowed) {
         ex.state.store(State::responded, std::memory_order_relaxed);
-        ex.send_host_error(405, "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow,
+        ex.send_host_error(Reason::method_not_allowed, "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow,
                            match.allow);
         answered(ex);
         return true;
     }
     const RouteHandler& handler = plugin.handler(match.target);
+    handler.stats->started();
+    ex.set_route_stats(handler.stats);
     kerberus_status status;
     {
         fault_report::Running running(plugin.id(), ex.method(), ex.raw_path(), handler.pattern);
@@ -156,7 +159,7 @@ bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const Route
     }
     ex->plugin->logger().error("{} {} ({} {}): {}", ex->method(), ex->raw_path(), handler.method, handler.pattern,
                                message);
-    ex->send_host_error(500, "plugin " + ex->plugin->id() + ": " + message);
+    ex->send_host_error(Reason::handler_failed, "plugin " + ex->plugin->id() + ": " + message);
     answered(*ex);
     return true;
 }

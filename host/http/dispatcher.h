@@ -63,8 +63,9 @@ public:
     // its answer comes later (and closes the connection if `pipelined`).
     bool handle(const ParsedRequest& request, Connection to, const Arrival& arrival);
 
-    // Answers a request that could not be parsed (its method and target
-    // when known, for the error body); the connection closes.
+    // Answers a request that could not be parsed, or did not arrive in
+    // time, with `status` (its method and target when known, for the error
+    // body); the connection closes.
     void reject(Connection to, int status, std::string_view message, std::string_view method = {},
                 std::string_view target = {});
 
@@ -91,7 +92,7 @@ private:
 
     // Each returns false when the exchange was kept by a plugin.
     bool route(Exchange& ex, bool pipelined);
-    bool answer_error(Exchange& ex, int status, std::string_view message);
+    bool answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message);
     bool after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined);
     void answered(Exchange& ex) {
         if (ex.plugin) ex.plugin->leave();

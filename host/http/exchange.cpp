@@ -1,11 +1,14 @@
 #include "http/exchange.h"
 
 #include <cstring>
+#include <random>
 
 #include <utility>
 
 #include "http/error_body.h"
 #include "http/path.h"
+#include "metrics/registry.h"
+#include "plugins/plugin_instance.h"
 #include "common/http_syntax.h"
 
 namespace kerberus::http {
@@ -30,6 +33,37 @@ void for_each_query_pair(std::string_view q, F&& f) {
         std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
         if (f(name, value)) return;
     }
+}
+
+// RFC 9110 puts no rule on X-Request-Id; this is what ids in the wild use
+// (UUIDs, hex, base64), short enough for a log line.
+bool valid_request_id(std::string_view id) {
+    if (id.empty() || id.size() > 200) return false;
+    for (unsigned char c : id) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  std::string_view("-._~:/+=@").find(static_cast<char>(c)) != std::string_view::npos;
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// 32 hex digits: a per-thread prefix drawn at random once (the process and
+// thread), then the thread's own count; unique without a shared counter.
+std::string_view make_request_id(char (&out)[32]) {
+    thread_local uint64_t prefix = [] {
+        std::random_device random;
+        return (static_cast<uint64_t>(random()) << 32) ^ random();
+    }();
+    thread_local uint64_t count = 0;
+    static constexpr char kHex[] = "0123456789abcdef";
+    uint64_t parts[2] = {prefix, ++count};
+    for (int p = 0; p < 2; ++p) {
+        for (int i = 15; i >= 0; --i) {
+            out[p * 16 + i] = kHex[parts[p] & 0xf];
+            parts[p] >>= 4;
+        }
+    }
+    return std::string_view(out, sizeof out);
 }
 
 bool needs_decoding(std::string_view s) { return s.find_first_of("%+") != std::string_view::npos; }
@@ -68,6 +102,12 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     }
     body_.assign(request.body);
     remote_.assign(remote);
+    if (request.request_id_field >= 0 && valid_request_id(fields_[request.request_id_field].value)) {
+        request_id_ = fields_[request.request_id_field].value;
+    } else {
+        request_id_ = make_request_id(generated_id_);
+    }
+    has_request_id_header_ = false;
     path_.clear();
     prefix_length_ = 0;
     params_.clear();
@@ -76,6 +116,10 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     keep_alive_ = keep_alive;
     block_.reset(keep_alive ? "keep-alive" : "close");
     has_content_type_ = false;
+    route_stats_ = nullptr;
+    arrived_ = std::chrono::steady_clock::now();
+    request_bytes_ = request.size;
+    method_index_ = metrics::method_index(method_);
 }
 
 void Exchange::begin_rejection(Connection to, std::string_view method, std::string_view target) {
@@ -86,6 +130,12 @@ void Exchange::begin_rejection(Connection to, std::string_view method, std::stri
     if (!target.empty()) split_target(std::string_view(head_).substr(method.size()), raw_path_, query_);
     to_ = std::move(to);
     keep_alive_ = false;
+    plugin = nullptr;
+    route_stats_ = nullptr;
+    arrived_ = std::chrono::steady_clock::now();
+    request_bytes_ = 0;
+    request_id_ = make_request_id(generated_id_);
+    has_request_id_header_ = false;
 }
 
 std::optional<std::string_view> Exchange::header(std::string_view name) const {
@@ -149,6 +199,7 @@ kerberus_status Exchange::add_response_header(std::string_view name, std::string
         return KERBERUS_ERR_INVALID;
     }
     if (iequals(name, "content-type")) has_content_type_ = true;
+    if (iequals(name, "x-request-id")) has_request_id_header_ = true;
     block_.add(name, value);
     return KERBERUS_OK;
 }
@@ -158,7 +209,10 @@ void Exchange::send(int status, std::string_view body) {
     put_on_wire(block_, status, body);
 }
 
-void Exchange::send_host_error(int status, std::string_view message, std::string_view allow) {
+void Exchange::send_host_error(metrics::HostReason reason, std::string_view message, std::string_view allow) {
+    static metrics::HostErrors& unattributed = metrics::Registry::instance().host_errors("");
+    (plugin != nullptr ? plugin->host_errors() : unattributed).add(reason);
+    int status = metrics::reason_status(reason);
     HeaderBlock headers;
     headers.reset(keep_alive_ ? "keep-alive" : "close");
     headers.add("Content-Type", "application/json");
@@ -172,7 +226,13 @@ void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_v
     // Answers given on a worker go out before this returns, so each thread
     // formats into one buffer it keeps.
     thread_local std::string wire;
-    format_response(wire, to_.http10, status, headers, body, send_body);
+    format_response(wire, to_.http10, status, headers, body, send_body,
+                    &headers == &block_ && has_request_id_header_ ? std::string_view() : request_id_);
+    if (route_stats_ != nullptr) {
+        auto took = std::chrono::steady_clock::now() - arrived_;
+        route_stats_->answered(method_index_, status, request_bytes_, wire.size(),
+                               static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+    }
     write_response(to_, wire, !keep_alive_);
     // A large answer's buffer is not worth keeping per thread.
     if (wire.capacity() > kKeptWireBuffer) std::string().swap(wire);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "http/header_block.h"
+#include "metrics/http_stats.h"
 #include "http/request_parser.h"
 #include "http/wire.h"
 #include "http/route_table.h"
@@ -65,6 +66,8 @@ public:
     const std::vector<HeaderField>& headers() const { return fields_; }
     std::optional<std::string_view> header(std::string_view name) const;
     std::string_view remote_address() const { return remote_; }
+    // The client's X-Request-Id when well-formed, else one made here.
+    std::string_view request_id() const { return request_id_; }
     // Normalised decoded path buffer (/api/<id>/rest) and the plugin-relative part.
     std::string& path_buffer() { return path_; }
     std::string_view relative_path() const;
@@ -87,10 +90,12 @@ public:
     // Sends the plugin's response (its headers plus `body`). Exactly one
     // send per exchange; callers decide who sends through `state`.
     void send(int status, std::string_view body);
-    // Sends an answer of the host's own (JSON error), ignoring whatever
-    // headers the plugin added — it may still be adding them on its thread.
-    // `allow` fills the Allow header of a 405.
-    void send_host_error(int status, std::string_view message, std::string_view allow = {});
+    // Sends an answer of the host's own (JSON error, the reason's status),
+    // ignoring whatever headers the plugin added — it may still be adding
+    // them on its thread. `allow` fills the Allow header of a 405.
+    void send_host_error(metrics::HostReason reason, std::string_view message, std::string_view allow = {});
+    // The route being served, whose counters record the answer.
+    void set_route_stats(metrics::RouteStats* stats) { route_stats_ = stats; }
 
     // --- ownership state (see kerberus/plugin.h "Async responses") ------
     std::atomic<State> state{State::handling};
@@ -105,6 +110,9 @@ private:
     std::string_view method_;
     std::string_view raw_path_;  // these three and fields_ point into head_
     std::string_view query_;
+    std::string_view request_id_;  // into head_ or generated_id_
+    char generated_id_[32];
+    bool has_request_id_header_ = false;  // the plugin set X-Request-Id itself
     std::vector<HeaderField> fields_;
     std::string body_;
     std::string remote_;
@@ -116,6 +124,11 @@ private:
     HeaderBlock block_;
     bool has_content_type_ = false;
     bool keep_alive_ = true;
+    // What the request's metrics record once it is answered.
+    metrics::RouteStats* route_stats_ = nullptr;
+    std::chrono::steady_clock::time_point arrived_;
+    uint64_t request_bytes_ = 0;
+    int method_index_ = -1;
 };
 
 }  // namespace kerberus::http

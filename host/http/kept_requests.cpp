@@ -60,10 +60,10 @@ kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string
     return ours ? KERBERUS_OK : KERBERUS_ERR_EXPIRED;
 }
 
-void KeptRequests::expire_locked(Exchange* ex, int status, std::string_view message) {
+void KeptRequests::expire_locked(Exchange* ex, metrics::HostReason reason, std::string_view message) {
     State expected = State::kept;
     if (!ex->state.compare_exchange_strong(expected, State::expired) || closed_) return;
-    ex->send_host_error(status, message);
+    ex->send_host_error(reason, message);
     on_answered_(*ex);
 }
 
@@ -78,7 +78,7 @@ void KeptRequests::forget_plugin(const kerberus::PluginInstance* plugin) {
         if (ex->plugin == plugin) mine.push_back(ex);
     }
     for (Exchange* ex : mine) {
-        expire_locked(ex, 503, "the plugin stopped before answering this request");
+        expire_locked(ex, metrics::HostReason::plugin_stopped, "the plugin stopped before answering this request");
         held_.erase(ex);
         delete ex;
     }
@@ -86,7 +86,7 @@ void KeptRequests::forget_plugin(const kerberus::PluginInstance* plugin) {
 
 void KeptRequests::expire_all(std::string_view message) {
     std::lock_guard lock(mutex_);
-    for (auto& [when, ex] : deadlines_) expire_locked(ex, 503, message);
+    for (auto& [when, ex] : deadlines_) expire_locked(ex, metrics::HostReason::shutting_down, message);
     deadlines_.clear();
 }
 
@@ -109,7 +109,7 @@ void KeptRequests::run_deadlines() {
             Exchange* ex = deadlines_.begin()->second;
             deadlines_.erase(deadlines_.begin());
             // Still held: the plugin's respond() frees it and learns EXPIRED.
-            expire_locked(ex, 504, "the plugin did not answer within server.request_timeout");
+            expire_locked(ex, metrics::HostReason::answer_timeout, "the plugin did not answer within server.request_timeout");
         }
     }
 }

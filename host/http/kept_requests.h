@@ -46,7 +46,7 @@ public:
     void forget_plugin(const kerberus::PluginInstance* plugin);
 
     // Answers every kept request with 503 (shutdown past its deadline).
-    void expire_all(std::string_view message);
+    void expire_all(std::string_view message);  // 503, shutting down
 
     // The server is gone: from now on nothing is sent, exchanges are only
     // marked answered and freed.
@@ -55,7 +55,7 @@ public:
 
 private:
     void run_deadlines();
-    void expire_locked(Exchange* ex, int status, std::string_view message);
+    void expire_locked(Exchange* ex, metrics::HostReason reason, std::string_view message);
 
     std::function<void(Exchange&)> on_answered_;
     mutable std::mutex mutex_;

@@ -227,6 +227,7 @@ RequestParser::Status RequestParser::parse(std::string_view input, ParsedRequest
         out.method = out.target = out.head = out.body = {};
         out.fields.clear();
         out.http10 = false;
+        out.request_id_field = -1;
         if (Status s = find_head_end(input, out); s != Status::complete) return s;
     }
     std::string_view head = input.substr(start_, head_end_ - start_);
@@ -370,6 +371,11 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
             break;
         case 'e':
             if (iequals(name, "expect") && iequals(value, "100-continue")) expect_continue_ = true;
+            break;
+        case 'x':
+            if (out.request_id_field < 0 && iequals(name, "x-request-id")) {
+                out.request_id_field = static_cast<int>(out.fields.size()) - 1;
+            }
             break;
         default: break;
     }

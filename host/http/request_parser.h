@@ -33,6 +33,7 @@ struct ParsedRequest {
     std::string_view body;    // de-chunked when sent chunked
     std::vector<HeaderField> fields;  // in order, repeats kept
     std::size_t size = 0;             // bytes of input this request took, leading blank lines included
+    int request_id_field = -1;        // index in `fields` of the first X-Request-Id, -1 when none
     bool http10 = false;
     bool keep_alive = true;  // what HTTP/1.x asks for the connection after this request
 };

@@ -74,7 +74,7 @@ void append_number(std::string& out, std::size_t n) {
 }  // namespace
 
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
-                     bool send_body) {
+                     bool send_body, std::string_view request_id) {
     out.clear();
     out.reserve(160 + headers.lines().size() + (send_body ? body.size() : 0));
     out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
@@ -83,6 +83,7 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
     out.append(reason_phrase(status));
     out.append("\r\nConnection: ").append(headers.connection());
     out.append(headers.lines());
+    if (!request_id.empty()) out.append("\r\nX-Request-Id: ").append(request_id);
     out.append("\r\nDate: ").append(http_date());
     out.append("\r\nContent-Length: ");
     append_number(out, body.size());

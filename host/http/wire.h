@@ -19,11 +19,11 @@ struct Connection {
     bool http10 = false;
 };
 
-// Status line, Connection, the block's lines, Date, Content-Length, body,
-// into `out` (replacing what it held). A HEAD answer carries the headers
-// only (`send_body` false).
+// Status line, Connection, the block's lines, X-Request-Id (unless empty),
+// Date, Content-Length, body, into `out` (replacing what it held). A HEAD
+// answer carries the headers only (`send_body` false).
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
-                     bool send_body);
+                     bool send_body, std::string_view request_id);
 
 // Sends `bytes` on the connection (any thread), in order behind what is
 // still queued on it (see net::Connection::write_locked). With `close`, the

@@ -3,6 +3,12 @@
 #include "common/fault_report.h"
 
 namespace kerberus {
+namespace {
+
+// One line of a route's summary (route_describe).
+constexpr std::size_t kMaxRouteSummary = 200;
+
+}  // namespace
 
 const char* to_string(PluginState s) {
     switch (s) {
@@ -20,7 +26,8 @@ PluginInstance::PluginInstance(PluginFile file, config::PluginSettings settings,
       file_(std::move(file)),
       settings_(std::move(settings)),
       namespace_(settings_.settings),
-      logger_(std::move(logger)) {}
+      logger_(std::move(logger)),
+      host_errors_(&metrics::Registry::instance().host_errors(id_)) {}
 
 PluginInstance::PluginInstance(std::string id, config::PluginSettings settings,
                                std::shared_ptr<spdlog::logger> logger, std::string error)
@@ -29,7 +36,8 @@ PluginInstance::PluginInstance(std::string id, config::PluginSettings settings,
       namespace_(settings_.settings),
       logger_(std::move(logger)),
       state_(PluginState::failed),
-      error_(std::move(error)) {
+      error_(std::move(error)),
+      host_errors_(&metrics::Registry::instance().host_errors(id_)) {
     stopped_ = destroyed_ = true;  // nothing was initialised
 }
 
@@ -106,8 +114,42 @@ kerberus_status PluginInstance::add_route(const char* method, const char* patter
             logger_->error("invalid route method \"{}\"", method);
             return KERBERUS_ERR_INVALID;
     }
-    handlers_.push_back(RouteHandler{fn, user_data, method, pattern});
+    handlers_.push_back(
+        RouteHandler{fn, user_data, method, pattern, {}, &metrics::Registry::instance().route(id_, method, pattern)});
     return KERBERUS_OK;
+}
+
+kerberus_status PluginInstance::describe_route(const char* method, const char* pattern, std::string_view summary) {
+    if (!initialising_) return KERBERUS_ERR_STATE;
+    if (method == nullptr || pattern == nullptr || summary.size() > kMaxRouteSummary) return KERBERUS_ERR_INVALID;
+    for (unsigned char c : summary) {
+        if (c < 0x20 || c == 0x7f) return KERBERUS_ERR_INVALID;
+    }
+    for (RouteHandler& h : handlers_) {
+        if (h.method == method && h.pattern == pattern) {
+            h.summary.assign(summary);
+            return KERBERUS_OK;
+        }
+    }
+    return KERBERUS_ERR_NOT_FOUND;
+}
+
+kerberus_status PluginInstance::add_metric_family(const kerberus_metric_spec& spec, kerberus_metric_family** out) {
+    if (!initialising_) return KERBERUS_ERR_STATE;
+    metrics::PluginFamily* family = nullptr;
+    std::string why;
+    switch (metrics::Registry::instance().plugin_family(id_, spec, family, why)) {
+        case metrics::Registry::FamilyResult::ok:
+            *out = family;
+            return KERBERUS_OK;
+        case metrics::Registry::FamilyResult::invalid:
+            logger_->error("metric_family: {}", why);
+            return KERBERUS_ERR_INVALID;
+        case metrics::Registry::FamilyResult::conflict:
+            logger_->error("metric_family: {}", why);
+            return KERBERUS_ERR_CONFLICT;
+    }
+    return KERBERUS_ERR_INTERNAL;
 }
 
 }  // namespace kerberus

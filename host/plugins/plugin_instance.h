@@ -16,6 +16,7 @@
 #include "config/plugin_namespace.h"
 #include "http/route_table.h"
 #include "kerberus/plugin.h"
+#include "metrics/registry.h"
 #include "plugins/plugin_file.h"
 
 struct kerberus_plugin_ctx {};
@@ -35,6 +36,8 @@ struct RouteHandler {
     void* user_data;
     std::string method;
     std::string pattern;
+    std::string summary;          // route_describe (ABI 1.3); empty when none
+    metrics::RouteStats* stats;   // kept by the metrics registry for the process's life
 };
 
 class PluginInstance : public kerberus_plugin_ctx {
@@ -75,6 +78,10 @@ public:
 
     // Host API backing (route_add, set_error).
     kerberus_status add_route(const char* method, const char* pattern, kerberus_handler_fn fn, void* user_data);
+    kerberus_status describe_route(const char* method, const char* pattern, std::string_view summary);
+    kerberus_status add_metric_family(const kerberus_metric_spec& spec, kerberus_metric_family** out);
+    // Host answers given for this plugin's requests, by reason.
+    metrics::HostErrors& host_errors() const { return *host_errors_; }
     void set_error(std::string message) { error_ = std::move(message); }
 
     // True if `file` and `settings` would give an instance equal to this one
@@ -120,6 +127,7 @@ private:
     bool destroyed_ = false;
     http::RouteTable routes_;
     std::vector<RouteHandler> handlers_;
+    metrics::HostErrors* host_errors_;
 };
 
 }  // namespace kerberus

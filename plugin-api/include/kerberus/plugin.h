@@ -115,7 +115,7 @@ extern "C" {
  * kerberus_host_api; a plugin records the pair it was built against in its
  * descriptor. */
 #define KERBERUS_ABI_MAJOR 1
-#define KERBERUS_ABI_MINOR 2
+#define KERBERUS_ABI_MINOR 3
 
 /* The entry symbol for this major version, as a string and as an identifier. */
 #define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
@@ -280,6 +280,53 @@ typedef struct kerberus_outbound_response {
 typedef void (*kerberus_outbound_done_fn)(void *user_data, const kerberus_outbound_response *response);
 
 /* ======================================================================== */
+/* Metrics (ABI 1.3)                                                        */
+/* ======================================================================== */
+
+/* A plugin's metrics are served with the daemon's own on the admin
+ * listener's /metrics, in Prometheus' text format. Every name a plugin
+ * creates is exposed as kerberus_plugin_<id>_<name> (dashes in the id become
+ * underscores) with a `plugin="<id>"` label added, so no plugin can write
+ * another's series or the host's. Families and series are never freed: a
+ * handle stays valid (and its values keep counting across reloads of the
+ * plugin) for as long as the daemon runs. */
+
+/* A metric family: one name, type, help text and set of label names. */
+typedef struct kerberus_metric_family kerberus_metric_family;
+/* One series of a family: the family plus one value per label name. */
+typedef struct kerberus_metric kerberus_metric;
+
+/* Metric types (Prometheus' semantics). */
+/* Only goes up (restarts count as resets); its name must end in _total. */
+#define KERBERUS_METRIC_COUNTER 1
+/* Goes up and down. */
+#define KERBERUS_METRIC_GAUGE 2
+/* Observations counted into buckets, plus their sum and count. */
+#define KERBERUS_METRIC_HISTOGRAM 3
+
+typedef struct kerberus_metric_spec {
+    /* sizeof(kerberus_metric_spec) as the plugin was built. */
+    size_t struct_size;
+    /* KERBERUS_METRIC_COUNTER, _GAUGE or _HISTOGRAM. */
+    int32_t type;
+    /* [a-z_][a-z0-9_]*, at most 100 characters, not starting with "__";
+     * the unit in the name as Prometheus names it (_seconds, _bytes), and
+     * _total for a counter. NUL-terminated. */
+    const char *name;
+    /* One line of help text (no control characters). NUL-terminated. */
+    const char *help;
+    /* Label names, [a-zA-Z_][a-zA-Z0-9_]*, not "plugin", "le" or starting
+     * with "__"; at most 8. May be NULL when label_count is 0. */
+    const char *const *label_names;
+    size_t label_count;
+    /* Histograms only: upper bounds of the buckets, strictly increasing,
+     * finite, at most 32 (+Inf is added). NULL / 0 for the default ones:
+     * .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10 (seconds). */
+    const double *buckets;
+    size_t bucket_count;
+} kerberus_metric_spec;
+
+/* ======================================================================== */
 /* The host function table                                                  */
 /* ======================================================================== */
 
@@ -297,9 +344,10 @@ typedef struct kerberus_host_api {
     /* ---- Errors ------------------------------------------------------- */
 
     /* Records why the current lifecycle callback (init, health) failed. The
-     * host puts the text in its log line and in `kerberusd --check`. Call it
-     * before returning an error from init. The text is copied; a later call
-     * replaces an earlier one. Thread: the thread running the callback. */
+     * host puts the text in its log line, in `kerberusd --check` (init) and
+     * in readiness, the inventory and the dashboard (health). Call it before
+     * returning an error from init or health. The text is copied; a later
+     * call replaces an earlier one. Thread: the thread running the callback. */
     void (*set_error)(kerberus_plugin_ctx *ctx, const char *msg, size_t len);
 
     /* ---- Logging ------------------------------------------------------ */
@@ -449,8 +497,59 @@ typedef struct kerberus_host_api {
      * Check KERBERUS_HOST_HAS(host, respond_error) first. */
     kerberus_status (*respond_error)(kerberus_request *req, int status, const char *message, size_t message_len);
 
-    /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each.
-     * Planned: health reporting, metrics, scheduled background tasks. */
+    /* ---- Describing routes (ABI 1.3) ------------------------------------ */
+
+    /* Gives a route this plugin registered (same method and pattern as in
+     * route_add) a one-line summary: "Greets :name". It shows in the plugin
+     * inventory, in the OpenAPI document of every plugin's routes and on the
+     * dashboard. `summary` is copied; at most 200 bytes, no control
+     * characters (KERBERUS_ERR_INVALID). KERBERUS_ERR_NOT_FOUND when the
+     * route was not registered. Allowed only during init (KERBERUS_ERR_STATE
+     * otherwise). Thread: the init thread. */
+    kerberus_status (*route_describe)(kerberus_plugin_ctx *ctx, const char *method, const char *pattern,
+                                      const char *summary, size_t summary_len);
+
+    /* ---- Request id (ABI 1.3) ------------------------------------------- */
+
+    /* The request's id: the client's X-Request-Id when it sent a well-formed
+     * one (1 to 200 characters of A-Z a-z 0-9 and -._~:/+=@), otherwise one
+     * the daemon made (32 hex digits). The answer carries it back in
+     * X-Request-Id and the access log records it; send it on to upstreams to
+     * follow one request across services (the proxy plugin does). Valid as
+     * long as the request. Thread: as the other request accessors. */
+    kerberus_status (*request_id)(kerberus_request *req, kerberus_str *out);
+
+    /* ---- Metrics (ABI 1.3) ------------------------------------------------ */
+
+    /* Creates a metric family (see "Metrics" above). Returns KERBERUS_OK and
+     * the family in *out; KERBERUS_ERR_INVALID for a malformed spec (the
+     * host logs which rule it broke); KERBERUS_ERR_CONFLICT when the exposed
+     * name is taken with another type, help, labels or buckets (by an
+     * earlier instance of this plugin, the same spec gives back the same
+     * family and its values). Allowed only during init (KERBERUS_ERR_STATE).
+     * Thread: the init thread. */
+    kerberus_status (*metric_family)(kerberus_plugin_ctx *ctx, const kerberus_metric_spec *spec,
+                                     kerberus_metric_family **out);
+
+    /* The series of `family` with these label values (one per label name,
+     * in order; copied), created on first use. KERBERUS_ERR_INVALID when the
+     * count differs from the family's label count; KERBERUS_ERR_TOO_LARGE
+     * past 1000 series in one family (label values must come from a small
+     * set: never put ids or paths in them). Takes a lock: look series up
+     * once and keep the handle. Thread: any. */
+    kerberus_status (*metric_series)(kerberus_metric_family *family, const kerberus_str *label_values,
+                                     size_t label_count, kerberus_metric **out);
+
+    /* Record a value. Lock-free; cheap enough for every request.
+     * metric_add: counters (value >= 0) and gauges; metric_set: gauges;
+     * metric_observe: histograms. KERBERUS_ERR_INVALID for another type, a
+     * NaN, or a negative counter increment (nothing is recorded).
+     * Thread: any. */
+    kerberus_status (*metric_add)(kerberus_metric *metric, double value);
+    kerberus_status (*metric_set)(kerberus_metric *metric, double value);
+    kerberus_status (*metric_observe)(kerberus_metric *metric, double value);
+
+    /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each. */
 } kerberus_host_api;
 
 /* True if the host's table has `field` — i.e. the host is new enough to
@@ -499,8 +598,17 @@ typedef struct kerberus_plugin_descriptor {
 
     /* Optional (NULL means "always healthy"). Returns KERBERUS_OK when the
      * instance can serve; otherwise an error code, after host->set_error()
-     * with the reason. Must be quick and must not block.
-     * Thread: any; may run concurrently with handlers. */
+     * with the reason (the message is kept until the next call). The host
+     * calls it every `health.interval` (default 10 s) while the instance
+     * runs, starting right after init, on a thread of its own (never a
+     * worker's). A call that has not returned within `health.timeout`
+     * (default 2 s) counts as unhealthy until it returns; the host waits for
+     * a running call to return before stop. The result shows in readiness
+     * (an unhealthy `required` plugin makes the daemon not ready), in the
+     * inventory, on the dashboard and as kerberus_plugin_healthy; changes
+     * are logged once. Must be quick and must not block.
+     * Thread: the host's health thread; may run concurrently with handlers.
+     * (Called since kerberusd 0.2, whatever the plugin's ABI minor.) */
     kerberus_status (*health)(void *instance);
 } kerberus_plugin_descriptor;
 
