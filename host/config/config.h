@@ -52,6 +52,27 @@ struct ServerSettings {
     Milliseconds shutdown_timeout{10'000};  // drain deadline on SIGTERM
 };
 
+// health: how plugins' health callbacks are called.
+struct HealthSettings {
+    Milliseconds interval{10'000};  // between two calls of one plugin's callback
+    Milliseconds timeout{2'000};    // a call running longer counts as unhealthy
+};
+
+// admin: the listener for metrics, the inventory and the dashboard.
+struct AdminSettings {
+    bool enabled = true;
+    std::string listen_host = "127.0.0.1";  // ignored when unix_path is set
+    uint16_t listen_port = 7008;            // 0 = ephemeral (tests)
+    std::string unix_path;                  // "unix:/run/kerberus/admin.sock" gives "/run/kerberus/admin.sock"
+};
+
+// access_log: one line per answered request.
+struct AccessLogSettings {
+    bool enabled = false;
+    std::string format = "text";  // text (Common Log Format plus extras) | json
+    std::string path = "-";       // a file; "-": the journal under systemd, else standard output
+};
+
 struct LogSettings {
     std::string level = "info";  // trace|debug|info|warn|error|critical|off
 };
@@ -71,6 +92,9 @@ struct Config {
     std::vector<std::string> files;
     ServerSettings server;
     LogSettings log;
+    HealthSettings health;
+    AdminSettings admin;
+    AccessLogSettings access_log;
     // Absolute (or relative to the declaring file's directory), in order.
     std::vector<std::filesystem::path> plugin_directories;
     std::map<std::string, PluginSettings> plugins;

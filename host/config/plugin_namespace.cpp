@@ -9,6 +9,7 @@
 #include <rapidjson/writer.h>
 
 #include "config/scalar_syntax.h"
+#include "config/yaml_document.h"
 
 namespace kerberus::config {
 namespace detail {
@@ -23,6 +24,7 @@ struct NamespaceTree {
     Kind kind = Kind::null;
     std::string text;
     bool plain = true;
+    bool secret = false;  // substituted ($file, $env, ${VAR}): never shown
     std::vector<Member> members;  // file order; the first of duplicate keys wins, as in yaml-cpp
     std::vector<NamespaceTree> items;
 };
@@ -45,7 +47,8 @@ public:
         switch (node.Type()) {
             case YAML::NodeType::Scalar:
                 // Nodes built in code rather than parsed have no tag: plain.
-                tree.plain = node.Tag() == "?" || node.Tag().empty();
+                tree.plain = node.Tag() == "?" || node.Tag().empty() || node.Tag() == detail::kPlainSecretTag;
+                tree.secret = node.Tag() == detail::kPlainSecretTag || node.Tag() == detail::kQuotedSecretTag;
                 if (tree.plain && detail::is_null_text(node.Scalar())) break;
                 tree.kind = Tree::Kind::scalar;
                 tree.text = node.Scalar();
@@ -124,25 +127,44 @@ void write_scalar(Writer& writer, const Tree& tree) {
     }
 }
 
-void write(Writer& writer, const Tree& tree) {
+constexpr std::string_view kRedacted = "[redacted]";
+
+// Keys whose values are credentials whatever wrote them (lower case).
+bool names_a_credential(std::string_view key) {
+    std::string lower;
+    for (char c : key) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    for (std::string_view word : {"password", "passwd", "secret", "token", "apikey", "api_key", "api-key", "credential",
+                                  "private_key", "privatekey", "authorization", "cookie"}) {
+        if (lower.find(word) != std::string::npos) return true;
+    }
+    return false;
+}
+
+// `redact`: secrets and everything under a credential's key are shown as
+// "[redacted]" (the shape stays, the values go).
+void write(Writer& writer, const Tree& tree, bool redact, bool under_credential = false) {
     switch (tree.kind) {
         case Tree::Kind::null:
             writer.Null();
             break;
         case Tree::Kind::scalar:
-            write_scalar(writer, tree);
+            if (redact && (tree.secret || under_credential)) {
+                writer.String(kRedacted.data(), static_cast<rapidjson::SizeType>(kRedacted.size()));
+            } else {
+                write_scalar(writer, tree);
+            }
             break;
         case Tree::Kind::map:
             writer.StartObject();
             for (const Tree::Member& member : tree.members) {
                 writer.Key(member.key.data(), static_cast<rapidjson::SizeType>(member.key.size()));
-                write(writer, member.value);
+                write(writer, member.value, redact, under_credential || (redact && names_a_credential(member.key)));
             }
             writer.EndObject();
             break;
         case Tree::Kind::sequence:
             writer.StartArray();
-            for (const Tree& item : tree.items) write(writer, item);
+            for (const Tree& item : tree.items) write(writer, item, redact, under_credential);
             writer.EndArray();
             break;
     }
@@ -153,13 +175,15 @@ void write(Writer& writer, const Tree& tree) {
 PluginNamespace::PluginNamespace(YAML::Node settings)
     : root_(std::make_shared<const detail::NamespaceTree>(TreeBuilder().build(settings))) {
     if (root_->kind == Tree::Kind::null) {
-        json_ = "{}";
+        json_ = redacted_json_ = "{}";
         return;
     }
-    rapidjson::StringBuffer buffer;
-    Writer writer(buffer);
-    write(writer, *root_);
-    json_.assign(buffer.GetString(), buffer.GetSize());
+    for (bool redact : {false, true}) {
+        rapidjson::StringBuffer buffer;
+        Writer writer(buffer);
+        write(writer, *root_, redact);
+        (redact ? redacted_json_ : json_).assign(buffer.GetString(), buffer.GetSize());
+    }
 }
 
 namespace {

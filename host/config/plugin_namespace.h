@@ -35,10 +35,16 @@ public:
 
     // The namespace as compact JSON ("{}" when empty), computed once.
     const std::string& json() const { return json_; }
+    // The same for people to read: values that came from $file, $env or
+    // ${VAR}, and every value under a key named like a credential
+    // (password, secret, token, api key, authorization, cookie, ...), are
+    // "[redacted]".
+    const std::string& redacted_json() const { return redacted_json_; }
 
 private:
     std::shared_ptr<const detail::NamespaceTree> root_;  // immutable; shared by copies
     std::string json_;
+    std::string redacted_json_;
 };
 
 }  // namespace kerberus::config

@@ -138,6 +138,65 @@ ServerSettings read_server(const Value& value, const std::string& path) {
     return server;
 }
 
+HealthSettings read_health(const Value& value, const std::string& path) {
+    reject_unknown_keys(value, path, {"interval", "timeout"});
+    HealthSettings health;
+    for_each_field(value, path, [&](const std::string& key, const Field& field) {
+        if (key == "interval") read_duration(field, health.interval);
+        if (key == "timeout") read_duration(field, health.timeout);
+    });
+    return health;
+}
+
+AdminSettings read_admin(const Value& value, const std::string& path) {
+    reject_unknown_keys(value, path, {"enabled", "listen"});
+    AdminSettings admin;
+    for_each_field(value, path, [&](const std::string& key, const Field& field) {
+        if (key == "enabled") read_bool(field, admin.enabled);
+        if (key != "listen") return;
+        static const std::string kExpected = "host:port such as 127.0.0.1:7008, or unix:/path/to/socket";
+        const std::string* text = text_of(field.value, field.path, kExpected);
+        if (!text) return;
+        if (text->rfind("unix:", 0) == 0) {
+            admin.unix_path = text->substr(5);
+            if (admin.unix_path.empty() || admin.unix_path.front() != '/' || admin.unix_path.size() > 107) {
+                fail(field.value, field.path, "expected an absolute socket path of at most 107 bytes after unix:");
+            }
+            return;
+        }
+        ServerSettings parsed;
+        read_listen(field, parsed);
+        admin.listen_host = parsed.listen_host;
+        admin.listen_port = parsed.listen_port;
+    });
+    return admin;
+}
+
+AccessLogSettings read_access_log(const Value& value, const std::string& path) {
+    reject_unknown_keys(value, path, {"enabled", "format", "path"});
+    AccessLogSettings log;
+    for_each_field(value, path, [&](const std::string& key, const Field& field) {
+        if (key == "enabled") read_bool(field, log.enabled);
+        if (key == "format") {
+            static const std::string kExpected = "text or json";
+            const std::string* text = text_of(field.value, field.path, kExpected);
+            if (text && *text != "text" && *text != "json") fail_expected(field.value, field.path, kExpected);
+            if (text) log.format = *text;
+        }
+        if (key == "path") {
+            static const std::string kExpected = "a file path, or - for the journal (standard output outside systemd)";
+            const std::string* text = text_of(field.value, field.path, kExpected);
+            if (text && text->empty()) fail_expected(field.value, field.path, kExpected);
+            if (!text) return;
+            log.path = *text;
+            if (log.path != "-" && std::filesystem::path(log.path).is_relative()) {
+                log.path = (std::filesystem::path(field.value.where.file).parent_path() / log.path).string();
+            }
+        }
+    });
+    return log;
+}
+
 LogSettings read_logging(const Value& value, const std::string& path) {
     reject_unknown_keys(value, path, {"level"});
     LogSettings log;
@@ -219,11 +278,15 @@ std::map<std::string, PluginSettings> read_plugins(const Value& value, const std
 }  // namespace
 
 Config validate(const Value& document) {
-    reject_unknown_keys(document, "", {"server", "logging", "plugin_directories", "plugins"});
+    reject_unknown_keys(document, "",
+                        {"server", "logging", "health", "admin", "access_log", "plugin_directories", "plugins"});
     Config config;
     for_each_field(document, "", [&](const std::string& key, const Field& field) {
         if (key == "server") config.server = read_server(field.value, field.path);
         if (key == "logging") config.log = read_logging(field.value, field.path);
+        if (key == "health") config.health = read_health(field.value, field.path);
+        if (key == "admin") config.admin = read_admin(field.value, field.path);
+        if (key == "access_log") config.access_log = read_access_log(field.value, field.path);
         if (key == "plugin_directories") config.plugin_directories = read_directories(field.value, field.path);
         if (key == "plugins") config.plugins = read_plugins(field.value, field.path);
     });

@@ -70,7 +70,10 @@ YAML::Node to_yaml(const Value& value) {
             return YAML::Node(YAML::NodeType::Null);
         case Value::Kind::scalar: {
             YAML::Node node(value.text);
-            node.SetTag(value.plain ? "?" : "!");
+            // A substituted value ($file, $env, ${VAR}) may be a secret:
+            // the tag carries that on, for redaction (plugin_namespace.h).
+            if (value.source.empty()) node.SetTag(value.plain ? "?" : "!");
+            else node.SetTag(value.plain ? kPlainSecretTag : kQuotedSecretTag);
             return node;
         }
         case Value::Kind::map: {

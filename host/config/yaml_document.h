@@ -23,7 +23,12 @@ Value read_document(const std::string& file);
 // Positions in errors and in the Values name `file`.
 Value parse_document(const std::string& text, const std::string& file, const DocumentLimits& limits = {});
 
-// Quoted scalars get the tag "!" and plain ones "?", as the parser tags them.
+// Tags for scalars that substitution produced, which may be secrets.
+inline constexpr const char* kPlainSecretTag = "?secret";
+inline constexpr const char* kQuotedSecretTag = "!secret";
+
+// Quoted scalars get the tag "!" and plain ones "?", as the parser tags
+// them; substituted ones the tags above.
 YAML::Node to_yaml(const Value& value);
 
 }  // namespace kerberus::config::detail

@@ -1,5 +1,6 @@
 #include "http/dispatcher.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "common/fault_report.h"
@@ -24,9 +25,11 @@ Dispatcher::Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger
     publish({});
 }
 
-void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins) {
+void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins,
+                         const std::vector<std::string>& disabled) {
     auto next = std::make_shared<Snapshot>();
     next->owners = plugins;
+    next->disabled = disabled;
     for (const auto& p : plugins) next->by_id.emplace(p->id(), p.get());
     snapshot_.store(std::move(next));
     // Drawn from one process-wide sequence, so a worker's cached generation
@@ -75,26 +78,43 @@ bool Dispatcher::handle(const ParsedRequest& request, Connection to, const Arriv
 void Dispatcher::reject(Connection to, int status, std::string_view message, std::string_view method,
                         std::string_view target) {
     Exchange ex;
+    ex.dispatcher = this;
     ex.begin_rejection(std::move(to), method, target);
     ex.send_host_error(metrics::parse_failure_reason(status), message);
 }
 
-bool Dispatcher::answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message) {
+bool Dispatcher::answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message,
+                              std::string_view allow) {
     ex.state.store(State::responded, std::memory_order_relaxed);
-    ex.send_host_error(reason, message);
+    ex.send_host_error(reason, message, allow);
     answered(ex);
     return true;
 }
 
+void Dispatcher::answer(Exchange& ex, int status, std::string_view content_type, std::string_view body) {
+    ex.state.store(State::responded, std::memory_order_relaxed);
+    if (!content_type.empty()) ex.add_response_header("Content-Type", content_type);
+    ex.send(status, body);
+    answered(ex);
+}
+
+HostAnswer Dispatcher::keep(Exchange& ex) {
+    if (kept_.keep(&ex, std::chrono::steady_clock::now() + settings_.request_timeout, false)) {
+        (void)spare_exchange.release();  // KeptRequests owns it now
+        return HostAnswer::kept;
+    }
+    return HostAnswer::answered;
+}
+
 bool Dispatcher::route(Exchange& ex, bool pipelined) {
     std::string_view raw = ex.raw_path();
-    if (raw == kLivenessPath || raw == kReadinessPath) {
-        bool ok = raw == kLivenessPath || ready_.load(std::memory_order_relaxed);
-        ex.state.store(State::responded, std::memory_order_relaxed);
-        ex.add_response_header("Content-Type", "application/json");
-        ex.send(ok ? 200 : 503, ok ? R"({"status":"ok"})" : R"({"status":"not ready"})");
-        answered(ex);
-        return true;
+    if (host_routes_ && (!plugin_routes_ || raw.substr(0, 2) == "/.")) {
+        switch (host_routes_(*this, ex)) {
+            case HostAnswer::answered: return true;
+            case HostAnswer::kept: return false;
+            case HostAnswer::not_mine: break;
+        }
+        if (!plugin_routes_) return answer_error(ex, Reason::no_route, "not found");
     }
     std::string& path = ex.path_buffer();
     if (PathError e = normalise_path(raw, path); e != PathError::none) {
@@ -108,6 +128,12 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     std::string_view id = rest.substr(0, rest.find('/'));
     PluginInstance* entered = enter_plugin(id);
     if (entered == nullptr) {
+        const auto& disabled = current_snapshot().disabled;
+        if (std::find(disabled.begin(), disabled.end(), id) != disabled.end()) {
+            return answer_error(ex, Reason::no_plugin,
+                                "plugin \"" + std::string(id) + "\" is disabled in the configuration (plugins." +
+                                    std::string(id) + ".enabled: false)");
+        }
         return answer_error(ex, Reason::no_plugin, "no plugin \"" + std::string(id) + "\" is loaded");
     }
     // From here on every answer leaves the instance (see answered()).
@@ -124,11 +150,8 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
                                          " in plugin " + plugin.id());
     }
     if (match.kind == MatchResult::Kind::method_not_allowed) {
-        ex.state.store(State::responded, std::memory_order_relaxed);
-        ex.send_host_error(Reason::method_not_allowed, "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow,
-                           match.allow);
-        answered(ex);
-        return true;
+        return answer_error(ex, Reason::method_not_allowed,
+                            "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow, match.allow);
     }
     const RouteHandler& handler = plugin.handler(match.target);
     handler.stats->started();

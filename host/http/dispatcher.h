@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include <spdlog/logger.h>
 
+#include "http/access_log.h"
 #include "http/exchange.h"
 #include "http/kept_requests.h"
 #include "http/request_parser.h"
@@ -21,15 +23,21 @@
 
 namespace kerberus::http {
 
-// Liveness answers 200 while the process runs; readiness 200 only between
-// "all plugins initialised" and "shutdown began", so load balancers drain.
+// Liveness answers 200 while the process runs (the watchdog probes it).
 inline constexpr std::string_view kLivenessPath = "/.kerberus/health/v1/liveness";
-inline constexpr std::string_view kReadinessPath = "/.kerberus/health/v1/readiness";
 
 // Largest response body a plugin may send (an answer is formatted whole).
 inline constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
 // Request line plus headers; more gets 431.
 inline constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+
+class Dispatcher;
+
+// What a host route did with an exchange.
+enum class HostAnswer { not_mine, answered, kept };
+// Requests the daemon answers itself on one listener, before any plugin
+// route: health on the public listener, the admin surface on its own.
+using HostRoutes = std::function<HostAnswer(Dispatcher&, Exchange&)>;
 
 class Dispatcher {
 public:
@@ -43,9 +51,33 @@ public:
     // Publishes the plugins to serve: requests that start after this call
     // see them; requests already inside an instance finish on it. Workers
     // pick the new set up with one relaxed load per request, no lock.
-    void publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins);
+    // `disabled`: ids disabled in the configuration, so their 404 says so.
+    void publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins,
+                 const std::vector<std::string>& disabled = {});
+
+    // Before serving. With `plugin_routes` false (the admin listener) only
+    // host routes answer; otherwise they see only paths under "/." (the
+    // daemon's own: /.kerberus/, /.backstage/), and the rest goes to plugins.
+    void set_host_routes(HostRoutes routes, bool plugin_routes = true) {
+        host_routes_ = std::move(routes);
+        plugin_routes_ = plugin_routes;
+    }
+    // For host routes: answers at once.
+    void answer(Exchange& ex, int status, std::string_view content_type, std::string_view body);
+    // For host routes and the 405s and 404s of the daemon's own: answers
+    // with the daemon's JSON error (`allow` fills a 405's Allow header).
+    bool answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message, std::string_view allow = {});
+    // For host routes: keeps the exchange; respond() answers it later from
+    // any thread (or the request timeout does, with a 504).
+    HostAnswer keep(Exchange& ex);
+
+    // Before serving; null (the default) writes no access log.
+    void set_access_log(AccessLog* log) { access_log_ = log; }
+    AccessLog* access_log() const { return access_log_; }
 
     void set_ready(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
+    // Startup finished and shutdown has not begun.
+    bool ready() const { return ready_.load(std::memory_order_relaxed); }
     // Draining: answers still flow, but every response closes its connection.
     void set_draining() { draining_.store(true, std::memory_order_relaxed); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
@@ -86,13 +118,13 @@ private:
     struct Snapshot {
         std::vector<std::shared_ptr<PluginInstance>> owners;  // keeps the map's pointers alive
         PluginMap by_id;
+        std::vector<std::string> disabled;
     };
     const Snapshot& current_snapshot();
     PluginInstance* enter_plugin(std::string_view id);
 
     // Each returns false when the exchange was kept by a plugin.
     bool route(Exchange& ex, bool pipelined);
-    bool answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message);
     bool after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined);
     void answered(Exchange& ex) {
         if (ex.plugin) ex.plugin->leave();
@@ -107,6 +139,9 @@ private:
     std::atomic<bool> draining_{false};
     std::atomic<int64_t> in_flight_{0};
     KeptRequests kept_;
+    HostRoutes host_routes_;
+    bool plugin_routes_ = true;
+    AccessLog* access_log_ = nullptr;
 };
 
 }  // namespace kerberus::http

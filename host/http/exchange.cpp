@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "http/dispatcher.h"
 #include "http/error_body.h"
 #include "http/path.h"
 #include "metrics/registry.h"
@@ -95,7 +96,8 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
         return std::string_view(head_.data() + (v.data() - request.head.data()), v.size());
     };
     method_ = rebase(request.method);
-    split_target(rebase(request.target), raw_path_, query_);
+    target_ = rebase(request.target);
+    split_target(target_, raw_path_, query_);
     fields_.resize(request.fields.size());
     for (std::size_t i = 0; i < fields_.size(); ++i) {
         fields_[i] = HeaderField{rebase(request.fields[i].name), rebase(request.fields[i].value)};
@@ -126,8 +128,10 @@ void Exchange::begin_rejection(Connection to, std::string_view method, std::stri
     state.store(State::responded, std::memory_order_relaxed);
     head_.assign(method).append(target);
     method_ = std::string_view(head_).substr(0, method.size());
+    target_ = std::string_view(head_).substr(method.size());
     raw_path_ = query_ = {};
     if (!target.empty()) split_target(std::string_view(head_).substr(method.size()), raw_path_, query_);
+    remote_.assign(to.socket ? std::string_view(to.socket->remote()) : std::string_view());
     to_ = std::move(to);
     keep_alive_ = false;
     plugin = nullptr;
@@ -228,10 +232,18 @@ void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_v
     thread_local std::string wire;
     format_response(wire, to_.http10, status, headers, body, send_body,
                     &headers == &block_ && has_request_id_header_ ? std::string_view() : request_id_);
-    if (route_stats_ != nullptr) {
-        auto took = std::chrono::steady_clock::now() - arrived_;
-        route_stats_->answered(method_index_, status, request_bytes_, wire.size(),
-                               static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count()));
+    AccessLog* access_log = dispatcher != nullptr ? dispatcher->access_log() : nullptr;
+    if (route_stats_ != nullptr || access_log != nullptr) {
+        auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - arrived_);
+        if (route_stats_ != nullptr) {
+            route_stats_->answered(method_index_, status, request_bytes_, wire.size(), static_cast<uint64_t>(took.count()));
+        }
+        if (access_log != nullptr) {
+            access_log->record(AccessEntry{remote_, method_, target_, to_.http10, status, wire.size(),
+                                           static_cast<double>(took.count()) * 1e-9,
+                                           plugin != nullptr ? std::string_view(plugin->id()) : std::string_view(),
+                                           request_id_});
+        }
     }
     write_response(to_, wire, !keep_alive_);
     // A large answer's buffer is not worth keeping per thread.

@@ -110,6 +110,7 @@ private:
     std::string_view method_;
     std::string_view raw_path_;  // these three and fields_ point into head_
     std::string_view query_;
+    std::string_view target_;      // as sent, for the access log
     std::string_view request_id_;  // into head_ or generated_id_
     char generated_id_[32];
     bool has_request_id_header_ = false;  // the plugin set X-Request-Id itself

@@ -14,19 +14,27 @@ constexpr std::chrono::milliseconds kLinger{5000};
 
 }  // namespace
 
-Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log)
-    : settings_(settings), dispatcher_(dispatcher), log_(std::move(log)) {}
+Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log,
+               std::string unix_path)
+    : settings_(settings), dispatcher_(dispatcher), log_(std::move(log)), unix_path_(std::move(unix_path)) {}
+
+std::string Server::url() const {
+    if (!unix_path_.empty()) return "unix:" + unix_path_;
+    const std::string& host = settings_.listen_host;
+    return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+}
 
 Server::~Server() { shutdown(); }
 
 void Server::start() {
     const std::string& host = settings_.listen_host;
-    std::string address = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    std::string address = !unix_path_.empty() ? "unix:" + unix_path_
+                                              : (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                                                    std::to_string(settings_.listen_port);
     try {
-        listener_ = std::make_unique<net::Listener>(host, settings_.listen_port, log_);
+        listener_ = std::make_unique<net::Listener>(host, settings_.listen_port, unix_path_, log_);
     } catch (const std::exception& e) {
-        throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(settings_.listen_port) + ": " +
-                                 e.what());
+        throw std::runtime_error("cannot listen on " + address + ": " + e.what());
     }
     port_ = listener_->port();
 

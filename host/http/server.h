@@ -25,7 +25,10 @@ namespace kerberus::http {
 
 class Server {
 public:
-    Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log);
+    // Listens on settings.listen_host:listen_port, or on the Unix socket
+    // `unix_path` when it is not empty.
+    Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log,
+           std::string unix_path = {});
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -35,6 +38,8 @@ public:
     void start();
     uint16_t port() const { return port_; }
     const std::string& host() const { return settings_.listen_host; }
+    // "http://127.0.0.1:7007", "http://[::1]:7007" or "unix:/run/kerberus/admin.sock".
+    std::string url() const;
 
     // Closes the listening socket: new connections are refused while open
     // ones keep being served.
@@ -46,6 +51,7 @@ private:
     config::ServerSettings settings_;
     Dispatcher& dispatcher_;
     std::shared_ptr<spdlog::logger> log_;
+    std::string unix_path_;
     std::unique_ptr<net::Listener> listener_;
     std::shared_ptr<Pistache::Aio::Reactor> reactor_;
     std::vector<std::shared_ptr<net::Worker>> workers_;

@@ -25,8 +25,13 @@ void append_escaped(std::string& out, std::string_view text, bool quote) {
 std::string format_value(double value) {
     if (std::isnan(value)) return "NaN";
     if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-    char text[32];
-    auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+    // Plain decimals ("0.0005", not "5e-04") where they stay short, as
+    // Prometheus' own clients write bucket bounds.
+    char text[64];
+    double magnitude = std::fabs(value);
+    bool plain = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
+    auto [end, ec] = plain ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed)
+                           : std::to_chars(text, text + sizeof text, value);
     (void)ec;
     return std::string(text, end);
 }

@@ -12,6 +12,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace kerberus::net {
@@ -31,6 +33,8 @@ std::string address_text(const sockaddr_storage& addr) {
         inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(addr).sin_addr, text, sizeof text);
     } else if (addr.ss_family == AF_INET6) {
         inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(addr).sin6_addr, text, sizeof text);
+    } else if (addr.ss_family == AF_UNIX) {
+        return "unix";
     }
     return text;
 }
@@ -72,11 +76,34 @@ int bind_and_listen(const std::string& host, uint16_t port) {
     throw std::runtime_error(error);
 }
 
+// A Unix socket at `path`, reachable by its owner and group only.
+int bind_unix(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) throw std::runtime_error("socket path too long");
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(path + " exists and is not a socket");
+        ::unlink(path.c_str());  // left behind by a daemon that did not stop cleanly
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error(std::strerror(errno));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::chmod(path.c_str(), 0660) != 0 ||
+        ::listen(fd, SOMAXCONN) != 0) {
+        std::string why = std::strerror(errno);
+        ::close(fd);
+        throw std::runtime_error(why);
+    }
+    return fd;
+}
+
 }  // namespace
 
-Listener::Listener(const std::string& host, uint16_t port, std::shared_ptr<spdlog::logger> log)
-    : log_(std::move(log)) {
-    fd_ = bind_and_listen(host, port);
+Listener::Listener(const std::string& host, uint16_t port, const std::string& unix_path,
+                   std::shared_ptr<spdlog::logger> log)
+    : log_(std::move(log)), unix_path_(unix_path) {
+    fd_ = unix_path.empty() ? bind_and_listen(host, port) : bind_unix(unix_path);
     port_ = bound_port(fd_);
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -114,7 +141,10 @@ void Listener::stop() {
         (void)!::write(wake_fd_, &one, sizeof one);
         thread_.join();
     }
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) {
+        ::close(fd_);
+        if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+    }
     fd_ = -1;
 }
 
@@ -178,7 +208,7 @@ void Listener::accept_ready() {
         // An answer is written whole, at once: Nagle's algorithm would only
         // hold back its last segment until the client's delayed ACK.
         int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (addr.ss_family != AF_UNIX) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         accept_(fd, address_text(addr));
     }
 }

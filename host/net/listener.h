@@ -25,9 +25,11 @@ public:
     // (which it then owns) and the client's address as text.
     using Accept = std::function<void(int fd, std::string remote)>;
 
-    // Binds and listens. Throws std::runtime_error naming the address and
-    // the reason when it cannot.
-    Listener(const std::string& host, uint16_t port, std::shared_ptr<spdlog::logger> log);
+    // Binds and listens on `host`:`port`, or on a Unix socket at
+    // `unix_path` when it is not empty (a stale socket file there is
+    // replaced). Throws std::runtime_error with the reason when it cannot.
+    Listener(const std::string& host, uint16_t port, const std::string& unix_path,
+             std::shared_ptr<spdlog::logger> log);
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;
@@ -51,6 +53,7 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     Accept accept_;
     int fd_ = -1;
+    std::string unix_path_;
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     uint16_t port_ = 0;

@@ -4,7 +4,16 @@
 #include <csignal>
 #include <thread>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include "admin/admin_surface.h"
+#include "admin/daemon_view.h"
+#include "admin/events.h"
+#include "admin/health_routes.h"
 #include "api/host_api.h"
+#include "health/health_monitor.h"
+#include "http/access_log.h"
 #include "http/dispatcher.h"
 #include "http/server.h"
 #include "outbound/client.h"
@@ -29,10 +38,15 @@ bool init_all(const Instances& instances, spdlog::logger& log) {
     return true;
 }
 
-std::string status_line(const Instances& instances, const http::Server& server) {
+std::string status_line(const Instances& instances, const http::Server& server,
+                        const admin::ReloadStatus& reload) {
     std::size_t running = count_running(instances);
-    return std::to_string(running) + " plugins running, " + std::to_string(instances.size() - running) +
-           " failed; serving on " + server.host() + ":" + std::to_string(server.port());
+    std::string line = std::to_string(running) + " plugins running, " +
+                       std::to_string(instances.size() - running) + " failed; serving on " + server.host() + ":" +
+                       std::to_string(server.port());
+    // systemctl status shows this line: a rejected reload must not hide.
+    if (!reload.last_ok) line += "; last reload rejected: " + reload.last_message;
+    return line;
 }
 
 // WATCHDOG=1 only while the daemon answers its own liveness probe, at most
@@ -69,20 +83,71 @@ private:
     bool healthy_ = true;
 };
 
+// What the main thread looks after while serving.
+struct Services {
+    http::Dispatcher& dispatcher;
+    outbound::Client& outbound;
+    const http::Server& server;
+    const Notifier& notifier;
+    admin::DaemonView& view;
+    health::HealthMonitor& health;
+    admin::AdminSurface& admin;
+};
+
+void publish_view(admin::DaemonView& view, const Running& running) {
+    view.update([&](admin::DaemonSnapshot& s) {
+        s.instances = running.instances;
+        s.disabled = running.disabled;
+        s.files = running.files_seen;
+        s.config = running.config;
+        s.stopping.clear();
+    });
+}
+
+void reload_and_report(Running& running, Services& services, Watchdog& watchdog, spdlog::logger& log) {
+    log.info("reloading configuration and plugins");
+    services.notifier.reloading();
+    ReloadHooks hooks;
+    hooks.keep_alive = [&] { watchdog.tick(); };
+    hooks.published = [&](const Instances& next, const Instances& retired) {
+        // Health calls into retired instances end before they stop.
+        services.health.watch(next);
+        services.view.update([&](admin::DaemonSnapshot& s) {
+            s.instances = next;
+            s.stopping = retired;
+        });
+    };
+    ReloadResult result = reload(running, services.dispatcher, services.outbound, log, hooks);
+    auto now = std::chrono::system_clock::now();
+    if (result.ok) {
+        services.health.set_settings({running.config.health.interval, running.config.health.timeout});
+        publish_view(services.view, running);
+    }
+    services.view.update([&](admin::DaemonSnapshot& s) {
+        s.reload.last_attempt = now;
+        s.reload.last_ok = result.ok;
+        s.reload.last_message = result.message;
+        if (result.ok) {
+            ++s.reload.successes;
+            s.reload.last_success = now;
+        } else {
+            ++s.reload.rejections;
+        }
+    });
+    admin::Events::instance().record(admin::Event{now, result.ok ? "info" : "error", "kerberusd",
+                                                  result.ok ? result.message : "reload rejected: " + result.message});
+    services.admin.reload_finished(result.ok, result.message);
+    services.notifier.ready(status_line(running.instances, services.server, services.view.snapshot()->reload));
+}
+
 // The main thread's loop while serving: signals (SIGHUP reloads) and the
 // watchdog.
-int serve_until_stopped(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound,
-                        const http::Server& server, const Notifier& notifier, spdlog::logger& log) {
-    Watchdog watchdog(notifier, server, log);
+int serve_until_stopped(Running& running, Services& services, spdlog::logger& log) {
+    Watchdog watchdog(services.notifier, services.server, log);
     for (;;) {
         int sig = wait_for_signal(watchdog.period());
         if (sig == SIGTERM || sig == SIGINT) return sig;
-        if (sig == SIGHUP) {
-            log.info("received SIGHUP; reloading configuration and plugins");
-            notifier.reloading();
-            reload(running, dispatcher, outbound, log, [&] { watchdog.tick(); });
-            notifier.ready(status_line(running.instances, server));
-        }
+        if (sig == SIGHUP) reload_and_report(running, services, watchdog, log);
         watchdog.tick();
     }
 }
@@ -108,8 +173,22 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
 int serve(const config::Config& config, const std::vector<std::string>& files) {
     auto log = host_logger();
     Notifier notifier;
+    admin::DaemonView view;
+    view.update([](admin::DaemonSnapshot& s) { s.started_at = std::chrono::system_clock::now(); });
     Discovery discovery = discover_plugins(config);
-    Running running{files, config, build_plugin_set(config, discovery, *log).instances};
+    PluginSet set = build_plugin_set(config, discovery, *log);
+    Running running{files, config, std::move(set.instances), std::move(set.disabled), file_records(discovery, config)};
+    publish_view(view, running);
+
+    std::unique_ptr<http::AccessLog> access_log;
+    if (config.access_log.enabled) {
+        try {
+            access_log = std::make_unique<http::AccessLog>(config.access_log);
+        } catch (const std::exception& e) {
+            log->critical("cannot open the access log: {}", e.what());
+            return kExitFailure;
+        }
+    }
 
     outbound::Client outbound({}, log);
     api::set_outbound_client(&outbound);
@@ -117,31 +196,61 @@ int serve(const config::Config& config, const std::vector<std::string>& files) {
         stop_plugins(running.instances, outbound, nullptr);
         return kExitFailure;
     }
+    health::HealthMonitor health({config.health.interval, config.health.timeout}, log);
+    health.watch(running.instances);
 
     http::Dispatcher dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
-    dispatcher.publish(running.instances);
+    dispatcher.set_access_log(access_log.get());
+    dispatcher.set_host_routes(admin::health_routes(view));
+    dispatcher.publish(running.instances, running.disabled);
     http::Server server(config.server, dispatcher, log);
+
+    admin::AdminSurface surface(view, [] { ::kill(::getpid(), SIGHUP); });
+    http::Dispatcher admin_dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
+    admin_dispatcher.set_host_routes(surface.routes(), false);
+    config::ServerSettings admin_settings = config.server;
+    admin_settings.listen_host = config.admin.listen_host;
+    admin_settings.listen_port = config.admin.listen_port;
+    admin_settings.workers = 1;
+    http::Server admin_server(admin_settings, admin_dispatcher, log, config.admin.unix_path);
     try {
         server.start();
+        if (config.admin.enabled) admin_server.start();
     } catch (const std::exception& e) {
-        log->critical("{}", e.what());
+        bool admin_failed = server.port() != 0;
+        log->critical("{}{}", e.what(), admin_failed ? " (admin.listen; set another, or admin.enabled: false)" : "");
+        admin_server.shutdown();
+        server.shutdown();
+        health.stop_all();
         stop_plugins(running.instances, outbound, nullptr);
         return kExitFailure;
     }
+    if (config.admin.enabled) log->info("admin surface on {}", admin_server.url());
+    view.update([&](admin::DaemonSnapshot& s) {
+        s.starting = false;
+        s.public_url = server.url();
+        s.admin_url = config.admin.enabled ? admin_server.url() : "";
+    });
     dispatcher.set_ready(true);
+    admin_dispatcher.set_ready(true);
     std::size_t up = count_running(running.instances);
-    log->info("serving on http://{}:{} ({} plugins running, {} failed)", server.host(), server.port(), up,
-              running.instances.size() - up);
-    notifier.ready(status_line(running.instances, server));
+    log->info("serving on {} ({} plugins running, {} failed)", server.url(), up, running.instances.size() - up);
+    notifier.ready(status_line(running.instances, server, view.snapshot()->reload));
 
-    int sig = serve_until_stopped(running, dispatcher, outbound, server, notifier, *log);
+    Services services{dispatcher, outbound, server, notifier, view, health, surface};
+    int sig = serve_until_stopped(running, services, *log);
     const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
     notifier.stopping(std::string("draining after ") + name);
     auto deadline = running.config.server.shutdown_timeout;
     log->info("received {}; draining for up to {} ms", name, deadline.count());
+    view.update([](admin::DaemonSnapshot& s) { s.draining = true; });
     drain(dispatcher, server, deadline, *log);
     server.shutdown();
+    admin_server.shutdown();
+    surface.reload_finished(false, "the daemon is shutting down");
     dispatcher.kept().close();
+    admin_dispatcher.kept().close();
+    health.stop_all();
     stop_plugins(running.instances, outbound, &dispatcher.kept());
     log->info("stopped");
     return kExitOk;

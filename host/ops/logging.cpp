@@ -1,15 +1,16 @@
 #include "ops/logging.h"
 
-#include <mutex>
-
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "admin/events.h"
 
 namespace kerberus::ops {
 namespace {
@@ -39,8 +40,10 @@ spdlog::sink_ptr make_sink() {
 std::shared_ptr<spdlog::logger> host_logger() {
     static std::once_flag once;
     std::call_once(once, [] {
-        auto sink = make_sink();
-        auto logger = std::make_shared<spdlog::logger>("kerberusd", sink);
+        // Warnings and errors also go to the ring the dashboard shows.
+        auto events = std::make_shared<admin::EventSink>();
+        events->set_level(spdlog::level::warn);
+        auto logger = std::make_shared<spdlog::logger>("kerberusd", spdlog::sinks_init_list{make_sink(), events});
         logger->set_pattern(kPattern);
         logger->set_level(spdlog::level::info);
         // Warnings and errors are rare and must not sit in a buffer when the

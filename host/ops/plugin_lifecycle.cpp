@@ -4,12 +4,18 @@
 
 namespace kerberus::ops {
 
-bool start_plugin(PluginInstance& p, spdlog::logger& log) {
+bool start_plugin(PluginInstance& p, spdlog::logger& log, const PluginInstance* replacing) {
     if (p.state() == PluginState::loaded) p.init(api::host_api());
     if (p.state() == PluginState::running) {
         log.info("plugin {} {} started ({} routes under /api/{}/)", p.id(), p.file().version.str(), p.route_count(),
                  p.id());
         return true;
+    }
+    if (replacing != nullptr) {
+        log.error("plugin {}: the new instance{} failed to start: {}; version {} keeps serving", p.id(),
+                  p.has_file() ? " (version " + p.file().version.str() + ")" : std::string(), p.error(),
+                  replacing->file().version.str());
+        return false;
     }
     const char* what = p.has_file() ? "failed to start" : "is not available";
     if (p.settings().required) {

@@ -16,8 +16,10 @@ namespace kerberus::ops {
 using Instances = std::vector<std::shared_ptr<PluginInstance>>;
 
 // Runs the plugin's init (if it has a file and was not initialised) and
-// logs one line: started, or failed with the reason. True if running.
-bool start_plugin(PluginInstance& plugin, spdlog::logger& log);
+// logs one line: started, or failed with the reason — and, when `replacing`
+// (the instance that keeps serving if this one fails) is given, that it
+// keeps serving. True if running.
+bool start_plugin(PluginInstance& plugin, spdlog::logger& log, const PluginInstance* replacing = nullptr);
 
 // Stops, then destroys, in reverse order. Before each stop, the plugin's
 // outbound requests are cancelled (their callbacks run while the plugin is

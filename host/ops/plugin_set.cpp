@@ -48,4 +48,27 @@ PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, s
     return set;
 }
 
+std::vector<admin::FileRecord> file_records(const Discovery& discovery, const config::Config& config) {
+    std::vector<admin::FileRecord> records;
+    auto record = [](const PluginFile& f, std::string state, std::string reason) {
+        return admin::FileRecord{f.path.string(), f.id,          f.version.str(), f.abi(), f.copy->sha256(),
+                                 f.description,   std::move(state), std::move(reason)};
+    };
+    for (const auto& [id, choice] : discovery.plugins) {
+        bool enabled = settings_for(config, id).enabled;
+        if (choice.chosen) records.push_back(record(*choice.chosen, enabled ? "chosen" : "disabled", ""));
+        for (const auto& skipped : choice.skipped) {
+            std::string why = "version choice: " + skipped.version.str() + " is not the highest version" +
+                              (choice.constraint ? " satisfying " + *choice.constraint : "");
+            if (choice.chosen) why += " (" + choice.chosen->version.str() + " was chosen)";
+            records.push_back(record(skipped, "skipped", why));
+        }
+    }
+    for (const auto& r : discovery.refused) {
+        records.push_back(admin::FileRecord{r.path.string(), "", "", "", "", "", "refused", r.reason});
+    }
+    std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    return records;
+}
+
 }  // namespace kerberus::ops

@@ -7,6 +7,7 @@
 
 #include <spdlog/logger.h>
 
+#include "admin/daemon_view.h"
 #include "config/config.h"
 #include "plugins/discovery.h"
 #include "plugins/plugin_instance.h"
@@ -21,5 +22,8 @@ struct PluginSet {
 
 // Logs every refusal, choice and missing plugin (one line each).
 PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, spdlog::logger& log);
+
+// Every plugin file the scan found and what became of it, for the inventory.
+std::vector<admin::FileRecord> file_records(const Discovery& discovery, const config::Config& config);
 
 }  // namespace kerberus::ops

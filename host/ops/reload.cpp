@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 struct Outcome {
     Instances next;
     Instances retired;
-    std::size_t started = 0, replaced = 0, kept = 0, stopped = 0, failed = 0;
+    std::size_t started = 0, replaced = 0, kept = 0, stopped = 0, failed = 0, replacement_failed = 0;
 };
 
 std::shared_ptr<PluginInstance> find(const Instances& instances, const std::string& id) {
@@ -40,7 +40,10 @@ Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log
             ++out.kept;
             continue;
         }
-        if (start_plugin(*fresh, log)) {
+        // A failed replacement leaves the running version serving: that is
+        // the one story to tell, once.
+        const PluginInstance* keeps_serving = serving(old) ? old.get() : nullptr;
+        if (start_plugin(*fresh, log, keeps_serving)) {
             out.next.push_back(fresh);
             if (old) {
                 out.retired.push_back(old);
@@ -50,12 +53,10 @@ Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log
             }
             continue;
         }
-        if (serving(old)) {
-            log.error("plugin {}: keeping version {} serving after the reload failed to start its replacement",
-                      old->id(), old->file().version.str());
+        if (keeps_serving) {
             fresh->destroy();
             out.next.push_back(old);
-            ++out.failed;
+            ++out.replacement_failed;
             continue;
         }
         out.next.push_back(fresh);
@@ -93,36 +94,60 @@ void drain(const Instances& retired, std::chrono::milliseconds deadline, spdlog:
     }
 }
 
-void warn_about_restart_only_changes(const config::ServerSettings& a, const config::ServerSettings& b,
-                                     spdlog::logger& log) {
-    if (a.listen_host != b.listen_host || a.listen_port != b.listen_port || a.workers != b.workers ||
-        a.max_request_body != b.max_request_body || a.request_timeout != b.request_timeout ||
-        a.header_timeout != b.header_timeout) {
-        log.warn("server.* settings changed; they take effect when kerberusd restarts");
-    }
+std::string ms(config::Milliseconds d) { return std::to_string(d.count()) + "ms"; }
+
+// Settings a reload cannot apply to what is already listening or running.
+void warn_about_restart_only_changes(const config::Config& a, const config::Config& b, spdlog::logger& log) {
+    std::vector<std::string> changed;
+    auto note = [&](bool differs, const char* key, const std::string& from, const std::string& to) {
+        if (differs) changed.push_back(std::string(key) + " (" + from + " -> " + to + ")");
+    };
+    const auto &s = a.server, &t = b.server;
+    auto listen = [](const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); };
+    note(s.listen_host != t.listen_host || s.listen_port != t.listen_port, "server.listen",
+         listen(s.listen_host, s.listen_port), listen(t.listen_host, t.listen_port));
+    note(s.workers != t.workers, "server.workers", std::to_string(s.workers), std::to_string(t.workers));
+    note(s.max_request_body != t.max_request_body, "server.max_request_body", std::to_string(s.max_request_body),
+         std::to_string(t.max_request_body));
+    note(s.request_timeout != t.request_timeout, "server.request_timeout", ms(s.request_timeout), ms(t.request_timeout));
+    note(s.header_timeout != t.header_timeout, "server.header_timeout", ms(s.header_timeout), ms(t.header_timeout));
+    note(s.idle_timeout != t.idle_timeout, "server.idle_timeout", ms(s.idle_timeout), ms(t.idle_timeout));
+    const auto &x = a.admin, &y = b.admin;
+    note(x.enabled != y.enabled, "admin.enabled", x.enabled ? "true" : "false", y.enabled ? "true" : "false");
+    auto admin_listen = [&](const config::AdminSettings& v) {
+        return v.unix_path.empty() ? listen(v.listen_host, v.listen_port) : "unix:" + v.unix_path;
+    };
+    note(admin_listen(x) != admin_listen(y), "admin.listen", admin_listen(x), admin_listen(y));
+    const auto &l = a.access_log, &m = b.access_log;
+    note(l.enabled != m.enabled || l.format != m.format || l.path != m.path, "access_log", "", "");
+    if (changed.empty()) return;
+    std::string list;
+    for (const auto& c : changed) list += (list.empty() ? "" : ", ") + c;
+    log.warn("these settings changed but take effect only when kerberusd restarts: {}", list);
 }
 
 }  // namespace
 
-bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
-            const std::function<void()>& keep_alive) {
+ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
+                    const ReloadHooks& hooks) {
     config::Config config;
     try {
         config = config::load(running.files);
     } catch (const std::exception& e) {
         log.error("reload failed, keeping the running configuration: {}", e.what());
-        return false;
+        return ReloadResult{false, e.what()};
     }
     set_host_level(config.log.level);
-    warn_about_restart_only_changes(running.config.server, config.server, log);
+    warn_about_restart_only_changes(running.config, config, log);
 
     Discovery discovery = discover_plugins(config);
     PluginSet candidates = build_plugin_set(config, discovery, log);
     Outcome out = plan(running.instances, std::move(candidates.instances), log);
     std::sort(out.next.begin(), out.next.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
 
-    dispatcher.publish(out.next);
-    drain(out.retired, config.server.shutdown_timeout, log, keep_alive);
+    dispatcher.publish(out.next, candidates.disabled);
+    if (hooks.published) hooks.published(out.next, out.retired);
+    drain(out.retired, config.server.shutdown_timeout, log, hooks.keep_alive);
     stop_plugins(out.retired, outbound, &dispatcher.kept());
 
     // shutdown_timeout is read at shutdown; the rest of server.* needs a restart.
@@ -130,10 +155,20 @@ bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& ou
     running.config.plugins = config.plugins;
     running.config.plugin_directories = config.plugin_directories;
     running.config.server.shutdown_timeout = config.server.shutdown_timeout;
+    running.config.health = config.health;
     running.instances = std::move(out.next);
-    log.info("reloaded: {} plugins running ({} started, {} replaced, {} unchanged, {} stopped, {} failed)",
-             count_running(running.instances), out.started, out.replaced, out.kept, out.stopped, out.failed);
-    return true;
+    running.disabled = std::move(candidates.disabled);
+    running.files_seen = file_records(discovery, config);
+    std::string summary = "reloaded: " + std::to_string(count_running(running.instances)) + " plugins running (" +
+                          std::to_string(out.started) + " started, " + std::to_string(out.replaced) + " replaced, " +
+                          std::to_string(out.kept) + " unchanged, " + std::to_string(out.stopped) + " stopped, " +
+                          std::to_string(out.failed) + " failed" +
+                          (out.replacement_failed ? ", " + std::to_string(out.replacement_failed) +
+                                                        " kept their running version after the new one failed"
+                                                  : std::string()) +
+                          ")";
+    log.info("{}", summary);
+    return ReloadResult{true, summary};
 }
 
 }  // namespace kerberus::ops

@@ -11,6 +11,7 @@
 
 #include <spdlog/logger.h>
 
+#include "admin/daemon_view.h"
 #include "config/config.h"
 #include "http/dispatcher.h"
 #include "ops/plugin_lifecycle.h"
@@ -23,13 +24,27 @@ struct Running {
     std::vector<std::string> files;
     config::Config config;
     Instances instances;  // id order
+    std::vector<std::string> disabled;
+    std::vector<admin::FileRecord> files_seen;
 };
 
-// Returns false (and leaves `running` as it was) when the configuration
-// cannot be loaded; plugin failures do not fail a reload.
-// `keep_alive` runs every few milliseconds while the reload waits for
-// retired plugins to finish their requests (the watchdog keeps being fed).
-bool reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
-            const std::function<void()>& keep_alive);
+struct ReloadHooks {
+    // Every few milliseconds while retired plugins finish their requests
+    // (the watchdog keeps being fed).
+    std::function<void()> keep_alive;
+    // Right after the new set is published, before the retired instances
+    // drain: readers of the daemon's state see them as stopping.
+    std::function<void(const Instances& next, const Instances& retired)> published;
+};
+
+struct ReloadResult {
+    bool ok = false;       // false: the configuration did not load; nothing changed
+    std::string message;   // the summary, or why the configuration was rejected
+};
+
+// Leaves `running` as it was when the configuration cannot be loaded;
+// plugin failures do not fail a reload.
+ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
+                    const ReloadHooks& hooks);
 
 }  // namespace kerberus::ops

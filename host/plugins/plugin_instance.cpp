@@ -1,5 +1,7 @@
 #include "plugins/plugin_instance.h"
 
+#include <map>
+
 #include "common/fault_report.h"
 
 namespace kerberus {
@@ -7,6 +9,16 @@ namespace {
 
 // One line of a route's summary (route_describe).
 constexpr std::size_t kMaxRouteSummary = 200;
+
+// The instance whose health callback runs on this thread, if any.
+thread_local PluginInstance* health_caller = nullptr;
+
+uint64_t next_generation(const std::string& id) {
+    static std::mutex mutex;
+    static std::map<std::string, uint64_t> generations;
+    std::lock_guard lock(mutex);
+    return ++generations[id];
+}
 
 }  // namespace
 
@@ -27,7 +39,8 @@ PluginInstance::PluginInstance(PluginFile file, config::PluginSettings settings,
       settings_(std::move(settings)),
       namespace_(settings_.settings),
       logger_(std::move(logger)),
-      host_errors_(&metrics::Registry::instance().host_errors(id_)) {}
+      host_errors_(&metrics::Registry::instance().host_errors(id_)),
+      generation_(next_generation(id_)) {}
 
 PluginInstance::PluginInstance(std::string id, config::PluginSettings settings,
                                std::shared_ptr<spdlog::logger> logger, std::string error)
@@ -37,7 +50,8 @@ PluginInstance::PluginInstance(std::string id, config::PluginSettings settings,
       logger_(std::move(logger)),
       state_(PluginState::failed),
       error_(std::move(error)),
-      host_errors_(&metrics::Registry::instance().host_errors(id_)) {
+      host_errors_(&metrics::Registry::instance().host_errors(id_)),
+      generation_(next_generation(id_)) {
     stopped_ = destroyed_ = true;  // nothing was initialised
 }
 
@@ -117,6 +131,37 @@ kerberus_status PluginInstance::add_route(const char* method, const char* patter
     handlers_.push_back(
         RouteHandler{fn, user_data, method, pattern, {}, &metrics::Registry::instance().route(id_, method, pattern)});
     return KERBERUS_OK;
+}
+
+void PluginInstance::set_error(std::string message) {
+    if (health_caller == this) {
+        *health_message_ = std::move(message);
+    } else {
+        error_ = std::move(message);
+    }
+}
+
+kerberus_status PluginInstance::call_health(std::string& message) {
+    message.clear();
+    health_message_ = &message;
+    health_caller = this;
+    kerberus_status status;
+    {
+        fault_report::Running running(id_, "health check");
+        status = file_.descriptor->health(instance_);
+    }
+    health_caller = nullptr;
+    return status;
+}
+
+PluginHealth PluginInstance::health() const {
+    std::lock_guard lock(health_mutex_);
+    return health_;
+}
+
+void PluginInstance::set_health(PluginHealth health) {
+    std::lock_guard lock(health_mutex_);
+    health_ = std::move(health);
 }
 
 kerberus_status PluginInstance::describe_route(const char* method, const char* pattern, std::string_view summary) {

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,14 @@
 struct kerberus_plugin_ctx {};
 
 namespace kerberus {
+
+// The last answer of a plugin's health callback (see health/health_monitor.h).
+struct PluginHealth {
+    enum class Status { unknown, healthy, unhealthy };
+    Status status = Status::unknown;  // unknown: not checked yet, or no callback
+    std::string message;              // set_error() text when unhealthy
+    std::chrono::system_clock::time_point checked_at{};
+};
 
 enum class PluginState {
     loaded,    // opened and checked, not initialised (--check)
@@ -80,9 +90,24 @@ public:
     kerberus_status add_route(const char* method, const char* pattern, kerberus_handler_fn fn, void* user_data);
     kerberus_status describe_route(const char* method, const char* pattern, std::string_view summary);
     kerberus_status add_metric_family(const kerberus_metric_spec& spec, kerberus_metric_family** out);
+    // Which instance of this plugin id this is in the process (1, 2, ...
+    // one more per reload that replaced it), and when it was made.
+    uint64_t generation() const { return generation_; }
+    std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
+
+    // Health, main thread: whether a callback exists. Health thread: calls
+    // it. Any thread: the last result (set by the health monitor).
+    bool has_health_check() const { return file_.descriptor != nullptr && file_.descriptor->health != nullptr; }
+    // `message` gets what the plugin passed to set_error() during the call.
+    kerberus_status call_health(std::string& message);
+    PluginHealth health() const;
+    void set_health(PluginHealth health);
+
     // Host answers given for this plugin's requests, by reason.
     metrics::HostErrors& host_errors() const { return *host_errors_; }
-    void set_error(std::string message) { error_ = std::move(message); }
+    // During a health call on its thread, the health message; else the
+    // lifecycle error (init).
+    void set_error(std::string message);
 
     // True if `file` and `settings` would give an instance equal to this one
     // (same file contents, same policy, same namespace); the log level is
@@ -128,6 +153,11 @@ private:
     http::RouteTable routes_;
     std::vector<RouteHandler> handlers_;
     metrics::HostErrors* host_errors_;
+    uint64_t generation_;
+    std::chrono::system_clock::time_point loaded_at_ = std::chrono::system_clock::now();
+    mutable std::mutex health_mutex_;
+    PluginHealth health_;
+    std::string* health_message_ = nullptr;  // health thread only: set_error() during a call
 };
 
 }  // namespace kerberus

@@ -10,11 +10,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 namespace kerberus {
 namespace {
 
 std::runtime_error system_error(const std::string& what) {
     return std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+// SHA-256 through OpenSSL's EVP interface, of `size` bytes of `fd`; empty
+// when it cannot be read.
+std::string digest(int fd, std::size_t size) {
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    void* bytes = size == 0 ? nullptr : ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (bytes == MAP_FAILED) return {};
+    int ok = EVP_Digest(bytes, size, hash, &length, EVP_sha256(), nullptr);
+    if (bytes != nullptr) ::munmap(bytes, size);
+    if (ok != 1) return {};
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+        hex += kHex[hash[i] >> 4];
+        hex += kHex[hash[i] & 0xf];
+    }
+    return hex;
 }
 
 }  // namespace
@@ -45,9 +66,11 @@ PrivateCopy::PrivateCopy(const std::filesystem::path& path) {
         }
     }
     ::close(in);
-    // Nobody, the daemon included, can change the copy afterwards.
+    // Nobody, the daemon included, can change the copy afterwards, so the
+    // digest below is of the bytes that will be mapped.
     ::fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
     load_path_ = "/proc/self/fd/" + std::to_string(fd_);
+    sha256_ = digest(fd_, static_cast<std::size_t>(st.st_size));
 }
 
 PrivateCopy::~PrivateCopy() {

@@ -26,11 +26,14 @@ public:
     // What identifies the file the copy was made from (device, inode, size,
     // modification time): equal identities mean an unchanged file.
     const std::string& identity() const { return identity_; }
+    // SHA-256 of the copy's bytes, lower-case hex: what is actually loaded.
+    const std::string& sha256() const { return sha256_; }
 
 private:
     int fd_ = -1;
     std::string load_path_;
     std::string identity_;
+    std::string sha256_;
 };
 
 }  // namespace kerberus

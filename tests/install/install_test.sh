@@ -71,6 +71,7 @@ done
 step "kerberusd serves the plugins"
 cat >"$tmp/kerberus.yaml" <<EOF
 server: { listen: "127.0.0.1:0", workers: 2 }
+admin: { listen: "127.0.0.1:0" }
 logging: { level: info }
 plugin_directories: [ "$tmp/plugins-extra", "$plugindir" ]
 plugins:

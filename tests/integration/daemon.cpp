@@ -58,16 +58,35 @@ std::vector<std::string> split_lines(std::string_view text) {
 
 ConfigBuilder::ConfigBuilder() {
     server_ = {{"listen", "\"127.0.0.1:0\""}, {"workers", "2"}};
+    admin_ = {{"listen", "\"127.0.0.1:0\""}};
+}
+
+namespace {
+
+void set_key(std::vector<std::pair<std::string, std::string>>& pairs, std::string key, std::string value) {
+    for (auto& [k, v] : pairs) {
+        if (k == key) {
+            v = std::move(value);
+            return;
+        }
+    }
+    pairs.emplace_back(std::move(key), std::move(value));
+}
+
+}  // namespace
+
+ConfigBuilder& ConfigBuilder::admin(std::string key, std::string value) {
+    set_key(admin_, std::move(key), std::move(value));
+    return *this;
+}
+
+ConfigBuilder& ConfigBuilder::section(std::string name, std::string flow_map) {
+    set_key(sections_, std::move(name), std::move(flow_map));
+    return *this;
 }
 
 ConfigBuilder& ConfigBuilder::server(std::string key, std::string value) {
-    for (auto& [k, v] : server_) {
-        if (k == key) {
-            v = std::move(value);
-            return *this;
-        }
-    }
-    server_.emplace_back(std::move(key), std::move(value));
+    set_key(server_, std::move(key), std::move(value));
     return *this;
 }
 
@@ -90,6 +109,9 @@ std::string ConfigBuilder::yaml() const {
     std::ostringstream y;
     y << "server:\n";
     for (const auto& [key, value] : server_) y << "  " << key << ": " << value << "\n";
+    y << "admin:\n";
+    for (const auto& [key, value] : admin_) y << "  " << key << ": " << value << "\n";
+    for (const auto& [name, body] : sections_) y << name << ": " << body << "\n";
     y << "logging:\n  level: " << log_level_ << "\n";
     y << "plugin_directories:\n";
     for (const auto& dir : dirs_) y << "  - \"" << dir.string() << "\"\n";
@@ -141,6 +163,10 @@ std::string Daemon::url(std::string_view path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
+std::string Daemon::admin_url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(admin_port_) + std::string(path);
+}
+
 std::string Daemon::log() const { return read_file(dir_ / "stderr.log"); }
 std::string Daemon::out() const { return read_file(dir_ / "stdout.log"); }
 
@@ -167,6 +193,7 @@ void Daemon::spawn(const std::vector<std::string>& args) {
     kill_and_reap();
     exit_status_.reset();
     port_ = 0;
+    admin_port_ = 0;
 
     // Everything the child needs is prepared here: between fork and exec only
     // async-signal-safe calls are allowed.
@@ -217,6 +244,8 @@ void Daemon::spawn(const std::vector<std::string>& args) {
         std::string err = log();
         if (std::regex_search(err, m, serving)) {
             port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
+            static const std::regex admin(R"(admin surface on http://127\.0\.0\.1:([0-9]+))");
+            if (std::regex_search(err, m, admin)) admin_port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
             return ::testing::AssertionSuccess();
         }
         if (!running()) {

@@ -54,6 +54,10 @@ public:
     ConfigBuilder();
 
     ConfigBuilder& server(std::string key, std::string value);
+    // admin.<key>; listen defaults to 127.0.0.1:0 so tests run side by side.
+    ConfigBuilder& admin(std::string key, std::string value);
+    // Top-level sections written as given ("access_log", "{ enabled: true }").
+    ConfigBuilder& section(std::string name, std::string flow_map);
     ConfigBuilder& log_level(std::string level);
     ConfigBuilder& plugin_dir(std::filesystem::path dir);
     // `body` is the YAML flow-map content of plugins.<id>, e.g.
@@ -64,6 +68,8 @@ public:
 
 private:
     std::vector<std::pair<std::string, std::string>> server_;
+    std::vector<std::pair<std::string, std::string>> admin_;
+    std::vector<std::pair<std::string, std::string>> sections_;
     std::string log_level_ = "info";
     std::vector<std::filesystem::path> dirs_;
     std::vector<std::pair<std::string, std::string>> plugins_;
@@ -104,6 +110,10 @@ public:
     RunResult run_to_exit(const std::vector<std::string>& args, Millis timeout = 10s);
 
     uint16_t port() const { return port_; }
+    // The admin listener's port (0 when it is off or on a Unix socket).
+    uint16_t admin_port() const { return admin_port_; }
+    // "http://127.0.0.1:<admin port><path>"
+    std::string admin_url(std::string_view path) const;
     // "http://127.0.0.1:<port><path>"
     std::string url(std::string_view path) const;
     pid_t pid() const { return pid_; }
@@ -129,6 +139,7 @@ private:
     pid_t pid_ = -1;
     std::optional<int> exit_status_;
     uint16_t port_ = 0;
+    uint16_t admin_port_ = 0;
 };
 
 // Reads a whole file; empty when it does not exist.

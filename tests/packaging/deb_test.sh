@@ -162,10 +162,11 @@ grep -q '^# shipped by the upgrade$' "$root/etc/kerberus/kerberus.yaml" ||
     fail "the upgrade did not update the unedited kerberus.yaml"
 
 step "the installed kerberusd serves on the installed configuration"
-# Only the listener and the absolute plugin directories change: the root
+# Only the listeners and the absolute plugin directories change: the root
 # is not at /.
 {
     echo 'server: { listen: "127.0.0.1:0" }'
+    echo 'admin: { listen: "127.0.0.1:0" }'
     echo 'plugin_directories:'
     for dir in "${plugin_dirs[@]}"; do echo "  - \"$root$dir\""; done
 } >"$tmp/test-layer.yaml"

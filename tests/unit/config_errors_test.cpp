@@ -30,7 +30,8 @@ TEST_F(ConfigErrorTest, Fixtures) {
         at("duplicate_key.yaml", "4:3: server.workers: duplicate key (first at ") + at("duplicate_key.yaml", "2:3)"));
     EXPECT_EQ(fixture_error("unknown_top_key.yaml"),
               at("unknown_top_key.yaml",
-                 "3:1: plugin_dirs: unknown key (expected one of: server, logging, plugin_directories, plugins)"));
+                 "3:1: plugin_dirs: unknown key (expected one of: server, logging, health, admin, access_log, "
+                  "plugin_directories, plugins)"));
     EXPECT_EQ(fixture_error("unknown_plugin_key.yaml"),
               at("unknown_plugin_key.yaml",
                  "4:5: plugins.hello.settings: unknown key (expected one of: enabled, "

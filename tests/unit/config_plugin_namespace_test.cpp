@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/plugin_namespace.h"
+#include "config/yaml_document.h"
 
 namespace kerberus::config {
 namespace {
@@ -206,6 +207,39 @@ TEST(PluginNamespaceTest, ConcurrentReaders) {
     }
     for (std::thread& thread : threads) thread.join();
     EXPECT_EQ(failures.load(), 0);
+}
+
+// What people may read of a namespace: substituted values and everything
+// under credential-like keys are redacted, the rest and the shape stay.
+TEST(PluginNamespaceTest, RedactedJsonHidesSubstitutedValuesAndCredentials) {
+    YAML::Node settings = YAML::Load(R"(
+greeting: Hello
+port: 8080
+db: { host: db.local, Password: hunter2, user: app }
+apiKey: abc
+tokens: [one, two]
+headers: { Authorization: Bearer x, Accept: json }
+)");
+    YAML::Node secret("s3cr3t");
+    secret.SetTag(detail::kQuotedSecretTag);
+    settings["from_file"] = secret;
+    YAML::Node typed_secret("9000");
+    typed_secret.SetTag(detail::kPlainSecretTag);
+    settings["from_env"] = typed_secret;
+
+    PluginNamespace ns(settings);
+    EXPECT_EQ(ns.redacted_json(),
+              R"({"greeting":"Hello","port":8080,"db":{"host":"db.local","Password":"[redacted]","user":"app"},)"
+              R"("apiKey":"[redacted]","tokens":["[redacted]","[redacted]"],)"
+              R"("headers":{"Authorization":"[redacted]","Accept":"json"},"from_file":"[redacted]","from_env":"[redacted]"})");
+    // The plugin itself still reads every value, typed as written.
+    int64_t port = 0;
+    EXPECT_EQ(ns.get_int("from_env", port), LookupResult::ok);
+    EXPECT_EQ(port, 9000);
+    std::string_view text;
+    EXPECT_EQ(ns.get_string("from_file", text), LookupResult::ok);
+    EXPECT_EQ(text, "s3cr3t");
+    EXPECT_NE(ns.json().find("hunter2"), std::string::npos);
 }
 
 }  // namespace
