@@ -110,6 +110,7 @@ std::string describe(const kerberus::RequestView& r, std::initializer_list<const
     w.EndObject();
     field("body", r.body());
     field("remote_address", r.remote_address());
+    field("request_id", r.request_id());
     if (delayed_ms) {
         w.Key("delayed_ms");
         w.Int64(*delayed_ms);
@@ -135,10 +136,14 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
 class Echo final : public kerberus::Plugin {
 public:
     void init(kerberus::Host& host) override {
-        host.route("*", "/params/:first/:second", [](kerberus::Request& r) { handle_echo(r, {"first", "second"}); });
-        host.route("*", "/*", [](kerberus::Request& r) { handle_echo(r, {"*"}); });
-        host.route("GET", "/delay", [this](kerberus::Request& r) { handle_delay(r); });
-        host.route("GET", "/status/:code", [](kerberus::Request& r) { handle_status(r); });
+        host.route("*", "/params/:first/:second", [](kerberus::Request& r) { handle_echo(r, {"first", "second"}); },
+                   "Describes the request, with both path parameters");
+        host.route("*", "/*", [](kerberus::Request& r) { handle_echo(r, {"*"}); },
+                   "Describes the request as JSON: method, path, query, headers, body");
+        host.route("GET", "/delay", [this](kerberus::Request& r) { handle_delay(r); },
+                   "Describes the request after ?ms=N milliseconds (asynchronous)");
+        host.route("GET", "/status/:code", [](kerberus::Request& r) { handle_status(r); },
+                   "Answers with the given status");
         // Last, so that a failing init never leaves a thread behind.
         worker_ = std::thread([this] { run(); });
     }

@@ -99,9 +99,10 @@ static kerberus_status hello_init(const kerberus_host_api *host, kerberus_plugin
     kerberus_status status;
 
     /*
-     * Every host function used here exists since ABI 1.0, the minor this
-     * plugin declares. One added later would be tested before use:
-     *     if (KERBERUS_HOST_HAS(host, some_newer_function)) ...
+     * Built against this header, the plugin declares its ABI minor and
+     * loads only into a host that has every function of it. A plugin that
+     * declares an older minor tests later functions before use:
+     *     if (KERBERUS_HOST_HAS(host, route_describe)) ...
      */
     self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -135,6 +136,10 @@ static kerberus_status hello_init(const kerberus_host_api *host, kerberus_plugin
         fail(self, "cannot register the routes GET / and GET /:name");
         return status;
     }
+
+    /* One line per route for the inventory, OpenAPI and the dashboard. */
+    host->route_describe(ctx, "GET", "/", "Greets the world", 16);
+    host->route_describe(ctx, "GET", "/:name", "Greets :name", 12);
     return KERBERUS_OK;
 }
 

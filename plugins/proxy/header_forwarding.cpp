@@ -17,7 +17,7 @@ void UpstreamHeaders::add_client_header(std::string_view name, std::string_view 
     if (ep_.header_policy.request.contains(name)) out_.emplace_back(name, value);
 }
 
-void UpstreamHeaders::finish(std::string_view remote_address) {
+void UpstreamHeaders::finish(std::string_view remote_address, std::string_view request_id) {
     if (!connection_.empty()) {
         out_.erase(std::remove_if(out_.begin(), out_.end(),
                                   [this](const auto& header) { return connection_.contains(header.first); }),
@@ -42,6 +42,13 @@ void UpstreamHeaders::finish(std::string_view remote_address) {
     }
     if (!own.contains("x-forwarded-proto")) out_.emplace_back("X-Forwarded-Proto", "http");
     if (has_host_ && !own.contains("x-forwarded-host")) out_.emplace_back("X-Forwarded-Host", host_);
+    if (!request_id.empty() && !own.contains("x-request-id")) {
+        // An allowlisted client copy would say the same twice.
+        out_.erase(std::remove_if(out_.begin(), out_.end(),
+                                  [](const auto& header) { return iequals(header.first, "x-request-id"); }),
+                   out_.end());
+        out_.emplace_back("X-Request-Id", request_id);
+    }
     out_.insert(out_.end(), ep_.headers.begin(), ep_.headers.end());
 }
 

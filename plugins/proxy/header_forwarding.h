@@ -23,9 +23,11 @@ public:
     void add_client_header(std::string_view name, std::string_view value);
 
     // Drops what the client's Connection header named, then adds Host,
-    // X-Forwarded-For/-Proto/-Host and the endpoint's own headers, each of
-    // which wins over a client header of the same name.
-    void finish(std::string_view remote_address);
+    // X-Forwarded-For/-Proto/-Host, X-Request-Id (the daemon's id of the
+    // request, the client's own when it sent a well-formed one) and the
+    // endpoint's own headers, each of which wins over a client header of
+    // the same name.
+    void finish(std::string_view remote_address, std::string_view request_id);
 
 private:
     const Endpoint& ep_;

@@ -9,6 +9,7 @@
 // proxy ever waits for an upstream.
 #include <kerberus/plugin.hpp>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,7 +33,9 @@ public:
         proxy::ProxyConfig config = proxy::parse_config(host.config_json());
         endpoints_ = std::move(config.endpoints);
         for (const std::string& warning : config.warnings) host.warn(warning);
-        host.route("*", "/*", [this](kerberus::Request& r) { handle(r); });
+        host.route("*", "/*", [this](kerberus::Request& r) { handle(r); },
+                   "Forwards the rest of the path to the endpoint it starts with");
+        metrics_ = make_metrics(host, endpoints_);
         std::string summary = std::to_string(endpoints_.size()) + (endpoints_.size() == 1 ? " endpoint" : " endpoints");
         for (std::size_t i = 0; i < endpoints_.size(); ++i) summary += (i == 0 ? ": " : ", ") + endpoints_[i].key;
         host.info(summary);
@@ -69,13 +72,65 @@ private:
         r.for_each_header([&headers](std::string_view name, std::string_view value) {
             headers.add_client_header(name, value);
         });
-        headers.finish(r.remote_address());
+        headers.finish(r.remote_address(), r.request_id());
         out.body.assign(r.body());
         out.timeout = ep->timeout;
         out.max_response_bytes = ep->max_response_bytes;
-        host().fetch(out, [this, ep, pending = r.keep()](const kerberus::OutboundResponse& response) mutable {
+        auto sent = std::chrono::steady_clock::now();
+        host().fetch(out, [this, ep, sent, pending = r.keep()](const kerberus::OutboundResponse& response) mutable {
+            record(*ep, response, std::chrono::steady_clock::now() - sent);
             complete(*ep, pending, response);
         });
+    }
+
+    // Per endpoint: upstream latency, answers by status class, failures by
+    // reason; every series made here, so recording takes no lock.
+    struct EndpointMetrics {
+        kerberus::Metric duration;
+        kerberus::Metric by_class[5];  // 1xx .. 5xx
+        kerberus::Metric timeout, unreachable, too_large, invalid;
+    };
+
+    static std::vector<EndpointMetrics> make_metrics(const kerberus::Host& host, const std::vector<Endpoint>& endpoints) {
+        auto duration = host.histogram("upstream_request_duration_seconds",
+                                       "Time from sending a request upstream to its whole answer, by endpoint.",
+                                       {"endpoint"});
+        auto responses = host.counter("upstream_responses_total",
+                                      "Upstream answers relayed, by endpoint and status class (2xx, 5xx, ...).",
+                                      {"endpoint", "status_class"});
+        auto errors = host.counter("upstream_errors_total",
+                                   "Upstream requests that got no usable answer, by endpoint and reason "
+                                   "(timeout, unreachable, too_large, invalid_status).",
+                                   {"endpoint", "reason"});
+        std::vector<EndpointMetrics> out(endpoints.size());
+        for (std::size_t i = 0; i < endpoints.size(); ++i) {
+            std::string_view key = endpoints[i].key;
+            out[i].duration = duration.with({key});
+            static constexpr std::string_view kClasses[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+            for (int c = 0; c < 5; ++c) out[i].by_class[c] = responses.with({key, kClasses[c]});
+            out[i].timeout = errors.with({key, "timeout"});
+            out[i].unreachable = errors.with({key, "unreachable"});
+            out[i].too_large = errors.with({key, "too_large"});
+            out[i].invalid = errors.with({key, "invalid_status"});
+        }
+        return out;
+    }
+
+    void record(const Endpoint& ep, const kerberus::OutboundResponse& response,
+                std::chrono::steady_clock::duration took) const {
+        const EndpointMetrics& m = metrics_[static_cast<std::size_t>(&ep - endpoints_.data())];
+        switch (response.result) {
+            case KERBERUS_OK:
+                m.duration.observe(took);
+                if (response.status >= 100 && response.status <= 599) m.by_class[response.status / 100 - 1].add();
+                else m.invalid.add();
+                return;
+            case KERBERUS_ERR_TIMEOUT: m.timeout.add(); return;
+            case KERBERUS_ERR_TOO_LARGE: m.too_large.add(); return;
+            case KERBERUS_ERR_CANCELLED:
+            case KERBERUS_ERR_STATE: return;  // stopping, not the upstream's doing
+            default: m.unreachable.add(); return;
+        }
     }
 
     // On the outbound thread. After stop() the request is the host's (it
@@ -143,6 +198,7 @@ private:
     }
 
     std::vector<Endpoint> endpoints_;  // sorted by key; read-only once init returns
+    std::vector<EndpointMetrics> metrics_;  // one per endpoint, same order
 };
 
 }  // namespace

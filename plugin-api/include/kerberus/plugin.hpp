@@ -192,6 +192,8 @@ inline bool has_abi_1_0(const kerberus_host_api* api) noexcept { return KERBERUS
 // outbound_cancel comes after outbound_send: testing it covers both.
 inline bool has_outbound(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, outbound_cancel); }
 inline bool has_respond_error(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond_error); }
+// metric_observe is the last field of ABI 1.3: testing it covers them all.
+inline bool has_abi_1_3(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, metric_observe); }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -236,6 +238,13 @@ public:
     }
     std::string_view body() const noexcept { return get(&kerberus_host_api::request_body); }
     std::string_view remote_address() const noexcept { return get(&kerberus_host_api::request_remote_address); }
+    // The request's id (X-Request-Id as the client sent it when well-formed,
+    // else one the daemon made); send it on to upstreams. Empty on a host
+    // older than ABI 1.3.
+    std::string_view request_id() const noexcept {
+        if (!live() || !detail::has_abi_1_3(in_->api)) return {};
+        return get(&kerberus_host_api::request_id);
+    }
 
     // Calls visit(std::string_view name, std::string_view value) for each
     // request header / decoded query parameter, in order. The views are
@@ -572,6 +581,64 @@ inline std::uint32_t timeout_ms(std::chrono::milliseconds d) noexcept {
 
 }  // namespace detail
 
+// One series of a metric family: record values from any thread, lock-free.
+// Inert (records nothing) when default-constructed or on a host older than
+// ABI 1.3. Counters take add() of values >= 0, gauges add() and set(),
+// histograms observe(); anything else is ignored (the host refuses it).
+class Metric {
+public:
+    Metric() = default;
+    void add(double value = 1) const noexcept {
+        if (series_) api_->metric_add(series_, value);
+    }
+    void set(double value) const noexcept {
+        if (series_) api_->metric_set(series_, value);
+    }
+    void observe(double value) const noexcept {
+        if (series_) api_->metric_observe(series_, value);
+    }
+    // A duration observed in seconds, Prometheus' unit.
+    template <class Rep, class Period>
+    void observe(std::chrono::duration<Rep, Period> d) const noexcept {
+        observe(std::chrono::duration<double>(d).count());
+    }
+
+private:
+    friend class MetricFamily;
+    Metric(const kerberus_host_api* api, kerberus_metric* series) : api_(api), series_(series) {}
+    const kerberus_host_api* api_ = nullptr;
+    kerberus_metric* series_ = nullptr;
+};
+
+// A metric family made with Host::counter/gauge/histogram; exposed on the
+// admin surface's /metrics as kerberus_plugin_<id>_<name>{plugin="<id>",...}.
+class MetricFamily {
+public:
+    MetricFamily() = default;
+    // The series with these label values (one per label name, in order),
+    // made on first use. Takes a lock in the host: look series up once (at
+    // init, or once per new label value) and keep the Metric. Throws
+    // kerberus::Error when the host refuses (wrong count, too many series).
+    Metric with(std::initializer_list<std::string_view> values) const {
+        if (family_ == nullptr) return {};
+        std::vector<kerberus_str> raw;
+        raw.reserve(values.size());
+        for (std::string_view v : values) raw.push_back({v.data(), v.size()});
+        kerberus_metric* series = nullptr;
+        kerberus_status s = api_->metric_series(family_, raw.data(), raw.size(), &series);
+        if (s != KERBERUS_OK) throw Error(s, "metric series");
+        return Metric(api_, series);
+    }
+    // The one series of a family without labels.
+    Metric get() const { return with({}); }
+
+private:
+    friend class Host;
+    MetricFamily(const kerberus_host_api* api, kerberus_metric_family* family) : api_(api), family_(family) {}
+    const kerberus_host_api* api_ = nullptr;
+    kerberus_metric_family* family_ = nullptr;
+};
+
 // The plugin's access to the host: logging, its own config namespace, its
 // routes, outbound HTTP. Every function is thread-safe except route(),
 // which only init() may call.
@@ -638,7 +705,10 @@ public:
     // `pattern` below /api/<id> ("/", "/items/:id", "/files/*"; see
     // route_add in plugin.h). Throws kerberus::Error if the host refuses it
     // (malformed pattern, duplicate, called outside init).
-    void route(CStr method, CStr pattern, Handler handler) {
+    //
+    // `summary`, one line, describes the route in the inventory, the OpenAPI
+    // document and the dashboard (ignored by hosts older than ABI 1.3).
+    void route(CStr method, CStr pattern, Handler handler, std::string_view summary = {}) {
         std::string context = std::string("route ") + method.c_str() + " " + pattern.c_str();
         if (!handler) throw Error(KERBERUS_ERR_INVALID, context + " (empty handler)");
         routes_.push_back(std::make_unique<Route>(Route{this, std::move(handler)}));
@@ -648,6 +718,27 @@ public:
             routes_.pop_back();
             throw Error(s, context);
         }
+        if (!summary.empty() && detail::has_abi_1_3(in_->api)) {
+            s = in_->api->route_describe(in_->ctx, method.c_str(), pattern.c_str(), summary.data(), summary.size());
+            if (s != KERBERUS_OK) throw Error(s, context + " summary");
+        }
+    }
+
+    // Metric families (init only). `name` follows Prometheus' rules, with
+    // its unit (_seconds, _bytes) and, for a counter, _total; `labels` name
+    // the dimensions each series gives values for. Throws kerberus::Error
+    // when the host refuses the spec (the log line says which rule); on a
+    // host older than ABI 1.3 the family is inert.
+    MetricFamily counter(CStr name, CStr help, const std::vector<std::string>& labels = {}) const {
+        return family(KERBERUS_METRIC_COUNTER, name, help, labels, {});
+    }
+    MetricFamily gauge(CStr name, CStr help, const std::vector<std::string>& labels = {}) const {
+        return family(KERBERUS_METRIC_GAUGE, name, help, labels, {});
+    }
+    // `buckets`: upper bounds, increasing; empty for .005 s to 10 s.
+    MetricFamily histogram(CStr name, CStr help, const std::vector<std::string>& labels = {},
+                           const std::vector<double>& buckets = {}) const {
+        return family(KERBERUS_METRIC_HISTOGRAM, name, help, labels, buckets);
     }
 
     // Sends an HTTP request through the daemon's shared client and returns
@@ -741,6 +832,26 @@ private:
         refused.error = why;
         detail::FetchCall::complete(call.release(), &refused);
         return std::nullopt;
+    }
+
+    MetricFamily family(int type, CStr name, CStr help, const std::vector<std::string>& labels,
+                        const std::vector<double>& buckets) const {
+        if (!detail::has_abi_1_3(in_->api)) return {};
+        std::vector<const char*> label_names;
+        for (const auto& l : labels) label_names.push_back(l.c_str());
+        kerberus_metric_spec spec{};
+        spec.struct_size = sizeof spec;
+        spec.type = type;
+        spec.name = name.c_str();
+        spec.help = help.c_str();
+        spec.label_names = label_names.data();
+        spec.label_count = label_names.size();
+        spec.buckets = buckets.data();
+        spec.bucket_count = buckets.size();
+        kerberus_metric_family* out = nullptr;
+        kerberus_status s = in_->api->metric_family(in_->ctx, &spec, &out);
+        if (s != KERBERUS_OK) throw Error(s, std::string("metric ") + name.c_str());
+        return MetricFamily(in_->api, out);
     }
 
     bool found(kerberus_status s, CStr key) const {
