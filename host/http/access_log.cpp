@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include <spdlog/async.h>
+#include <spdlog/spdlog.h>
 #include <spdlog/async_logger.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -68,6 +69,10 @@ AccessLog::AccessLog(const config::AccessLogSettings& settings) : json_(settings
                                                          spdlog::async_overflow_policy::overrun_oldest);
         logger_->set_pattern("%v");
         logger_->set_level(spdlog::level::info);
+        // A line per request is too many writes to flush each; a second
+        // behind is soon enough for a tail -f and loses little in a crash.
+        spdlog::register_logger(logger_);
+        spdlog::flush_every(std::chrono::seconds(1));
         // The pool must live as long as the logger; it holds a reference.
         pool_ = std::move(pool);
     } catch (const std::exception& e) {
@@ -76,7 +81,9 @@ AccessLog::AccessLog(const config::AccessLogSettings& settings) : json_(settings
 }
 
 AccessLog::~AccessLog() {
-    if (logger_) logger_->flush();
+    if (!logger_) return;
+    logger_->flush();
+    spdlog::drop(logger_->name());
 }
 
 void AccessLog::record(const AccessEntry& e) {

@@ -97,11 +97,15 @@ bool valid_chunk_extensions(std::string_view s) {
         ++i;
         skip_bws();
         if (!token()) return false;
+        // Whitespace after a name belongs to a following "=" or to nothing.
+        std::size_t after_name = i;
         skip_bws();
         if (i < s.size() && s[i] == '=') {
             ++i;
             skip_bws();
             if (!token() && !quoted_string()) return false;
+        } else {
+            i = after_name;
         }
     }
 }

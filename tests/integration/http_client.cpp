@@ -80,6 +80,7 @@ Response run(CURL* curl, const Request& request) {
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, request.path_as_is ? 1L : 0L);
+    if (!request.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
     curl_easy_setopt(curl, CURLOPT_PROXY, "");
     if (request.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);

@@ -38,6 +38,8 @@ struct Request {
     std::chrono::milliseconds timeout{5'000};
     // Sends the path byte for byte: no dot-segment squashing by curl.
     bool path_as_is = false;
+    // Connects to this Unix socket instead of the URL's host and port.
+    std::string unix_socket;
 };
 
 // One request on a fresh connection.

@@ -159,3 +159,22 @@ TEST(IntegrationNotify, ReloadIsFramedByReloadingAndReady) {
     EXPECT_NE(seen.back().find("MONOTONIC_USEC="), std::string::npos) << seen.back();
     ASSERT_TRUE(sock.wait_for("READY=1", 3s));
 }
+
+// What `systemctl status` shows must not hide a rejected reload.
+TEST(IntegrationNotify, RejectedReloadShowsInStatus) {
+    Daemon d;
+    NotifySocket sock(d.dir() / "notify.sock");
+    ASSERT_TRUE(sock.bound());
+    {
+        NotifyEnvironment env(d.dir() / "notify.sock", "");
+        ASSERT_TRUE(d.start(bundled_config()));
+    }
+    ASSERT_TRUE(sock.wait_for("READY=1", 3s));
+    d.write_file("kerberus.yaml", "server:\n  workers: many\n");
+    d.signal(SIGHUP);
+    std::vector<std::string> seen;
+    ASSERT_TRUE(sock.wait_for("READY=1", 3s, &seen));
+    EXPECT_NE(seen.back().find("plugins running, 0 failed"), std::string::npos) << seen.back();
+    EXPECT_NE(seen.back().find("last reload rejected: "), std::string::npos) << seen.back();
+    EXPECT_NE(seen.back().find("server.workers"), std::string::npos) << seen.back();
+}

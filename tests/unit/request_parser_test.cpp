@@ -622,6 +622,8 @@ TEST(RequestParser, ChunkExtensionsFollowTheGrammar) {
         {"value without name", chunked_post("5;=b\r\nhello\r\n0\r\n\r\n"), 400},
         {"text after the size", chunked_post("5 x\r\nhello\r\n0\r\n\r\n"), 400},
         {"trailing space", chunked_post("5 \r\nhello\r\n0\r\n\r\n"), 400},
+        {"trailing space after a name", chunked_post("5;a \r\nhello\r\n0\r\n\r\n"), 400},
+        {"trailing space after a value", chunked_post("5;a=b \r\nhello\r\n0\r\n\r\n"), 400},
         {"unterminated quote", chunked_post("5;a=\"b\r\nhello\r\n0\r\n\r\n"), 400},
         {"control byte", chunked_post("5;a=\x01\r\nhello\r\n0\r\n\r\n"), 400},
     });
