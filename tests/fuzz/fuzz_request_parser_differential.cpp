@@ -505,6 +505,11 @@ std::optional<std::string> kerberus_refuses_on_purpose(std::string_view bytes, i
     }
     if ((status == 501 || status == 400) && other_coding) return "transfer coding other than chunked (RFC 9112 6.1)";
     if (status == 400 && chunked_count > 1) return "chunked applied more than once (RFC 9112 6.1)";
+    for (std::string_view v : head.values("transfer-encoding")) {
+        if (status == 400 && v.find_first_not_of(", \t") == std::string_view::npos) {
+            return "Transfer-Encoding field naming no coding (RFC 9112 6.3)";
+        }
+    }
     if (status == 400) {
         for (std::string_view v : head.values("content-length")) {
             if (v.size() > 19) return "Content-Length of more than 19 digits (RFC 9110 8.6)";
@@ -537,15 +542,20 @@ std::optional<std::string> kerberus_accepts_on_purpose(const RequestResult& k, c
         }
     }
     if (h.error == HPE_UNEXPECTED_CONTENT_LENGTH) {
-        std::vector<std::string_view> lengths;
+        // kerberus accepted them, so each is a decimal of at most 19 digits.
+        std::vector<uint64_t> lengths;
         bool te = false;
         for (const auto& [name, value] : k.fields) {
-            if (iequals(name, "content-length")) lengths.push_back(value);
+            if (iequals(name, "content-length")) {
+                uint64_t n = 0;
+                for (char c : value) n = n * 10 + static_cast<uint64_t>(c - '0');
+                lengths.push_back(n);
+            }
             if (iequals(name, "transfer-encoding")) te = true;
         }
         bool same = lengths.size() > 1;
-        for (std::string_view v : lengths) same = same && v == lengths.front();
-        if (same && !te) return "repeated identical Content-Length (RFC 9110 8.6)";
+        for (uint64_t n : lengths) same = same && n == lengths.front();
+        if (same && !te) return "repeated Content-Length of one value (RFC 9110 8.6)";
     }
     if (h.current.in_trailers && h.error_offset < request_end) return "trailer fields read past, not checked (RFC 9112 7.1.2)";
     RawHead head(bytes);
@@ -560,12 +570,13 @@ std::optional<std::string> kerberus_accepts_on_purpose(const RequestResult& k, c
         }
         if (empty_element) return "empty list elements ignored (RFC 9110 5.6.1)";
     }
-    if (h.error == HPE_INVALID_CONTENT_LENGTH) {
+    if (h.error == HPE_INVALID_CONTENT_LENGTH || h.error == HPE_INVALID_TRANSFER_ENCODING) {
+        const char* field = h.error == HPE_INVALID_CONTENT_LENGTH ? "content-length" : "transfer-encoding";
         for (std::string_view line : head.lines) {
             std::size_t colon = line.find(':');
-            if (colon != std::string_view::npos && iequals(line.substr(0, colon), "content-length") &&
+            if (colon != std::string_view::npos && iequals(line.substr(0, colon), field) &&
                 line.substr(colon + 1).find('\t') != std::string_view::npos) {
-                return "HTAB as whitespace around a Content-Length (RFC 9110 5.5)";
+                return "HTAB as whitespace around a Content-Length or Transfer-Encoding value (RFC 9110 5.5)";
             }
         }
     }
