@@ -1,7 +1,8 @@
 // What the request-parser fuzz targets share: the input format that lets a
 // seed say where the client's bytes are split into reads, and a driver that
-// feeds kerberus::http::RequestParser exactly as CatchAllHandler::onInput
-// and serve() do on one connection.
+// feeds kerberus::http::RequestParser exactly as HttpConnection::on_data,
+// serve() and on_timeout() (host/http/http_connection.cpp) do on one
+// connection.
 //
 // Input format (text, so seeds can be written by hand):
 //
@@ -241,13 +242,16 @@ inline void check_complete(const ParsedRequest& r, std::string_view input, std::
 
 }  // namespace detail
 
-// The connection loop of CatchAllHandler: parse over what was received; on
+// The connection loop of HttpConnection: parse over what was received; on
 // `complete` take request.size bytes, reset() and go on with the rest; on
 // `incomplete` keep what is left and parse it again with the next read
 // appended; on `failed` (or a request that does not keep the connection)
 // stop. Every read gets a fresh heap buffer holding the pending bytes plus
 // the new ones, and the previous buffer is freed, so a view that outlives
-// its buffer reads freed memory and ASan says so.
+// its buffer reads freed memory and ASan says so. When the bytes run out
+// with a request half-received, the header timeout parses what is pending
+// once more and answers 408 with the method and target it then holds: those
+// must point into the pending bytes too.
 inline ConnectionResult drive(std::string_view payload, const std::vector<std::size_t>& reads,
                               RequestParser::Limits limits) {
     ConnectionResult result;
@@ -315,6 +319,17 @@ inline ConnectionResult drive(std::string_view payload, const std::vector<std::s
         }
         pending = input.size() - used;
         if (pending > 0 && used > 0) std::memmove(buffer, buffer + used, pending);
+    }
+    if (!closing && pending > 0) {
+        std::string_view input(buffer, pending);
+        (void)parser.parse(input, request);
+        if (!inside(request.method, input) || !inside(request.target, input)) {
+            finding("stale view in the header-timeout answer",
+                    "the 408 for the " + std::to_string(pending) +
+                        " pending bytes would name a method/target that does not point into them");
+        }
+        result.method = request.method;
+        result.target = request.target;
     }
     std::free(buffer);
     return result;
