@@ -179,6 +179,11 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+std::string_view ltrim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    return s;
+}
+
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -341,16 +346,18 @@ bool chunk_ext(std::string_view ext) {
         }
         return false;
     };
-    while (!(ext = trim(ext)).empty()) {
-        if (ext.front() != ';') return false;
-        ext = trim(ext.substr(1));
+    // BWS stands only before ";" and around "=": none may end the line.
+    for (;;) {
+        if (ext.empty()) return true;
+        ext = ltrim(ext);
+        if (ext.empty() || ext.front() != ';') return false;
+        ext = ltrim(ext.substr(1));
         if (!take_token()) return false;
-        ext = trim(ext);
-        if (ext.empty() || ext.front() != '=') continue;
-        ext = trim(ext.substr(1));
+        std::string_view after = ltrim(ext);
+        if (after.empty() || after.front() != '=') continue;
+        ext = ltrim(after.substr(1));
         if (!(ext.empty() || ext.front() != '"' ? take_token() : take_quoted())) return false;
     }
-    return true;
 }
 
 // A chunked body that starts at `body`, checked against RFC 9112 7.1:
