@@ -368,8 +368,8 @@ struct ChunkCheck {
     bool bare_cr = false;  // a CR where only CRLF may stand
     bool bare_lf = false;  // a line (or the end of chunk data) ended by LF alone
     bool syntax = false;   // a chunk-size line not hex [chunk-ext]
+    bool trailer_syntax = false;  // a trailer line that is not a field line
     uint64_t decoded = 0;  // chunk sizes read
-    bool any() const { return bare_cr || bare_lf || syntax; }
 };
 
 ChunkCheck check_chunks(std::string_view body) {
@@ -429,6 +429,12 @@ ChunkCheck check_chunks(std::string_view body) {
     for (;;) {
         std::string_view line;
         if (!next_line(line) || line.empty()) return check;
+        // Trailer fields have the syntax of header fields (RFC 9112 7.1.2, 5).
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || !token(line.substr(0, colon))) check.trailer_syntax = true;
+        for (unsigned char c : line.substr(colon == std::string_view::npos ? 0 : colon + 1)) {
+            if ((c < 0x20 && c != '\t') || c == 0x7f) check.trailer_syntax = true;
+        }
     }
 }
 
@@ -523,6 +529,7 @@ std::optional<std::string> kerberus_refuses_on_purpose(std::string_view bytes, i
         }
     }
     if (status == 400 && f.chunks.syntax) return "chunk-size line syntax (RFC 9112 7.1)";
+    if (status == 400 && f.chunks.trailer_syntax) return "trailer line not a field line (RFC 9112 7.1.2, 5)";
     if (status == 400 && f.chunks.bare_lf) return "chunk line or chunk data ended by a bare LF (RFC 9112 7.1)";
     return std::nullopt;
 }
