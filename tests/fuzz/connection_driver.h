@@ -225,6 +225,17 @@ inline void check_complete(const ParsedRequest& r, std::string_view input, std::
         check_view("a field name", f.name, request, offset);
         check_view("a field value", f.value, request, offset);
     }
+    // The first X-Request-Id, by its index among the fields.
+    int first_id = -1;
+    for (std::size_t i = 0; i < r.fields.size() && first_id < 0; ++i) {
+        const auto& name = r.fields[i].name;
+        if (name.size() == 12 && strncasecmp(name.data(), "x-request-id", 12) == 0) first_id = static_cast<int>(i);
+    }
+    if (r.request_id_field != first_id) {
+        finding("request_id_field does not index the first X-Request-Id",
+                "request_id_field " + std::to_string(r.request_id_field) + ", first X-Request-Id at " +
+                    std::to_string(first_id) + ", at payload offset " + std::to_string(offset));
+    }
     if (!inside(r.body, request)) {
         bool chunked = false;
         for (const auto& f : r.fields) {
