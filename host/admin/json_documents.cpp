@@ -91,6 +91,15 @@ void instance(Writer& w, const DaemonSnapshot& s, const PluginInstance& p) {
     routes(w, p);
     w.Key("config");
     raw_json(w, p.config().redacted_json());
+    // What the plugin's settings must look like, as it declares them.
+    w.Key("config_schema");
+    if (p.has_file() && !p.file().config_schema.empty()) {
+        rapidjson::Document schema;
+        schema.Parse<rapidjson::kParseIterativeFlag>(p.file().config_schema.c_str());
+        schema.Accept(w);
+    } else {
+        w.Null();
+    }
     w.EndObject();
 }
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,10 @@
 #include <yaml-cpp/yaml.h>
 
 namespace kerberus::config {
+
+namespace detail {
+struct Value;
+}
 
 // Where a value came from; line and column are 1-based (0 = unknown).
 struct Location {
@@ -85,6 +90,9 @@ struct PluginSettings {
     bool required = false;
     std::optional<std::string> log_level;
     YAML::Node settings;  // plugins.<id>.config after substitution; Null if absent
+    // The same as the loader read it, positions included, for errors found
+    // later (a plugin's config schema); null when absent.
+    std::shared_ptr<const detail::Value> tree;
     Location where;       // where plugins.<id> was written (last file that did)
 };
 

@@ -261,7 +261,10 @@ PluginSettings read_plugin(const Entry& entry, const std::string& path) {
             read_level(field, level);
             if (!level.empty()) plugin.log_level = std::move(level);
         }
-        if (key == "config") plugin.settings = to_yaml(field.value);
+        if (key == "config") {
+            plugin.settings = to_yaml(field.value);
+            plugin.tree = std::make_shared<const Value>(field.value);
+        }
     });
     return plugin;
 }

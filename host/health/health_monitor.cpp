@@ -1,6 +1,7 @@
 #include "health/health_monitor.h"
 
 #include "common/fault_report.h"
+#include "common/status_text.h"
 
 namespace kerberus::health {
 namespace {
@@ -89,7 +90,7 @@ void HealthMonitor::check_loop(Checker& c) {
         PluginHealth result;
         result.status = status == KERBERUS_OK ? PluginHealth::Status::healthy : PluginHealth::Status::unhealthy;
         if (status != KERBERUS_OK && message.empty()) {
-            message = "health check returned status " + std::to_string(status) + " without a message";
+            message = "health check returned " + status_text(status) + " without a message (set_error)";
         }
         result.message = std::move(message);
         result.checked_at = std::chrono::system_clock::now();

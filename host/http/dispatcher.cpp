@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/fault_report.h"
+#include "common/status_text.h"
 #include "http/error_body.h"
 #include "http/path.h"
 
@@ -178,7 +179,7 @@ bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const Route
     if (status == KERBERUS_OK) {
         message = "handler returned without responding";
     } else {
-        message = "handler failed with status " + std::to_string(status);
+        message = "handler returned " + status_text(status);
     }
     ex->plugin->logger().error("{} {} ({} {}): {}", ex->method(), ex->raw_path(), handler.method, handler.pattern,
                                message);

@@ -170,12 +170,14 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
 
 }  // namespace
 
-int serve(const config::Config& config, const std::vector<std::string>& files) {
+int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     auto log = host_logger();
     Notifier notifier;
     admin::DaemonView view;
     view.update([](admin::DaemonSnapshot& s) { s.started_at = std::chrono::system_clock::now(); });
+    config::Config config = loaded;
     Discovery discovery = discover_plugins(config);
+    check_plugin_settings(config, discovery);
     PluginSet set = build_plugin_set(config, discovery, *log);
     Running running{files, config, std::move(set.instances), std::move(set.disabled), file_records(discovery, config)};
     publish_view(view, running);

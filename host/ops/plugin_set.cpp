@@ -1,5 +1,6 @@
 #include "ops/plugin_set.h"
 
+#include "config/schema.h"
 #include "ops/logging.h"
 
 namespace kerberus::ops {
@@ -48,6 +49,21 @@ PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, s
     return set;
 }
 
+void check_plugin_settings(config::Config& config, const Discovery& discovery) {
+    for (const auto& [id, choice] : discovery.plugins) {
+        if (!choice.chosen || choice.chosen->config_schema.empty()) continue;
+        auto [it, added] = config.plugins.try_emplace(id);
+        config::PluginSettings& settings = it->second;
+        if (added) settings.id = id;
+        if (!settings.enabled) continue;
+        // A plugin nobody configured is pointed at from the top layer,
+        // where its settings would go.
+        config::Location fallback = settings.where;
+        if (fallback.file.empty() && !config.files.empty()) fallback.file = config.files.back();
+        config::apply_schema(settings, choice.chosen->config_schema, fallback);
+    }
+}
+
 std::vector<admin::FileRecord> file_records(const Discovery& discovery, const config::Config& config) {
     std::vector<admin::FileRecord> records;
     auto record = [](const PluginFile& f, std::string state, std::string reason) {
@@ -66,6 +82,9 @@ std::vector<admin::FileRecord> file_records(const Discovery& discovery, const co
     }
     for (const auto& r : discovery.refused) {
         records.push_back(admin::FileRecord{r.path.string(), "", "", "", "", "", "refused", r.reason});
+    }
+    for (const auto& d : discovery.duplicates) {
+        records.push_back(record(d.file, "duplicate", "the same plugin and version as " + d.used.string() + ", which is used"));
     }
     std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
     return records;

@@ -23,6 +23,11 @@ struct PluginSet {
 // Logs every refusal, choice and missing plugin (one line each).
 PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, spdlog::logger& log);
 
+// Checks the settings of every enabled plugin whose chosen file declares a
+// config schema, and fills in the schema's defaults (config/schema.h).
+// Throws config::ConfigError at the first setting that fails.
+void check_plugin_settings(config::Config& config, const Discovery& discovery);
+
 // Every plugin file the scan found and what became of it, for the inventory.
 std::vector<admin::FileRecord> file_records(const Discovery& discovery, const config::Config& config);
 

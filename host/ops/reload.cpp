@@ -131,8 +131,11 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
 ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
                     const ReloadHooks& hooks) {
     config::Config config;
+    Discovery discovery;
     try {
         config = config::load(running.files);
+        discovery = discover_plugins(config);
+        check_plugin_settings(config, discovery);
     } catch (const std::exception& e) {
         log.error("reload failed, keeping the running configuration: {}", e.what());
         return ReloadResult{false, e.what()};
@@ -140,7 +143,6 @@ ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Cl
     set_host_level(config.log.level);
     warn_about_restart_only_changes(running.config, config, log);
 
-    Discovery discovery = discover_plugins(config);
     PluginSet candidates = build_plugin_set(config, discovery, log);
     Outcome out = plan(running.instances, std::move(candidates.instances), log);
     std::sort(out.next.begin(), out.next.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });

@@ -45,6 +45,25 @@ namespace {
 
 std::string describe(const PluginFile& f) { return f.version.str() + " from " + f.path.string(); }
 
+// "greet.so.1.1.0" holding greet 1.0.0, or "foo.so" holding bar: the name
+// is what operators read in directory listings and upgrade by, so it must
+// say what the file holds.
+std::optional<std::string> misnamed(const PluginFile& f) {
+    std::string name = f.path.filename().string();
+    std::size_t so = name.find(".so");
+    std::string id = name.substr(0, so);
+    std::string version = so + 3 < name.size() ? name.substr(so + 4) : "";
+    std::string right = f.id + ".so." + f.version.str();
+    if (id != f.id) {
+        return "file " + f.path.string() + " holds plugin " + f.id + " " + f.version.str() + "; name it " + right;
+    }
+    if (!version.empty() && version != f.version.str()) {
+        return "file " + f.path.string() + " is named version " + version + " but holds " + f.id + " " +
+               f.version.str() + "; name it " + right;
+    }
+    return std::nullopt;
+}
+
 PluginChoice choose(const std::string& id, std::vector<PluginFile> candidates,
                     const std::optional<VersionConstraint>& constraint) {
     std::sort(candidates.begin(), candidates.end(),
@@ -62,6 +81,7 @@ PluginChoice choose(const std::string& id, std::vector<PluginFile> candidates,
     std::string why = constraint ? " (version constraint \"" + constraint->str() + "\")" : "";
     if (choice.chosen) {
         choice.note = "plugin " + id + ": using " + describe(*choice.chosen) + why;
+        if (!choice.chosen->description.empty()) choice.note += " (" + choice.chosen->description + ")";
     } else {
         choice.note = "plugin " + id + ": no file satisfies version constraint \"" + constraint->str() + "\"";
     }
@@ -84,6 +104,7 @@ Discovery discover_plugins(const config::Config& config) {
             continue;
         }
         auto& file = std::get<PluginFile>(opened);
+        if (auto why = misnamed(file)) result.warnings.push_back(*why);
         // The same version of one id in two files is ambiguous: keep the
         // first (directory order) and say so.
         auto& list = by_id[file.id];
@@ -91,6 +112,7 @@ Discovery discover_plugins(const config::Config& config) {
         if (dup != list.end()) {
             result.warnings.push_back("plugin " + file.id + " " + file.version.str() + " is provided by both " +
                                       dup->path.string() + " and " + file.path.string() + "; using the first");
+            result.duplicates.push_back(DuplicateFile{std::move(file), dup->path});
             continue;
         }
         list.push_back(std::move(file));

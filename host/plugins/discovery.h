@@ -33,9 +33,17 @@ struct PluginChoice {
     std::string note;                     // one line for the log
 };
 
+// A file holding the same id and version as one found before it (directory
+// order): never used, but reported.
+struct DuplicateFile {
+    PluginFile file;
+    std::filesystem::path used;  // the earlier file, which is
+};
+
 struct Discovery {
     std::map<std::string, PluginChoice> plugins;  // by id
     std::vector<PluginRefusal> refused;
+    std::vector<DuplicateFile> duplicates;
     std::vector<std::string> warnings;
 };
 

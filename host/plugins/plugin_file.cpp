@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/plugin_id.h"
+#include "config/schema.h"
 
 namespace kerberus {
 namespace {
@@ -14,6 +15,8 @@ namespace dll = boost::dll;
 // a field the plugin did not write, so anything shorter is refused.
 constexpr std::size_t kMinDescriptorSize =
     offsetof(kerberus_plugin_descriptor, health) + sizeof(kerberus_plugin_descriptor::health);
+constexpr std::size_t kSchemaFieldEnd =
+    offsetof(kerberus_plugin_descriptor, config_schema) + sizeof(kerberus_plugin_descriptor::config_schema);
 constexpr std::size_t kAbiFieldsEnd =
     offsetof(kerberus_plugin_descriptor, abi_minor) + sizeof(kerberus_plugin_descriptor::abi_minor);
 
@@ -109,6 +112,13 @@ PluginFileResult open_plugin_file(const std::filesystem::path& path) {
                                 "\" (expected MAJOR.MINOR.PATCH)");
     }
     if (d->init == nullptr) return refuse(path, std::string("plugin ") + d->id + " has no init callback");
+    std::string schema;
+    if (d->struct_size >= kSchemaFieldEnd && d->config_schema != nullptr) {
+        schema = d->config_schema;
+        if (std::string why = config::schema_problem(schema); !why.empty()) {
+            return refuse(path, std::string("plugin ") + d->id + ": " + why + "; rebuild the plugin with a valid one");
+        }
+    }
 
     PluginFile file;
     file.path = path;
@@ -118,6 +128,7 @@ PluginFileResult open_plugin_file(const std::filesystem::path& path) {
     file.id = d->id;
     file.version = std::move(*version);
     file.description = d->description ? d->description : "";
+    file.config_schema = std::move(schema);
     file.code_range = std::make_shared<fault_report::CodeRange>(reinterpret_cast<const void*>(d->init), file.id,
                                                                 file.version.str(), path.string());
     return file;

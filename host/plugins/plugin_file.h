@@ -30,6 +30,7 @@ struct PluginFile {
     std::string id;
     Version version;
     std::string description;
+    std::string config_schema;  // the descriptor's JSON Schema (ABI 1.3); empty when none
 
     std::string abi() const;  // "1.0"
 };

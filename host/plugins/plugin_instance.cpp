@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/fault_report.h"
+#include "common/status_text.h"
 
 namespace kerberus {
 namespace {
@@ -77,8 +78,8 @@ void PluginInstance::init(const kerberus_host_api* api) {
     }
     state_ = PluginState::failed;
     refuse_new_work();
-    if (error_.empty()) error_ = "init returned status " + std::to_string(status) + " without a message";
-    else error_ += " (status " + std::to_string(status) + ")";
+    // The plugin's own words are the story; the code only when it gave none.
+    if (error_.empty()) error_ = "init returned " + status_text(status) + " without a message (set_error)";
 }
 
 void PluginInstance::stop() {

@@ -8,7 +8,8 @@
  *   GET /api/hello/        ->  "Hello, world!"
  *   GET /api/hello/<name>  ->  "Hello, <name>!"
  *
- * Config (plugins.hello.config in kerberus.yaml):
+ * Config (plugins.hello.config in kerberus.yaml), described by the JSON
+ * Schema below, which the host checks before init:
  *   greeting   string, default "Hello"
  */
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 
 #include <kerberus/plugin.h>
 
-static const char default_greeting[] = "Hello";
 static const char default_name[] = "world";
 static const char text_plain[] = "text/plain; charset=utf-8";
 
@@ -38,6 +38,22 @@ static void fail(const hello_instance *self, const char *message)
 {
     self->host->set_error(self->ctx, message, strlen(message));
 }
+
+/*
+ * The settings this plugin takes, as a JSON Schema (draft-04). The host
+ * checks plugins.hello.config against it before init, at `--check` and on
+ * reload: a wrong setting is a configuration error with file:line:col and
+ * key path, so init never sees one. `default` fills in what is left out.
+ */
+static const char config_schema[] =
+    "{"
+    "  \"type\": \"object\","
+    "  \"properties\": {"
+    "    \"greeting\": {\"type\": \"string\", \"minLength\": 1, \"default\": \"Hello\","
+    "                   \"description\": \"what to greet with\"}"
+    "  },"
+    "  \"additionalProperties\": false"
+    "}";
 
 /* Appends `s` at `out` and returns the end; memcpy must not see the NULL
  * an empty kerberus_str may carry. */
@@ -111,18 +127,12 @@ static kerberus_status hello_init(const kerberus_host_api *host, kerberus_plugin
     }
     self->host = host;
     self->ctx = ctx;
-    self->greeting.data = default_greeting;
-    self->greeting.len = sizeof default_greeting - 1;
     /* Published at once: destroy runs even after a failed init and frees it. */
     *instance = self;
 
-    /* An absent key leaves `greeting` untouched, i.e. the default. */
+    /* The schema made sure it is there (its default) and is a string. */
     status = self->host->config_get_string(ctx, "greeting", &self->greeting);
-    if (status == KERBERUS_ERR_WRONG_TYPE) {
-        fail(self, "config key 'greeting' must be a string");
-        return status;
-    }
-    if (status != KERBERUS_OK && status != KERBERUS_ERR_NOT_FOUND) {
+    if (status != KERBERUS_OK) {
         fail(self, "cannot read config key 'greeting'");
         return status;
     }
@@ -164,6 +174,7 @@ static const kerberus_plugin_descriptor hello_descriptor = {
     .stop = NULL,   /* no threads and no kept requests: nothing to stop */
     .destroy = hello_destroy,
     .health = NULL, /* always healthy */
+    .config_schema = config_schema,
 };
 
 /* The one exported symbol. It must only return the descriptor: the host

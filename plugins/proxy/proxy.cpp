@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "config_schema.h"
 #include "endpoint_config.h"
 #include "header_forwarding.h"
 #include "path_mapping.h"
@@ -203,4 +204,5 @@ private:
 
 }  // namespace
 
-KERBERUS_PLUGIN(Proxy, "proxy", "1.0.0", "Forwards /api/proxy/<endpoint>/... to configured upstream services")
+KERBERUS_PLUGIN_WITH_SCHEMA(Proxy, "proxy", "1.0.0",
+                            "Forwards /api/proxy/<endpoint>/... to configured upstream services", proxy::kConfigSchema)

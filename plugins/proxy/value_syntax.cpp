@@ -25,16 +25,6 @@ std::optional<std::uint64_t> scaled(std::uint64_t value, std::uint64_t unit) {
     return result;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view lower) {
-    if (a.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char c = a[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
@@ -72,16 +62,6 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     }};
     for (const auto& [suffix, unit] : kUnits) {
         if (text == suffix) return scaled(*number, unit);
-    }
-    return std::nullopt;
-}
-
-std::optional<bool> parse_bool_word(std::string_view text) {
-    for (std::string_view yes : {"true", "yes", "on"}) {
-        if (equals_ignoring_case(text, yes)) return true;
-    }
-    for (std::string_view no : {"false", "no", "off"}) {
-        if (equals_ignoring_case(text, no)) return false;
     }
     return std::nullopt;
 }

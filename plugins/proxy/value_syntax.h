@@ -17,9 +17,6 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 // MB, GB (powers of 1000).
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
-// true/false, yes/no, on/off, in any case.
-std::optional<bool> parse_bool_word(std::string_view text);
-
 // An HTTP token (RFC 9110, 5.6.2): what a method or header name must be.
 bool is_token(std::string_view text) noexcept;
 

@@ -42,9 +42,9 @@ TEST(IntegrationAdmin, InventoryListsEveryPluginFileWithStateRoutesAndRedactedCo
                             .plugin_dir(fixture_plugin_dir("dup"))
                             .plugin_dir(fixture_plugin_dir("init-fails"))
                             .plugin_dir(fixture_plugin_dir("abi-major"))
-                            .plugin("dup", "version: \"^1\"")
-                            .plugin("echo", "enabled: false")
-                            .plugin("hello", "config: { greeting: \"${GREETING:-Howdy}\", db: { password: hunter2, host: db.local } }")));
+                            .plugin("dup", "version: \"^1\", config: { token: \"${GREETING:-Howdy}\", "
+                                           "db: { password: hunter2, host: db.local } }")
+                            .plugin("echo", "enabled: false")));
     Response r = admin_get(d, "/v1/plugins");
     ASSERT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.header("Content-Type"), "application/json");
@@ -68,9 +68,13 @@ TEST(IntegrationAdmin, InventoryListsEveryPluginFileWithStateRoutesAndRedactedCo
     ASSERT_NE(route, nullptr);
     EXPECT_EQ(json_string(*route, "method"), "GET");
     EXPECT_EQ(json_string(*route, "summary"), "Greets :name");
+    // The effective config: the schema's default filled in.
+    EXPECT_EQ(json_string((*hello)["config"], "greeting"), "Hello");
     // Substituted values and credentials never leave the daemon.
-    const auto& config = (*hello)["config"];
-    EXPECT_EQ(json_string(config, "greeting"), "[redacted]");
+    const auto* dup = find_by(doc["plugins"], "id", "dup");
+    ASSERT_NE(dup, nullptr);
+    const auto& config = (*dup)["config"];
+    EXPECT_EQ(json_string(config, "token"), "[redacted]");
     EXPECT_EQ(json_string(config["db"], "password"), "[redacted]");
     EXPECT_EQ(json_string(config["db"], "host"), "db.local");
     EXPECT_EQ(r.body.find("hunter2"), std::string::npos);
@@ -79,7 +83,7 @@ TEST(IntegrationAdmin, InventoryListsEveryPluginFileWithStateRoutesAndRedactedCo
     const auto* failed = find_by(doc["plugins"], "id", "init-fails");
     ASSERT_NE(failed, nullptr);
     EXPECT_EQ(json_string(*failed, "state"), "failed");
-    EXPECT_EQ(json_string(*failed, "error"), "database unreachable (status -8)");
+    EXPECT_EQ(json_string(*failed, "error"), "database unreachable");
 
     const auto& files = doc["files"];
     auto file_state = [&](const std::string& path) {

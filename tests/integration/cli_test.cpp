@@ -69,15 +69,23 @@ TEST(IntegrationCli, CheckOfGoodPluginsPrintsTheTableAndExitsZero) {
     auto lines = split_lines(run.out);
     bool header = false;
     for (const auto& line : lines)
-        header = header || words(line) == std::vector<std::string>{"ID", "VERSION", "ABI", "STATE", "FILE"};
+        header = header || words(line) == std::vector<std::string>{"ID", "VERSION", "ABI", "STATE", "SETTINGS", "FILE",
+                                                                   "DESCRIPTION"};
     EXPECT_TRUE(header) << run.out;
     for (std::string id : {"hello", "echo"}) {
         auto row = check_row(run.out, id);
-        ASSERT_GE(row.size(), 5u) << "no row for " << id << ":\n" << run.out;
+        ASSERT_GE(row.size(), 6u) << "no row for " << id << ":\n" << run.out;
         EXPECT_TRUE(std::regex_match(row[1], std::regex(R"([0-9]+\.[0-9]+\.[0-9]+.*)"))) << row[1];
         EXPECT_EQ(row[2], kHostAbi);
-        EXPECT_NE(row.back().find(bundled_plugin_dir().string()), std::string::npos) << row.back();
+        EXPECT_EQ(row[3], "ok");
+        EXPECT_NE(row[5].find(bundled_plugin_dir().string()), std::string::npos) << row[5];
     }
+    // hello declares a config schema and checks fine; its description shows.
+    EXPECT_EQ(check_row(run.out, "hello")[4], "checked");
+    EXPECT_EQ(check_row(run.out, "echo")[4], "none");
+    EXPECT_NE(run.out.find("Greets the world, or whoever is named in the path"), std::string::npos) << run.out;
+    // What --check does not run, said plainly.
+    EXPECT_NE(run.out.find("Not checked: plugins are not initialised"), std::string::npos) << run.out;
     EXPECT_EQ(run.err.find("serving on"), std::string::npos);
 }
 
@@ -101,6 +109,39 @@ TEST(IntegrationCli, CheckDoesNotInitialisePlugins) {
     EXPECT_GE(check_row(run.out, "init-fails").size(), 5u) << run.out;
     EXPECT_EQ(run.out.find("database unreachable"), std::string::npos) << run.out;
     EXPECT_EQ(run.err.find("database unreachable"), std::string::npos) << run.err;
+}
+
+// A wrong setting is caught by the plugin's config schema, before any
+// plugin runs: file, line, column, key path and what was wanted.
+TEST(IntegrationCli, CheckOfAPluginSettingItsSchemaRefusesExits78) {
+    Daemon d;
+    auto config = d.write_config(bundled_config().plugin("hello", "config: { greeting: 42 }"));
+    auto run = d.run_to_exit({"--check", "--config", config.string()});
+    EXPECT_EQ(run.status, kExitConfig) << run.out << run.err;
+    EXPECT_TRUE(std::regex_search(
+        run.err, std::regex(config.string() +
+                            R"(:[0-9]+:[0-9]+: plugins\.hello\.config\.greeting: expected a string, got an integer)")))
+        << run.err;
+    // The daemon refuses to start on it too.
+    auto serve = d.run_to_exit({"--config", config.string()});
+    EXPECT_EQ(serve.status, kExitConfig) << serve.err;
+}
+
+// One row per file, and a file whose name does not say what it holds is named.
+TEST(IntegrationCli, CheckListsDuplicateAndMisnamedFiles) {
+    Daemon d;
+    fs::path extra = d.dir() / "extra";
+    fs::create_directories(extra);
+    fs::copy_file(find_plugin_file(bundled_plugin_dir(), "hello"), extra / "greet.so.1.1.0");
+    auto run = d.run_to_exit({"--check", "--config", d.write_config(bundled_config().plugin_dir(extra)).string()});
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+    std::size_t hello_rows = 0;
+    for (const auto& line : split_lines(run.out)) hello_rows += !words(line).empty() && words(line)[0] == "hello";
+    EXPECT_EQ(hello_rows, 2u) << run.out;
+    EXPECT_NE(run.out.find("duplicate " + (extra / "greet.so.1.1.0").string()), std::string::npos) << run.out;
+    EXPECT_NE(run.err.find("file " + (extra / "greet.so.1.1.0").string() + " holds plugin hello 1.0.0; name it hello.so.1.0.0"),
+              std::string::npos)
+        << run.err;
 }
 
 TEST(IntegrationCli, CheckOfABadConfigExits78) {

@@ -56,7 +56,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Refusal{"abi-v2-symbol", "fixture_abi_v2_symbol", {"ABI 2.", kHostAbiText}},
                       Refusal{"abi-minor", "fixture_abi_minor", {"ABI 1.99", kHostAbiText}},
                       Refusal{"no-entry", "fixture_no_entry", {"kerberus_plugin_v1"}},
-                      Refusal{"bad-id", "fixture_bad_id", {"invalid plugin id"}}),
+                      Refusal{"bad-id", "fixture_bad_id", {"invalid plugin id"}},
+                      Refusal{"bad-schema", "fixture_bad_schema",
+                              {"plugin bad-schema: its config schema is not JSON", "rebuild the plugin"}}),
     [](const auto& info) {
         std::string name = info.param.fixture;
         for (auto& c : name)

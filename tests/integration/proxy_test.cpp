@@ -414,8 +414,41 @@ TEST_F(IntegrationProxy, BadPathRewriteRegexStopsThePlugin) {
                    "pathRewrite");
 }
 
-TEST_F(IntegrationProxy, UnknownEndpointKeyStopsThePlugin) {
-    expect_refused(endpoint("/bad", upstream.url(""), "bogus: 1, headers: { X-Api-Key: s3cret }"), "bogus");
+// The proxy's config schema catches what has the wrong shape before the
+// plugin starts: a configuration error, with the position and key path.
+TEST_F(IntegrationProxy, SettingsOutsideTheConfigSchemaAreAConfigurationError) {
+    struct Bad {
+        std::string endpoint;
+        std::string message;
+    };
+    for (const Bad& bad : {
+             Bad{endpoint("/bad", upstream.url(""), "bogus: 1, headers: { X-Api-Key: s3cret }"),
+                 "plugins.proxy.config.endpoints./bad.bogus: unknown key \"bogus\" (expected one of: target, "
+                 "changeOrigin, pathRewrite, headers, allowedMethods, allowedHeaders, credentials, timeout, "
+                 "maxResponseSize)"},
+             Bad{"'/bad': { headers: { X-Api-Key: s3cret } }",
+                 "plugins.proxy.config.endpoints./bad: missing required key \"target\""},
+             Bad{endpoint("/bad", upstream.url(""), "credentials: always"),
+                 "plugins.proxy.config.endpoints./bad.credentials: expected one of \"require\", \"forward\", "
+                 "\"dangerously-allow-unauthenticated\""},
+             Bad{endpoint("/bad", upstream.url(""), "changeOrigin: maybe"),
+                 "plugins.proxy.config.endpoints./bad.changeOrigin: expected a boolean, got a string"},
+             Bad{endpoint("/bad", upstream.url(""), "allowedMethods: []"),
+                 "plugins.proxy.config.endpoints./bad.allowedMethods: needs at least 1 items"},
+             Bad{"'/bad': 42", "plugins.proxy.config.endpoints./bad: expected a string or a map, got an integer"},
+         }) {
+        SCOPED_TRACE(bad.endpoint);
+        Daemon check;
+        auto config = check.write_config(proxy_config({bad.endpoint}));
+        RunResult run = check.run_to_exit({"--config", config.string()});
+        EXPECT_EQ(run.status, 78) << run.err;
+        EXPECT_NE(run.err.find(config.string() + ":"), std::string::npos) << run.err;
+        EXPECT_NE(run.err.find(bad.message + " (the plugin's config schema)"), std::string::npos) << run.err;
+        EXPECT_EQ(run.err.find("s3cret"), std::string::npos) << run.err;
+        RunResult checked = check.run_to_exit({"--config", config.string(), "--check"});
+        EXPECT_EQ(checked.status, 78) << checked.err;
+        EXPECT_NE(checked.err.find(bad.message), std::string::npos) << checked.err;
+    }
 }
 
 // ---- Load -----------------------------------------------------------------

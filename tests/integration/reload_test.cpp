@@ -110,15 +110,25 @@ TEST_F(IntegrationReload, ConfigTheParserCannotGetPastLeavesTheRunningOneUntouch
 
 TEST_F(IntegrationReload, PluginThatFailsOnReloadKeepsItsPreviousVersionServing) {
     ASSERT_TRUE(d.start(config("Hi")));
-    // hello refuses a greeting that is not a string.
-    d.write_config(config("{ not: a-string }"));
+    d.write_config(config("Hi").plugin("dup", "config: { refuse_init: true }"));
     ASSERT_TRUE(reload(d));
     // One story, told once, matching what clients see: the new instance
     // failed, the running version keeps serving, and nothing says 503.
-    auto story = d.log_lines_with({"plugin hello: the new instance", "failed to start", "version 1.0.0 keeps serving"});
+    auto story = d.log_lines_with({"plugin dup: the new instance (version 1.0.0) failed to start: told to refuse",
+                                   "version 1.0.0 keeps serving"});
     EXPECT_EQ(story.size(), 1u) << d.log();
-    EXPECT_TRUE(d.log_lines_with({"hello", "503"}).empty()) << d.log();
+    EXPECT_TRUE(d.log_lines_with({"dup", "503"}).empty()) << d.log();
     EXPECT_FALSE(d.log_lines_with({"reloaded:", "0 failed, 1 kept their running version after the new one failed"}).empty())
+        << d.log();
+    EXPECT_EQ(get(d.url("/api/dup/")).body, "1.0.0");
+
+    // A setting hello's config schema refuses rejects the whole reload.
+    d.write_config(config("{ not: a-string }"));
+    ASSERT_TRUE(reload(d));
+    EXPECT_EQ(d.log_lines_with({"reload failed", "kerberus.yaml:", "plugins.hello.config.greeting",
+                                "expected a string, got a map"})
+                  .size(),
+              1u)
         << d.log();
     EXPECT_EQ(get(d.url("/api/hello/a")).body, "Hi, a!\n");
 }

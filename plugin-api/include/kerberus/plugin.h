@@ -610,6 +610,23 @@ typedef struct kerberus_plugin_descriptor {
      * Thread: the host's health thread; may run concurrently with handlers.
      * (Called since kerberusd 0.2, whatever the plugin's ABI minor.) */
     kerberus_status (*health)(void *instance);
+
+    /* ---- ABI 1.3 ------------------------------------------------------ */
+
+    /* Optional (NULL: none). A JSON Schema (draft-04, as RapidJSON's
+     * validator reads it; draft-06+ keywords such as const, contains or
+     * propertyNames are ignored) for this plugin's settings, the JSON that
+     * config_json() returns. The host checks the settings against it before
+     * init, at `kerberusd --check` and on every reload; settings that fail
+     * are a configuration error naming the file, line, column and key path
+     * (startup exits 78, a reload keeps the running instance), so init never
+     * sees them. `default` values of object properties fill in what the
+     * settings leave out before the plugin reads them. A property with
+     * "visibility": "secret" (Backstage's @visibility secret) is shown as
+     * "[redacted]" wherever settings are shown, whatever wrote it. The
+     * schema shows in the inventory. A schema that is not a JSON object
+     * makes the host refuse the plugin file. Static storage; NUL-terminated. */
+    const char *config_schema;
 } kerberus_plugin_descriptor;
 
 /* The type of the entry function. */

@@ -109,11 +109,16 @@ inline const char* status_name(kerberus_status status) noexcept {
 }
 
 // A host call failed where the SDK has no other way to say so. what() is
-// "<context>: <status name>", e.g. "route GET /x: KERBERUS_ERR_CONFLICT".
+// "<context>: <status name>", e.g. "route GET /x: KERBERUS_ERR_CONFLICT",
+// or a message of its own. Thrown out of init(), its status is what init
+// returns (so a wrong config type fails init with KERBERUS_ERR_WRONG_TYPE).
 class Error : public std::runtime_error {
 public:
     Error(kerberus_status status, const std::string& context)
         : std::runtime_error(context + ": " + status_name(status)), status_(status) {}
+    struct Message {};
+    Error(kerberus_status status, const std::string& message, Message)
+        : std::runtime_error(message), status_(status) {}
     kerberus_status status() const noexcept { return status_; }
 
 private:
@@ -675,22 +680,22 @@ public:
     // until the plugin is destroyed.
     std::optional<std::string_view> config_string(CStr key) const {
         kerberus_str out{nullptr, 0};
-        if (!found(in_->api->config_get_string(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        if (!found(in_->api->config_get_string(in_->ctx, key.c_str(), &out), key, "a string")) return std::nullopt;
         return detail::view(out);
     }
     std::optional<std::int64_t> config_int(CStr key) const {
         std::int64_t out = 0;
-        if (!found(in_->api->config_get_int(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        if (!found(in_->api->config_get_int(in_->ctx, key.c_str(), &out), key, "an integer")) return std::nullopt;
         return out;
     }
     std::optional<double> config_double(CStr key) const {
         double out = 0;
-        if (!found(in_->api->config_get_double(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        if (!found(in_->api->config_get_double(in_->ctx, key.c_str(), &out), key, "a number")) return std::nullopt;
         return out;
     }
     std::optional<bool> config_bool(CStr key) const {
         int out = 0;
-        if (!found(in_->api->config_get_bool(in_->ctx, key.c_str(), &out), key)) return std::nullopt;
+        if (!found(in_->api->config_get_bool(in_->ctx, key.c_str(), &out), key, "true or false")) return std::nullopt;
         return out != 0;
     }
     // The whole namespace as JSON ("{}" when empty); valid until destroy.
@@ -854,10 +859,14 @@ private:
         return MetricFamily(in_->api, out);
     }
 
-    bool found(kerberus_status s, CStr key) const {
+    // A wrong type says where and what was expected, as the host says its
+    // own configuration errors (a config schema catches these before init).
+    bool found(kerberus_status s, CStr key, const char* expected) const {
         if (s == KERBERUS_OK) return true;
         if (s == KERBERUS_ERR_NOT_FOUND) return false;
-        throw Error(s, std::string("config key '") + key.c_str() + "'");
+        std::string where = std::string("config key ") + key.c_str();
+        if (s == KERBERUS_ERR_WRONG_TYPE) throw Error(s, where + ": expected " + expected, Error::Message{});
+        throw Error(s, where);
     }
 
     static kerberus_status dispatch(kerberus_request* req, void* user_data) noexcept {
@@ -931,6 +940,9 @@ struct Lifecycle {
             plugin->host_.attach(api, ctx);
             plugin->init(plugin->host_);
             return KERBERUS_OK;
+        } catch (const Error& e) {
+            set_error(api, ctx, e.what());
+            return e.status() < 0 ? e.status() : KERBERUS_ERR_INTERNAL;
         } catch (const std::exception& e) {
             set_error(api, ctx, e.what());
         } catch (...) {
@@ -995,14 +1007,27 @@ kerberus_status init(const kerberus_host_api* api, kerberus_plugin_ctx* ctx, voi
 // /api/<id>/ and the config namespace plugins.<id>. `version` is
 // MAJOR.MINOR.PATCH; `description` one line, or NULL.
 // The declaration before the definition keeps -Wmissing-declarations quiet.
-#define KERBERUS_PLUGIN(ClassName, id, version, description)                                            \
+#define KERBERUS_PLUGIN(ClassName, id, version, description) \
+    KERBERUS_PLUGIN_WITH_SCHEMA(ClassName, id, version, description, nullptr)
+
+// The same, with a JSON Schema for the plugin's settings (see
+// config_schema in plugin.h): the host checks the settings against it, and
+// fills in its defaults, before init() reads them.
+//
+//     KERBERUS_PLUGIN_WITH_SCHEMA(Greeter, "greeter", "1.0.0", "Greets whoever asks", R"({
+//         "type": "object",
+//         "properties": { "greeting": { "type": "string", "default": "Hello" } },
+//         "additionalProperties": false
+//     })")
+#define KERBERUS_PLUGIN_WITH_SCHEMA(ClassName, id, version, description, schema)                       \
     KERBERUS_PLUGIN_ENTRY;                                                                               \
     KERBERUS_PLUGIN_ENTRY {                                                                              \
         static const kerberus_plugin_descriptor kerberus_descriptor = {                                 \
             KERBERUS_DESCRIPTOR_HEADER,          id,                                                     \
             version,                             description,                                            \
             &::kerberus::detail::init<ClassName>, &::kerberus::detail::Lifecycle::stop,                  \
-            &::kerberus::detail::Lifecycle::destroy, &::kerberus::detail::Lifecycle::health};            \
+            &::kerberus::detail::Lifecycle::destroy, &::kerberus::detail::Lifecycle::health,             \
+            schema};                                                                                     \
         return &kerberus_descriptor;                                                                     \
     }
 

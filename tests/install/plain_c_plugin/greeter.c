@@ -19,6 +19,7 @@ static kerberus_status greeter_init(const kerberus_host_api *host, kerberus_plug
 
 static const kerberus_plugin_descriptor greeter_descriptor = {
     KERBERUS_DESCRIPTOR_HEADER, "greeter", "0.1.0", "Install test: a plain C plugin", greeter_init, NULL, NULL, NULL,
+    NULL /* config_schema */,
 };
 
 KERBERUS_PLUGIN_ENTRY
