@@ -113,10 +113,17 @@ function numberCells(bounds, m) {
 
 // --- Rendering ----------------------------------------------------------------
 
+// The daemon names the address it listens on. A wildcard one is reached
+// through the host this page came from; a Unix socket not from a browser.
+function browsable(url) {
+  if (!/^https?:\/\//.test(url)) return null;
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\])(?=:)/, (_, scheme) => scheme + location.hostname);
+}
+
 function routeLabel(publicUrl, info) {
   const method = info.method === "*" ? "ANY" : info.method;
   // Only a GET without parameters is a URL one can open as it is.
-  const path = info.method === "GET" && !/[:*]/.test(info.pattern)
+  const path = publicUrl && info.method === "GET" && !/[:*]/.test(info.pattern)
     ? el("a", { href: publicUrl + info.path, target: "_blank", rel: "noopener" }, info.path)
     : el("span", {}, ...info.path.split(/(:[^/]+|\*)/).map((part, i) => i % 2 ? el("span", { class: "param" }, part) : part));
   return el("td", {}, el("div", { class: "route" }, el("span", { class: "method" }, method), el("span", { class: "mono" }, path),
@@ -128,7 +135,7 @@ function renderHeader(inventory, stats, now) {
   setText("version", d.version + " · ABI " + d.abi);
   const url = document.getElementById("public-url");
   url.textContent = d.public_url;
-  url.href = d.public_url;
+  if (browsable(d.public_url)) url.href = browsable(d.public_url); else url.removeAttribute("href");
   const started = new Date(d.started_at);
   setText("uptime", fmtDuration(now - started), "since " + started.toLocaleString());
   setText("config-files", d.config_files.map(f => f.split("/").pop()).join(", ") || DASH, d.config_files.join("\n"));
@@ -205,7 +212,7 @@ function renderPlugins(inventory, stats, measured) {
 
 function renderRoutes(inventory, stats, routeMeasures) {
   const bounds = stats.latency_bounds_seconds;
-  const publicUrl = inventory.daemon.public_url;
+  const publicUrl = browsable(inventory.daemon.public_url);
   const rows = [];
   for (const p of inventory.plugins) {
     if (!p.routes.length || p.state === "stopping") continue;
