@@ -27,6 +27,11 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${KERBERUS_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "native plugin host serving HTTP routes from versioned .so plugins")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# What the package installs: the install rules without a COMPONENT
+# ("Unspecified"), which is all of `cmake --install` but for component
+# "license", docs/LICENSE for installs outside Debian (the copyright file
+# names the licence and Debian's copy of its text).
+set(CPACK_INSTALL_CMAKE_PROJECTS "${CMAKE_BINARY_DIR};${PROJECT_NAME};Unspecified;/")
 # Debian ships stripped binaries; the build tree keeps the symbols.
 set(CPACK_STRIP_FILES ON)
 
