@@ -3,11 +3,12 @@
 #
 # One package, "kerberus", holds the daemon, the bundled plugins, the
 # installed configuration (conffiles), the systemd unit, the sysusers.d
-# entry and the plugin-author files (two headers, the CMake package,
-# kerberus.pc). The author files are a few kilobytes, architecture-free, and
-# name the plugin directory of the daemon they ship with; whoever builds a
-# plugin for this host also wants that host, so a -dev split would buy
-# nothing but a second package to keep in step.
+# entry, the plugin-author files (two headers, the CMake package,
+# kerberus.pc, the examples) and the documentation. The author files are a
+# few kilobytes, architecture-free, and name the plugin directory of the
+# daemon they ship with; whoever builds a plugin for this host also wants
+# that host, so a -dev split would buy nothing but a second package to keep
+# in step.
 #
 # The package is built for the prefix /usr whatever CMAKE_INSTALL_PREFIX the
 # tree was configured with: the configuration and the unit compute their
@@ -27,6 +28,13 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${KERBERUS_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "native plugin host serving HTTP routes from versioned .so plugins")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+# What the package installs: the install rules without a COMPONENT
+# ("Unspecified"), which is all of `cmake --install` but for component
+# "license" (docs/LICENSE, for installs outside Debian), plus component
+# "deb", the files only the package has (below).
+set(CPACK_INSTALL_CMAKE_PROJECTS
+  "${CMAKE_BINARY_DIR};${PROJECT_NAME};Unspecified;/"
+  "${CMAKE_BINARY_DIR};${PROJECT_NAME};deb;/")
 # Debian ships stripped binaries; the build tree keeps the symbols.
 set(CPACK_STRIP_FILES ON)
 
@@ -70,5 +78,34 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${_kerberus_control_dir}/prerm
   ${_kerberus_control_dir}/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+# /usr/share/doc/kerberus/copyright (Debian policy 12.5): debian/copyright,
+# machine-readable (DEP-5), naming the licence and Debian's copy of its
+# text. /usr/share/doc/kerberus/changelog.Debian.gz (policy 12.7):
+# debian/changelog, compressed with `gzip -9n` as dh_compress does. Its
+# top entry must name the package's version, so a new upstream version or
+# KERBERUS_PACKAGE_RELEASE needs a new entry there first, or cpack stops.
+# With them goes the package's lintian overrides file. EXCLUDE_FROM_ALL:
+# `cmake --install` without --component leaves all three out.
+set(_kerberus_package_version "${PROJECT_VERSION}-${KERBERUS_PACKAGE_RELEASE}")
+install(CODE "
+  include(\"${KERBERUS_INSTALL_DIRS_SCRIPT}\")
+  file(READ \"${CMAKE_CURRENT_LIST_DIR}/debian/changelog\" _kerberus_changelog_top LIMIT 200)
+  string(REGEX REPLACE \"\\n.*\" \"\" _kerberus_changelog_top \"\${_kerberus_changelog_top}\")
+  string(FIND \"\${_kerberus_changelog_top}\" \"kerberus (${_kerberus_package_version}) \" _kerberus_at)
+  if(NOT _kerberus_at EQUAL 0)
+    message(FATAL_ERROR \"${CMAKE_CURRENT_LIST_DIR}/debian/changelog: the top entry is not for kerberus ${_kerberus_package_version}, the version of the package: \${_kerberus_changelog_top}\")
+  endif()
+  file(MAKE_DIRECTORY \"\${KERBERUS_INSTALL_GENERATED_DIR}\")
+  execute_process(COMMAND gzip -9n -c \"${CMAKE_CURRENT_LIST_DIR}/debian/changelog\"
+    OUTPUT_FILE \"\${KERBERUS_INSTALL_GENERATED_DIR}/changelog.Debian.gz\"
+    COMMAND_ERROR_IS_FATAL ANY)
+  file(INSTALL DESTINATION \"\${KERBERUS_FULL_DOCDIR}\" TYPE FILE
+    PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+    FILES \"${CMAKE_CURRENT_LIST_DIR}/debian/copyright\" \"\${KERBERUS_INSTALL_GENERATED_DIR}/changelog.Debian.gz\")
+" COMPONENT deb EXCLUDE_FROM_ALL)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/debian/lintian-overrides
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME kerberus
+  COMPONENT deb EXCLUDE_FROM_ALL)
 
 include(CPack)

@@ -2,7 +2,11 @@
 # Installs kerberus into a temporary prefix and proves that the installed
 # package alone is enough: a plain C plugin builds with gcc + pkg-config, a
 # C++ plugin builds with CMake find_package(Kerberus), and the installed
-# kerberusd serves both next to the installed bundled plugins.
+# kerberusd serves both next to the installed bundled plugins. The
+# documentation (README.md, docs/*.md, the plugins' READMEs, the licence)
+# is installed, and so are the examples: copied out of the prefix, hello
+# (C) and echo (C++ SDK) build against the installed package alone and the
+# installed kerberusd serves them.
 #
 # usage: install_test.sh <build-dir> <source-dir>
 set -euo pipefail
@@ -12,7 +16,8 @@ if [[ $# -ne 2 ]]; then
     exit 2
 fi
 build=$(cd "$1" && pwd)
-here=$(cd "$2" && pwd)/tests/install
+src=$(cd "$2" && pwd)
+here=$src/tests/install
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kerberus-install-test.XXXXXX")
 prefix=$tmp/prefix
@@ -27,6 +32,33 @@ expect_only_entry_symbol() {
     [[ $symbols == kerberus_plugin_v1 ]] || fail "$1 exports more than kerberus_plugin_v1:"$'\n'"$symbols"
 }
 
+expect_installed_copy() {
+    [[ -f $prefix/$1 ]] || fail "not installed: $1"
+    cmp -s "$prefix/$1" "$2" || fail "$1 differs from ${2#"$src"/}"
+}
+
+# Starts the installed kerberusd on a configuration and waits until it
+# serves; stop_daemon stops it and expects a clean exit.
+start_daemon() {
+    "$prefix/bin/kerberusd" --config "$1" 2>"$daemon_log" >/dev/null &
+    daemon_pid=$!
+    wait_for_serving
+}
+
+stop_daemon() {
+    kill -TERM "$daemon_pid"
+    # `wait` has no timeout; bash reaps the exited daemon, so kill -0 can poll.
+    for _ in $(seq 150); do  # 15 s
+        kill -0 "$daemon_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$daemon_pid" 2>/dev/null && fail "kerberusd did not exit within 15 s of SIGTERM"
+    local rc=0
+    wait "$daemon_pid" || rc=$?
+    daemon_pid=
+    [[ $rc -eq 0 ]] || fail "kerberusd exited with status $rc after SIGTERM"
+}
+
 expect_body() {
     local url=$1 expected=$2 body
     body=$(curl -fsS --max-time 5 "$url") || fail "GET $url failed"
@@ -37,6 +69,25 @@ step "cmake --install into $prefix"
 quiet cmake --install "$build" --prefix "$prefix"
 for f in include/kerberus/plugin.h include/kerberus/plugin.hpp bin/kerberusd; do
     [[ -e $prefix/$f ]] || fail "not installed: $f"
+done
+
+step "documentation and examples"
+docdir=share/doc/kerberus
+expect_installed_copy "$docdir/README.md" "$src/README.md"
+expect_installed_copy "$docdir/LICENSE" "$src/docs/LICENSE"
+for guide in "$src"/docs/*.md; do
+    expect_installed_copy "$docdir/${guide##*/}" "$guide"
+done
+[[ -f $prefix/$docdir/writing-plugins.md ]] || fail "not installed: $docdir/writing-plugins.md"
+for readme in "$src"/plugins/*/README.md; do
+    id=$(basename "$(dirname "$readme")")
+    expect_installed_copy "$docdir/plugins/$id/README.md" "$readme"
+done
+examples=share/kerberus/examples
+expect_installed_copy "$examples/hello/hello.c" "$src/plugins/hello/hello.c"
+expect_installed_copy "$examples/echo/echo.cpp" "$src/plugins/echo/echo.cpp"
+for example in hello echo; do
+    [[ -f $prefix/$examples/$example/CMakeLists.txt ]] || fail "not installed: $examples/$example/CMakeLists.txt"
 done
 
 step "pkg-config"
@@ -79,10 +130,7 @@ plugins:
   cxxgreeter: { config: { text: "hello from C++" } }
   hello: { config: { greeting: "Howdy" } }
 EOF
-"$prefix/bin/kerberusd" --config "$tmp/kerberus.yaml" 2>"$daemon_log" >/dev/null &
-daemon_pid=$!
-
-wait_for_serving
+start_daemon "$tmp/kerberus.yaml"
 
 base=http://127.0.0.1:$port/api
 expect_body "$base/greeter/" "greetings"
@@ -93,16 +141,47 @@ echo_body=$(curl -fsS --max-time 5 "$base/echo/x?a=1") || fail "GET $base/echo/x
 [[ $echo_body == *'"path":"/x"'* ]] || fail "echo: unexpected body: $echo_body"
 
 step "SIGTERM stops kerberusd cleanly"
-kill -TERM "$daemon_pid"
-# `wait` has no timeout; bash reaps the exited daemon, so kill -0 can poll.
-for _ in $(seq 150); do  # 15 s
-    kill -0 "$daemon_pid" 2>/dev/null || break
-    sleep 0.1
+stop_daemon
+
+step "the examples, copied out of the prefix, build against the installed package alone"
+# What a plugin author does: copy an example anywhere and build it with the
+# CMakeLists.txt that comes with it. The package found must be the one
+# installed above, and nothing may come from the source or build tree.
+kerberus_dir=$(dirname "$(find "$prefix" -name KerberusConfig.cmake | head -n 1)")
+mkdir -p "$tmp/author"
+for example in hello echo; do
+    cp -R "$prefix/$examples/$example" "$tmp/author/$example"
+    quiet cmake -S "$tmp/author/$example" -B "$tmp/author/$example/build" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-Werror -DCMAKE_CXX_FLAGS=-Werror -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+    grep -qx "Kerberus_DIR:PATH=$kerberus_dir" "$tmp/author/$example/build/CMakeCache.txt" ||
+        fail "the $example example did not use the installed package $kerberus_dir:"$'\n'"$(grep Kerberus_DIR "$tmp/author/$example/build/CMakeCache.txt")"
+    quiet cmake --build "$tmp/author/$example/build" -j2
+    ! grep -qF -e "$src/" -e "$build/" "$tmp/author/$example/build/compile_commands.json" ||
+        fail "the $example example was compiled with paths into the source or build tree:"$'\n'"$(cat "$tmp/author/$example/build/compile_commands.json")"
+    built=("$tmp/author/$example/build/$example".so.*)
+    [[ -f ${built[0]} ]] || fail "the $example example built no $example.so.<version>"
+    expect_only_entry_symbol "${built[0]}"
 done
-kill -0 "$daemon_pid" 2>/dev/null && fail "kerberusd did not exit within 15 s of SIGTERM"
-rc=0
-wait "$daemon_pid" || rc=$?
-daemon_pid=
-[[ $rc -eq 0 ]] || fail "kerberusd exited with status $rc after SIGTERM"
+
+step "kerberusd loads and serves the examples"
+cat >"$tmp/examples.yaml" <<EOF
+server: { listen: "127.0.0.1:0", workers: 2 }
+admin: { listen: "127.0.0.1:0" }
+plugin_directories: [ "$tmp/author/hello/build", "$tmp/author/echo/build" ]
+EOF
+check=$("$prefix/bin/kerberusd" --config "$tmp/examples.yaml" --check 2>&1) ||
+    fail "kerberusd --check on the examples failed:"$'\n'"$check"
+for example in hello echo; do
+    # The version in the file name is the descriptor's: the example's
+    # CMakeLists.txt and its source agree.
+    grep -qE "^$example +([0-9.]+) .* ok +$tmp/author/$example/build/$example\.so\.\1\$" <<<"$check" ||
+        fail "kerberusd --check does not load the $example example as $example.so.<its version>:"$'\n'"$check"
+done
+start_daemon "$tmp/examples.yaml"
+base=http://127.0.0.1:$port/api
+expect_body "$base/hello/author" "Hello, author!"
+echo_body=$(curl -fsS --max-time 5 "$base/echo/x") || fail "GET $base/echo/x failed"
+[[ $echo_body == *'"path":"/x"'* ]] || fail "the echo example: unexpected body: $echo_body"
+stop_daemon
 
 step "PASS"

@@ -3,6 +3,12 @@
 #   - the archive holds the daemon, the bundled plugins, the unit, the
 #     sysusers.d file, the configuration (as conffiles), the plugin-author
 #     files, and the unit exactly as systemd/kerberusd.service;
+#   - /usr/share/doc/kerberus holds copyright (DEP-5: it parses, and names
+#     a licence Debian ships), changelog.Debian.gz (`gzip -9n`, parsed by
+#     dpkg-parsechangelog, for the package's version), README.md,
+#     docs/*.md and the plugins' READMEs as in the tree; the examples are
+#     in /usr/share/kerberus/examples; lintian, when installed, reports no
+#     error;
 #   - the installed kerberus.yaml has the settings of config/kerberus.yaml
 #     with the installed plugin directories;
 #   - the control data has Depends from dpkg-shlibdeps and the maintainer
@@ -13,6 +19,8 @@
 #   - an upgrade keeps an edited conffile and replaces an unedited one;
 #   - the installed daemon, on the installed configuration, serves
 #     GET /api/hello/world;
+#   - the installed hello example, copied out of the root, builds against
+#     the installed CMake package and the installed daemon loads it;
 #   - remove and purge clean up.
 #
 # usage: deb_test.sh <cpack> <build-dir> <source-dir>
@@ -32,9 +40,9 @@ daemon_log=$tmp/kerberusd.stderr
 # shellcheck source=../lib/shell_test_support.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/shell_test_support.sh"
 
-for tool in dpkg dpkg-deb dpkg-query dpkg-shlibdeps file curl; do
+for tool in dpkg dpkg-deb dpkg-query dpkg-shlibdeps dpkg-parsechangelog perl gzip file curl cmake; do
     command -v "$tool" >/dev/null 2>&1 ||
-        fail "$tool not found (packages dpkg-dev, file, curl; .ci/install-deps installs them)"
+        fail "$tool not found (packages dpkg-dev, file, curl, cmake; .ci/install-deps installs them)"
 done
 
 # Against the empty root below: no chroot (the root has no shell), scripts
@@ -67,6 +75,18 @@ expect_listed /usr/include/kerberus/plugin.hpp
 expect_listed '/usr/lib/([^/]+/)?cmake/Kerberus/KerberusConfig\.cmake'
 expect_listed '/usr/lib/([^/]+/)?pkgconfig/kerberus\.pc'
 expect_listed /usr/share/doc/kerberus/operating.md
+expect_listed /usr/share/doc/kerberus/copyright
+expect_listed /usr/share/doc/kerberus/changelog\.Debian\.gz
+expect_listed /usr/share/doc/kerberus/README\.md
+expect_listed /usr/share/doc/kerberus/writing-plugins\.md
+expect_listed /usr/share/kerberus/examples/hello/hello\.c
+expect_listed /usr/share/kerberus/examples/hello/CMakeLists\.txt
+expect_listed /usr/share/kerberus/examples/echo/echo\.cpp
+expect_listed /usr/share/kerberus/examples/echo/CMakeLists\.txt
+expect_listed /usr/share/lintian/overrides/kerberus
+# The licence is named in copyright, its text is Debian's own copy.
+! grep -qE '^/usr/share/doc/kerberus/(LICENSE|COPYING)' <<<"$listing" ||
+    fail "the package ships a licence file besides copyright"
 stray=$(grep -vE '^/(etc|lib|usr)(/|$)' <<<"$listing" | grep -v '^/$' || true)
 [[ -z $stray ]] || fail "files outside /etc, /lib and /usr:"$'\n'"$stray"
 
@@ -124,6 +144,77 @@ settings() {
 }
 drift=$(diff <(settings "$src/config/kerberus.yaml") <(settings "$contents/etc/kerberus/kerberus.yaml")) ||
     fail "the installed kerberus.yaml and config/kerberus.yaml differ in more than plugin_directories:"$'\n'"$drift"
+
+step "contents: copyright, changelog, documentation"
+doc=$contents/usr/share/doc/kerberus
+# copyright: deb822 paragraphs (Dpkg's own parser) in the DEP-5 shape: the
+# header with Format and Upstream-Name, Files paragraphs with Copyright
+# and License, and a text for every licence they name.
+licences=$(perl - "$doc/copyright" <<'EOF'
+use strict;
+use warnings;
+use Dpkg::Control::HashCore;
+
+my $file = shift;
+open my $fh, '<', $file or die "cannot open $file: $!\n";
+my @paragraphs;
+while (1) {
+    my $p = Dpkg::Control::HashCore->new;
+    last unless $p->parse($fh, $file);
+    push @paragraphs, $p;
+}
+my $header = shift @paragraphs or die "empty\n";
+my $format = 'https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/';
+($header->{Format} // '') eq $format or die "the header's Format is not $format\n";
+defined $header->{'Upstream-Name'} or die "the header has no Upstream-Name\n";
+my (%named, %text);
+for my $p (@paragraphs) {
+    defined $p->{License} or die "a paragraph without License\n";
+    my ($name, $text) = split /\n/, $p->{License}, 2;
+    if (defined $p->{Files}) {
+        defined $p->{Copyright} or die "Files: $p->{Files}: no Copyright\n";
+        $named{$name} = 1;
+    }
+    $text{$name} = 1 if defined $text;
+}
+%named or die "no Files paragraph\n";
+for (sort keys %named) { $text{$_} or die "no text for the licence $_\n" }
+print join("\n", sort keys %named), "\n";
+EOF
+) || fail "usr/share/doc/kerberus/copyright is not machine-readable (DEP-5):"$'\n'"$(cat "$doc/copyright")"
+echo "licences: $licences"
+[[ $licences == Apache-2.0 ]] || fail "copyright names other licences than Apache-2.0: $licences"
+grep -qF /usr/share/common-licenses/Apache-2.0 "$doc/copyright" ||
+    fail "copyright does not refer to /usr/share/common-licenses/Apache-2.0"
+# changelog.Debian.gz: exactly what `gzip -9n` makes of it (no name, no
+# time stamp), parsed by dpkg, for this package and version.
+changelog=$doc/changelog.Debian.gz
+gzip -dc "$changelog" | gzip -9n | cmp -s - "$changelog" || fail "changelog.Debian.gz is not compressed with gzip -9n"
+parsed=$(dpkg-parsechangelog -l "$changelog" 2>&1) || fail "dpkg-parsechangelog rejects changelog.Debian.gz:"$'\n'"$parsed"
+[[ $(dpkg-parsechangelog -l "$changelog" -S Source) == kerberus ]] || fail "changelog.Debian.gz is not for the source kerberus:"$'\n'"$parsed"
+[[ $(dpkg-parsechangelog -l "$changelog" -S Version) == "$(dpkg-deb -f "$deb" Version)" ]] ||
+    fail "changelog.Debian.gz is for $(dpkg-parsechangelog -l "$changelog" -S Version), the package is $(dpkg-deb -f "$deb" Version)"
+expect_copy() {
+    cmp -s "$contents/$1" "$2" || fail "${1#/} is not ${2#"$src"/}"
+}
+expect_copy /usr/share/doc/kerberus/README.md "$src/README.md"
+for guide in "$src"/docs/*.md; do
+    expect_copy "/usr/share/doc/kerberus/${guide##*/}" "$guide"
+done
+for readme in "$src"/plugins/*/README.md; do
+    expect_copy "/usr/share/doc/kerberus/plugins/$(basename "$(dirname "$readme")")/README.md" "$readme"
+done
+expect_copy /usr/share/kerberus/examples/hello/hello.c "$src/plugins/hello/hello.c"
+expect_copy /usr/share/kerberus/examples/echo/echo.cpp "$src/plugins/echo/echo.cpp"
+
+if command -v lintian >/dev/null 2>&1; then
+    step "lintian: no errors"
+    lint=$(lintian "$deb" 2>&1) || true
+    echo "$lint"
+    ! grep -q '^E: ' <<<"$lint" || fail "lintian reports errors"
+else
+    echo "lintian not found; not run"
+fi
 
 step "dpkg -i into an empty root (maintainer scripts with DPKG_ROOT)"
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log"
@@ -192,6 +283,22 @@ rc=0
 wait "$daemon_pid" || rc=$?
 daemon_pid=
 [[ $rc -eq 0 ]] || fail "kerberusd exited with status $rc after SIGTERM"
+
+step "the hello example builds against the installed package and loads"
+# As a plugin author on a machine with the package: copy the example and
+# build it. The root is not at /, so the CMake package is found through
+# CMAKE_PREFIX_PATH; it must be the one in the root.
+cp -R "$root/usr/share/kerberus/examples/hello" "$tmp/hello-example"
+quiet cmake -S "$tmp/hello-example" -B "$tmp/hello-example/build" -DCMAKE_PREFIX_PATH="$root/usr" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-Werror
+kerberus_dir=$(sed -n 's/^Kerberus_DIR:PATH=//p' "$tmp/hello-example/build/CMakeCache.txt")
+[[ $kerberus_dir == "$root"/usr/lib/* ]] || fail "the hello example did not use the package in the root: Kerberus_DIR=$kerberus_dir"
+quiet cmake --build "$tmp/hello-example/build"
+printf 'plugin_directories: [ "%s" ]\n' "$tmp/hello-example/build" >"$tmp/hello-example.yaml"
+check=$(timeout 30 "$root/usr/bin/kerberusd" --config "$tmp/hello-example.yaml" --check 2>&1) ||
+    fail "kerberusd --check on the hello example failed:"$'\n'"$check"
+grep -qE "^hello +[0-9.]+ .* ok +$tmp/hello-example/build/hello\.so\.[0-9.]+\$" <<<"$check" ||
+    fail "kerberusd --check does not load the hello example:"$'\n'"$check"
 
 step "remove keeps the configuration, purge removes it"
 quiet "${dpkg_root[@]}" -r kerberus
