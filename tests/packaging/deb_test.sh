@@ -297,7 +297,7 @@ quiet cmake --build "$tmp/hello-example/build"
 printf 'plugin_directories: [ "%s" ]\n' "$tmp/hello-example/build" >"$tmp/hello-example.yaml"
 check=$(timeout 30 "$root/usr/bin/kerberusd" --config "$tmp/hello-example.yaml" --check 2>&1) ||
     fail "kerberusd --check on the hello example failed:"$'\n'"$check"
-grep -qE "^hello +[0-9.]+ .* ok +$tmp/hello-example/build/hello\.so\.[0-9.]+\$" <<<"$check" ||
+grep -qE "^hello +[0-9.]+ .* ok +checked +$tmp/hello-example/build/hello\.so\.[0-9.]+( |\$)" <<<"$check" ||
     fail "kerberusd --check does not load the hello example:"$'\n'"$check"
 
 step "remove keeps the configuration, purge removes it"
