@@ -9,6 +9,7 @@ Events& Events::instance() {
 
 void Events::record(Event event) {
     std::lock_guard lock(mutex_);
+    event.id = ++recorded_;
     events_.push_front(std::move(event));
     if (events_.size() > kKept) events_.pop_back();
 }
@@ -20,7 +21,7 @@ std::vector<Event> Events::recent() const {
 
 void EventSink::sink_it_(const spdlog::details::log_msg& msg) {
     auto level = spdlog::level::to_string_view(msg.level);
-    Events::instance().record(Event{msg.time, std::string(level.data(), level.size()),
+    Events::instance().record(Event{msg.time, 0, std::string(level.data(), level.size()),
                                     std::string(msg.logger_name.data(), msg.logger_name.size()),
                                     std::string(msg.payload.data(), msg.payload.size())});
 }

@@ -17,6 +17,7 @@ namespace kerberus::admin {
 
 struct Event {
     std::chrono::system_clock::time_point at;
+    uint64_t id = 0;     // set by record(): 1, 2, ... (a reader tells new ones apart)
     std::string level;   // "info", "warning", "error", "critical"
     std::string source;  // "kerberusd" or a plugin id
     std::string message;
@@ -35,6 +36,7 @@ public:
 private:
     mutable std::mutex mutex_;
     std::deque<Event> events_;
+    uint64_t recorded_ = 0;
 };
 
 // An spdlog sink that records what reaches it (set its level to warn) into

@@ -308,6 +308,8 @@ std::string stats_json(const DaemonSnapshot& s, bool ready) {
     Writer w(buffer);
     w.StartObject();
     member(w, "time", iso_time(std::chrono::system_clock::now()));
+    // A different start means a new process: counters began again.
+    member(w, "started_at", iso_time(s.started_at));
     w.Key("ready");
     w.Bool(readiness(s, ready).ready);
     member(w, "readiness", readiness(s, ready).message);
@@ -326,10 +328,11 @@ std::string stats_json(const DaemonSnapshot& s, bool ready) {
         for (std::size_t i = 0; i < p->route_count(); ++i) {
             const RouteHandler& h = p->handler(i);
             const metrics::RouteStats& r = *h.stats;
-            uint64_t requests = 0, errors = 0;
+            uint64_t requests = 0, errors = 0, client_errors = 0;
             r.for_each_count([&](std::string_view, int status, uint64_t n) {
                 requests += n;
                 if (status >= 500 || status == 0) errors += n;
+                if (status >= 400 && status < 500) client_errors += n;
             });
             w.StartObject();
             member(w, "method", h.method);
@@ -338,6 +341,8 @@ std::string stats_json(const DaemonSnapshot& s, bool ready) {
             w.Uint64(requests);
             w.Key("server_errors");
             w.Uint64(errors);
+            w.Key("client_errors");
+            w.Uint64(client_errors);
             w.Key("latency_buckets");
             w.StartArray();
             for (std::size_t b = 0; b <= metrics::DurationHistogram::kBounds; ++b) w.Uint64(r.duration().bucket(b));
@@ -353,6 +358,8 @@ std::string stats_json(const DaemonSnapshot& s, bool ready) {
     w.StartArray();
     for (const Event& e : Events::instance().recent()) {
         w.StartObject();
+        w.Key("id");
+        w.Uint64(e.id);
         member(w, "time", iso_time(e.at));
         member(w, "level", e.level);
         member(w, "source", e.source);

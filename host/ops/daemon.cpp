@@ -134,7 +134,7 @@ void reload_and_report(Running& running, Services& services, Watchdog& watchdog,
             ++s.reload.rejections;
         }
     });
-    admin::Events::instance().record(admin::Event{now, result.ok ? "info" : "error", "kerberusd",
+    admin::Events::instance().record(admin::Event{now, 0, result.ok ? "info" : "error", "kerberusd",
                                                   result.ok ? result.message : "reload rejected: " + result.message});
     services.admin.reload_finished(result.ok, result.message);
     services.notifier.ready(status_line(running.instances, services.server, services.view.snapshot()->reload));

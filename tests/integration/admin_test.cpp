@@ -192,6 +192,42 @@ TEST(IntegrationAdmin, OpenApiDocumentDescribesEveryRoute) {
     EXPECT_TRUE(doc["paths"].HasMember("/api/hello/"));
 }
 
+// What the dashboard computes its rates from.
+TEST(IntegrationAdmin, StatsCountPerRouteAndListRecentEvents) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config().plugin_dir(fixture_plugin_dir("init-fails"))));
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(get(d.url("/api/hello/x")).status, 200);
+    ASSERT_EQ(get(d.url("/api/echo/status/418")).status, 418);
+    ASSERT_EQ(get(d.url("/api/echo/status/502")).status, 502);
+    auto doc = parse_json(admin_get(d, "/v1/stats").body);
+    ASSERT_TRUE(doc.IsObject());
+    EXPECT_TRUE(doc["ready"].GetBool());
+    EXPECT_TRUE(doc.HasMember("started_at"));
+    EXPECT_EQ(doc["latency_bounds_seconds"].Size() + 1, 15u);
+    const auto* hello = find_by(doc["plugins"], "id", "hello");
+    ASSERT_NE(hello, nullptr);
+    const auto* name = find_by((*hello)["routes"], "pattern", "/:name");
+    ASSERT_NE(name, nullptr);
+    EXPECT_EQ((*name)["requests"].GetUint64(), 3u);
+    uint64_t in_buckets = 0;
+    for (const auto& b : (*name)["latency_buckets"].GetArray()) in_buckets += b.GetUint64();
+    EXPECT_EQ(in_buckets, 3u);
+    const auto* echo = find_by(doc["plugins"], "id", "echo");
+    const auto* status = find_by((*echo)["routes"], "pattern", "/status/:code");
+    EXPECT_EQ((*status)["client_errors"].GetUint64(), 1u);
+    EXPECT_EQ((*status)["server_errors"].GetUint64(), 1u);
+    // The failed plugin's error is among the recent events, newest first.
+    bool seen = false;
+    uint64_t last_id = UINT64_MAX;
+    for (const auto& e : doc["events"].GetArray()) {
+        seen = seen || (json_string(e, "source") == "kerberusd" &&
+                        json_string(e, "message").value_or("").find("database unreachable") != std::string::npos);
+        EXPECT_LT(e["id"].GetUint64(), last_id);
+        last_id = e["id"].GetUint64();
+    }
+    EXPECT_TRUE(seen) << admin_get(d, "/v1/stats").body;
+}
+
 TEST(IntegrationAdmin, NothingOfItIsOnThePublicListener) {
     Daemon d;
     ASSERT_TRUE(d.start(bundled_config()));
