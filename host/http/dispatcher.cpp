@@ -156,7 +156,7 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     }
     const RouteHandler& handler = plugin.handler(match.target);
     handler.stats->started();
-    ex.set_route_stats(handler.stats);
+    ex.set_route(handler.method, handler.pattern, handler.stats);
     kerberus_status status;
     {
         fault_report::Running running(plugin.id(), ex.method(), ex.raw_path(), handler.pattern);

@@ -119,6 +119,7 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     block_.reset(keep_alive ? "keep-alive" : "close");
     has_content_type_ = false;
     route_stats_ = nullptr;
+    route_method_ = route_pattern_ = {};
     arrived_ = std::chrono::steady_clock::now();
     request_bytes_ = request.size;
     method_index_ = metrics::method_index(method_);
@@ -136,6 +137,7 @@ void Exchange::begin_rejection(Connection to, std::string_view method, std::stri
     keep_alive_ = false;
     plugin = nullptr;
     route_stats_ = nullptr;
+    route_method_ = route_pattern_ = {};
     arrived_ = std::chrono::steady_clock::now();
     request_bytes_ = 0;
     request_id_ = make_request_id(generated_id_);

@@ -94,8 +94,15 @@ public:
     // ignoring whatever headers the plugin added — it may still be adding
     // them on its thread. `allow` fills the Allow header of a 405.
     void send_host_error(metrics::HostReason reason, std::string_view message, std::string_view allow = {});
-    // The route being served, whose counters record the answer.
-    void set_route_stats(metrics::RouteStats* stats) { route_stats_ = stats; }
+    // The route being served (as registered: "GET", "/items/:id"), whose
+    // counters record the answer. The views live as long as the plugin.
+    void set_route(std::string_view method, std::string_view pattern, metrics::RouteStats* stats) {
+        route_method_ = method;
+        route_pattern_ = pattern;
+        route_stats_ = stats;
+    }
+    std::string_view route_method() const { return route_method_; }
+    std::string_view route_pattern() const { return route_pattern_; }
 
     // --- ownership state (see kerberus/plugin.h "Async responses") ------
     std::atomic<State> state{State::handling};
@@ -127,6 +134,8 @@ private:
     bool keep_alive_ = true;
     // What the request's metrics record once it is answered.
     metrics::RouteStats* route_stats_ = nullptr;
+    std::string_view route_method_;
+    std::string_view route_pattern_;
     std::chrono::steady_clock::time_point arrived_;
     uint64_t request_bytes_ = 0;
     int method_index_ = -1;

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "plugins/plugin_instance.h"
+
 namespace kerberus::http {
 
 using State = Exchange::State;
@@ -110,6 +112,12 @@ void KeptRequests::run_deadlines() {
             deadlines_.erase(deadlines_.begin());
             // Still held: the plugin's respond() frees it and learns EXPIRED.
             expire_locked(ex, metrics::HostReason::answer_timeout, "the plugin did not answer within server.request_timeout");
+            // The plugin's own log says which of its requests went unanswered.
+            if (ex->plugin != nullptr) {
+                ex->plugin->logger().warn("{} {} (route {} {}) was not answered within server.request_timeout; the "
+                                          "client got 504",
+                                          ex->method(), ex->raw_path(), ex->route_method(), ex->route_pattern());
+            }
         }
     }
 }

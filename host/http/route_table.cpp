@@ -20,29 +20,48 @@ bool is_method_token(std::string_view method)
     return true;
 }
 
-bool is_param_name(std::string_view name)
+// Why `name` (after ':') cannot name a parameter; empty when it can.
+std::string param_name_problem(std::string_view name)
 {
     if (name.empty())
-        return false;
+        return "':' must be followed by the parameter's name, as in :id";
     for (char c : name) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        if (!ok)
-            return false;
+        if (ok)
+            continue;
+        if (c == '?')
+            return "optional parameters (:" + std::string(name) +
+                   ") are not supported: register the route with and without the segment";
+        return "parameter names are letters, digits and '_' (:" + std::string(name) + " has '" + std::string(1, c) + "')";
     }
-    return true;
+    return {};
 }
 
-// A literal no normalised path could ever contain is a registration bug.
-bool is_literal(std::string_view text)
+// Why a literal segment could never match a request path as written;
+// empty when it can. Requests are matched decoded and normalised, so a
+// character clients must percent-encode (RFC 3986 3.3) never appears in a
+// pattern, and neither does '%'.
+std::string literal_problem(std::string_view text)
 {
     if (text == "." || text == "..")
-        return false;
+        return "a '.' or '..' segment never survives path normalisation";
+    if (text.find('*') != std::string_view::npos)
+        return "'*' stands alone as the last segment (for a named parameter, write :name)";
+    if (text.front() == '{' && text.back() == '}')
+        return "'{" + std::string(text.substr(1, text.size() - 2)) + "}' is not a parameter here: write :" +
+               std::string(text.substr(1, text.size() - 2));
     for (char c : text) {
         const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f || c == '\\' || c == '*')
-            return false;
+        if (u >= 0x80)
+            continue;  // UTF-8 text, matched against the decoded path
+        if (u < 0x20 || u == 0x7f)
+            return "a control character";
+        if (std::string_view(" \"#%<>?[\\]^`{|}").find(c) != std::string_view::npos) {
+            return std::string("'") + c + "' is not a path character: clients send it percent-encoded" +
+                   (c == '%' ? " (write the decoded character)" : "");
+        }
     }
-    return true;
+    return {};
 }
 
 // How well a route's method serves a request's; 0 = not at all.
@@ -66,12 +85,12 @@ std::size_t count_segments(std::string_view path)
 
 }  // namespace
 
-bool RouteTable::parse_pattern(std::string_view pattern, std::vector<Segment>& out)
+std::string RouteTable::parse_pattern(std::string_view pattern, std::vector<Segment>& out)
 {
     if (pattern.empty() || pattern.front() != '/')
-        return false;
+        return "a pattern starts with '/'";
     if (pattern == "/")
-        return true;
+        return {};
     if (pattern.back() == '/')
         pattern.remove_suffix(1);
     std::string_view body = pattern.substr(1);
@@ -81,30 +100,30 @@ bool RouteTable::parse_pattern(std::string_view pattern, std::vector<Segment>& o
         const std::string_view text = body.substr(0, slash);
         const bool last = slash == std::string_view::npos;
         if (text.empty())
-            return false;
+            return "an empty segment ('//'): paths are normalised, so it could never match";
         if (text == "*") {
             if (!last)
-                return false;
+                return "'*' takes the rest of the path, so it can only be the last segment";
             out.push_back({Segment::Kind::rest, "*"});
             ++params;
         } else if (text.front() == ':') {
             const std::string_view name = text.substr(1);
-            if (!is_param_name(name))
-                return false;
+            if (std::string why = param_name_problem(name); !why.empty())
+                return why;
             for (const Segment& s : out)
                 if (s.kind == Segment::Kind::param && s.text == name)
-                    return false;
+                    return "parameter :" + std::string(name) + " appears twice";
             out.push_back({Segment::Kind::param, std::string(name)});
             ++params;
         } else {
-            if (!is_literal(text))
-                return false;
+            if (std::string why = literal_problem(text); !why.empty())
+                return why;
             out.push_back({Segment::Kind::literal, std::string(text)});
         }
         if (params > RouteParams::kMaxParams)
-            return false;
+            return "more than " + std::to_string(RouteParams::kMaxParams) + " parameters";
         if (last)
-            return true;
+            return {};
         body.remove_prefix(slash + 1);
     }
 }
@@ -128,13 +147,16 @@ std::strong_ordering RouteTable::compare_shape(const Route& a, const Route& b)
     return a.segments.size() <=> b.segments.size();
 }
 
-AddResult RouteTable::add(std::string_view method, std::string_view pattern, std::size_t target)
+AddResult RouteTable::add(std::string_view method, std::string_view pattern, std::size_t target, std::string* why)
 {
     if (!is_method_token(method))
         return AddResult::invalid_method;
     Route route{std::string(method), std::string(pattern), {}, target};
-    if (!parse_pattern(pattern, route.segments))
+    if (std::string problem = parse_pattern(pattern, route.segments); !problem.empty()) {
+        if (why != nullptr)
+            *why = std::move(problem);
         return AddResult::invalid_pattern;
+    }
     route.has_rest = !route.segments.empty() && route.segments.back().kind == Segment::Kind::rest;
     route.fixed_segments = route.segments.size() - (route.has_rest ? 1 : 0);
 

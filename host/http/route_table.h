@@ -39,7 +39,8 @@ public:
     // maps to its handler. Patterns that could never match a normalised path
     // (a "." or ".." segment, '\\' or control characters, '*' inside a
     // segment) or repeat a parameter name are invalid.
-    AddResult add(std::string_view method, std::string_view pattern, std::size_t target);
+    // `why` (when given) receives what is wrong with an invalid pattern.
+    AddResult add(std::string_view method, std::string_view pattern, std::size_t target, std::string* why = nullptr);
 
     // `path` is relative to the plugin prefix, normalised, starting with '/'.
     // Precedence: literal segment > :param > trailing *; then exact method >
@@ -67,7 +68,8 @@ private:
         std::size_t shape = 0;  // equal for neighbours of the same shape
     };
 
-    static bool parse_pattern(std::string_view pattern, std::vector<Segment>& out);
+    // What is wrong with `pattern`; empty when it parsed into `out`.
+    static std::string parse_pattern(std::string_view pattern, std::vector<Segment>& out);
     static std::strong_ordering compare_shape(const Route& a, const Route& b);
     static bool path_matches(const Route& route, std::string_view path, std::size_t path_segments,
                              RouteParams* params);

@@ -117,13 +117,14 @@ kerberus_status PluginInstance::add_route(const char* method, const char* patter
                                           void* user_data) {
     if (!initialising_) return KERBERUS_ERR_STATE;
     if (method == nullptr || pattern == nullptr || fn == nullptr) return KERBERUS_ERR_INVALID;
-    switch (routes_.add(method, pattern, handlers_.size())) {
+    std::string why;
+    switch (routes_.add(method, pattern, handlers_.size(), &why)) {
         case http::AddResult::ok: break;
         case http::AddResult::conflict:
             logger_->error("route {} {} is registered twice", method, pattern);
             return KERBERUS_ERR_CONFLICT;
         case http::AddResult::invalid_pattern:
-            logger_->error("invalid route pattern \"{}\"", pattern);
+            logger_->error("invalid route pattern \"{}\": {}", pattern, why);
             return KERBERUS_ERR_INVALID;
         case http::AddResult::invalid_method:
             logger_->error("invalid route method \"{}\"", method);

@@ -75,6 +75,10 @@ TEST(IntegrationLifecycle, KeptRequestPastItsDeadlineGets504) {
     EXPECT_TRUE(is_error_response(r, 504, "GET", "/api/never-responds/"));
     EXPECT_GE(elapsed, 450);
     EXPECT_LT(elapsed, 5000);
+    // The log names the plugin and the route that kept it.
+    EXPECT_TRUE(d.wait_for_log({"[never-responds]", "GET /api/never-responds/ (route GET /)",
+                                "not answered within server.request_timeout"}))
+        << d.log();
     // The plugin and the daemon are unharmed.
     EXPECT_EQ(get(d.url("/api/never-responds/ping")).body, "pong\n");
     EXPECT_EQ(get(d.url("/api/hello/")).status, 200);

@@ -405,12 +405,43 @@ TEST_F(RouteTableTest, ValidUnusualPatterns)
     add("GET", "/v1/items:batchGet", 1);  // ':' inside a literal is text
     add("GET", "/:_x9/y", 2);
     add("GET", "/...", 3);
-    add("GET", "/a%20b", 4);
+    add("GET", "/caf\xc3\xa9", 4);  // UTF-8, compared with the decoded path
+    add("GET", "/a;b=c,d@e!$&'()+", 5);
     EXPECT_EQ(target("GET", "/v1/items:batchGet"), 1);
     EXPECT_EQ(target("GET", "/q/y"), 2);
     EXPECT_EQ(param(params, "_x9"), "q");
     EXPECT_EQ(target("GET", "/..."), 3);
-    EXPECT_EQ(target("GET", "/a%20b"), 4);  // patterns are compared with decoded paths
+    EXPECT_EQ(target("GET", "/caf\xc3\xa9"), 4);
+    EXPECT_EQ(target("GET", "/a;b=c,d@e!$&'()+"), 5);
+}
+
+// A pattern that can never match as written is refused with the reason.
+TEST_F(RouteTableTest, InvalidPatternsSayWhy)
+{
+    struct Case {
+        const char* pattern;
+        const char* why;
+    };
+    for (const Case& c : {
+             Case{"/:name?", "optional parameters (:name?) are not supported: register the route with and without the segment"},
+             Case{"/*/x", "'*' takes the rest of the path, so it can only be the last segment"},
+             Case{"/:name/:name", "parameter :name appears twice"},
+             Case{"/files/*rest", "'*' stands alone as the last segment (for a named parameter, write :name)"},
+             Case{"/a//b", "an empty segment ('//'): paths are normalised, so it could never match"},
+             Case{"/:na-me", "parameter names are letters, digits and '_' (:na-me has '-')"},
+             Case{"/{name}", "'{name}' is not a parameter here: write :name"},
+             Case{"/a b", "' ' is not a path character: clients send it percent-encoded"},
+             Case{"/a%20b", "'%' is not a path character: clients send it percent-encoded (write the decoded character)"},
+             Case{"/a?b", "'?' is not a path character: clients send it percent-encoded"},
+             Case{"/..", "a '.' or '..' segment never survives path normalisation"},
+             Case{"/:", "':' must be followed by the parameter's name, as in :id"},
+             Case{"x", "a pattern starts with '/'"},
+         }) {
+        std::string why;
+        EXPECT_EQ(table.add("GET", c.pattern, 0, &why), AddResult::invalid_pattern) << c.pattern;
+        EXPECT_EQ(why, c.why) << c.pattern;
+    }
+    EXPECT_TRUE(table.empty());
 }
 
 TEST_F(RouteTableTest, ParameterLimit)
