@@ -1,21 +1,40 @@
 // kerberusd: command line -> configuration -> daemon. Nothing else lives here.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "common/fault_report.h"
 #include "config/config.h"
 #include "kerberus/plugin.h"
 #include "ops/daemon.h"
 #include "ops/logging.h"
 #include "ops/signals.h"
-#include "common/fault_report.h"
 
 namespace {
 
-constexpr const char* kDefaultConfig = "/etc/kerberus/kerberus.yaml";
+// The configuration kerberusd was installed with: <sysconfdir>/kerberus for
+// the prefix its binary lies in (GNUInstallDirs' rule: /usr/bin -> /etc,
+// /opt/<x>/bin -> /etc/opt/<x>, <prefix>/bin -> <prefix>/etc), kerberus.yaml
+// and, when it exists, local.yaml on top, as the systemd unit layers them.
+std::vector<std::string> default_configs() {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    std::string dir = "/etc/kerberus";
+    if (!ec && exe.parent_path().filename() == "bin") {
+        std::string prefix = exe.parent_path().parent_path().string();
+        if (prefix != "/usr" && prefix != "/") {
+            dir = prefix.rfind("/opt/", 0) == 0 ? "/etc" + prefix + "/kerberus" : prefix + "/etc/kerberus";
+        }
+    }
+    std::vector<std::string> files{dir + "/kerberus.yaml"};
+    if (fs::exists(dir + "/local.yaml", ec)) files.push_back(dir + "/local.yaml");
+    return files;
+}
 
 void print_help() {
     std::printf(
@@ -26,6 +45,7 @@ void print_help() {
         "\n"
         "  -c, --config FILE  configuration file; repeat to layer files (later files\n"
         "                     win, maps merge deeply). Default: %s\n"
+        "                     (and local.yaml beside it, when it exists)\n"
         "  -t, --check        validate the configuration, load and ABI-check every\n"
         "                     plugin, print the plugin table and exit (0 = ok)\n"
         "  -v, --version      print the daemon and plugin ABI versions\n"
@@ -35,7 +55,7 @@ void print_help() {
         "SIGTERM and SIGINT stop accepting, let in-flight requests finish and exit.\n"
         "\n"
         "Exit codes: 0 ok, 1 startup failed, 64 usage error, 78 configuration error.\n",
-        kDefaultConfig);
+        default_configs().front().c_str());
 }
 
 struct Options {
@@ -70,7 +90,7 @@ int parse(int argc, char** argv, Options& out) {
             return kerberus::ops::kExitUsage;
         }
     }
-    if (out.configs.empty()) out.configs.emplace_back(kDefaultConfig);
+    if (out.configs.empty()) out.configs = default_configs();
     return -1;
 }
 

@@ -71,6 +71,19 @@ for f in include/kerberus/plugin.h include/kerberus/plugin.hpp bin/kerberusd; do
     [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
+step "the installed kerberusd finds its own configuration"
+# No --config: <prefix>/etc/kerberus/kerberus.yaml and local.yaml, whose
+# plugin_directories name the prefix's own plugin directory (once), which
+# exists: no warning, every bundled plugin checked.
+defaults=$("$prefix/bin/kerberusd" --check 2>&1) ||
+    fail "kerberusd --check with the installed configuration failed:"$'\n'"$defaults"
+grep -q "^hello .* ok " <<<"$defaults" || fail "kerberusd --check did not load the installed hello:"$'\n'"$defaults"
+grep -qi "warn" <<<"$defaults" && fail "kerberusd --check warned with the installed configuration:"$'\n'"$defaults"
+[[ $(grep -c -- "- $prefix/lib/kerberus/plugins\$" "$prefix/etc/kerberus/kerberus.yaml") -eq 1 ]] ||
+    fail "the installed configuration should name $prefix/lib/kerberus/plugins once:"$'\n'"$(cat "$prefix/etc/kerberus/kerberus.yaml")"
+"$prefix/bin/kerberusd" --help | grep -q "Default: $prefix/etc/kerberus/kerberus.yaml" ||
+    fail "kerberusd --help does not name the installed configuration"
+
 step "documentation and examples"
 docdir=share/doc/kerberus
 expect_installed_copy "$docdir/README.md" "$src/README.md"

@@ -68,7 +68,12 @@ TEST(IntegrationMetrics, ScrapeAfterTrafficReloadAndAFailedPluginPassesPromtool)
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_log({"reloaded:"}));
 
-    std::string text = scrape(d);
+    // The reload is counted just after its summary is logged.
+    std::string text;
+    for (auto until = Clock::now() + 3s; Clock::now() < until; std::this_thread::sleep_for(20ms)) {
+        text = scrape(d);
+        if (sample(text, R"(kerberus_config_reloads_total{result="success"})") == 1) break;
+    }
     EXPECT_TRUE(promtool_accepts(text, d.dir()));
     EXPECT_EQ(sample(text, R"(kerberus_http_requests_total{plugin="hello",route="/:name",method="GET",code="200"})"), 5);
     EXPECT_EQ(sample(text, R"(kerberus_http_requests_total{plugin="echo",route="/status/:code",method="GET",code="503"})"), 1);
