@@ -207,14 +207,14 @@ impl Host {
     pub fn config_int(&self, key: &str) -> Result<Option<i64>, Error> {
         let mut out = 0i64;
         let found = self.config(key, |f, ctx, key| unsafe { host_fn!(f, config_get_int)(ctx, key, &mut out) })?;
-        Ok(found.then(|| out))
+        Ok(found.then_some(out))
     }
 
     /// A number; as [`config_string`](Host::config_string).
     pub fn config_double(&self, key: &str) -> Result<Option<f64>, Error> {
         let mut out = 0f64;
         let found = self.config(key, |f, ctx, key| unsafe { host_fn!(f, config_get_double)(ctx, key, &mut out) })?;
-        Ok(found.then(|| out))
+        Ok(found.then_some(out))
     }
 
     /// A boolean (true/false, yes/no, on/off); as
@@ -222,7 +222,7 @@ impl Host {
     pub fn config_bool(&self, key: &str) -> Result<Option<bool>, Error> {
         let mut out: c_int = 0;
         let found = self.config(key, |f, ctx, key| unsafe { host_fn!(f, config_get_bool)(ctx, key, &mut out) })?;
-        Ok(found.then(|| out != 0))
+        Ok(found.then_some(out != 0))
     }
 
     /// The whole namespace as one JSON document ("{}" when the plugin has

@@ -45,8 +45,9 @@
 //!
 //! `cargo build --release` writes `target/release/lib<crate>.so`; install it
 //! into a plugin directory as `<id>.so.X.Y.Z`, X.Y.Z being the descriptor's
-//! version (by default the crate's). rustc exports only the entry function
-//! `kerberus_plugin_v1` from a `cdylib`, as the host requires. In the
+//! version (by default the crate's). rustc exports only `#[no_mangle]`
+//! functions from a `cdylib`: the entry function `kerberus_plugin_v1`
+//! alone, as the host requires, unless the plugin adds others. In the
 //! kerberus tree, `kerberus_add_rust_plugin()` (plugin-api/rust/cmake)
 //! does all of this.
 //!
@@ -55,9 +56,9 @@
 //! No unwind may cross plugin.h in either direction, so every function the
 //! crate hands to the host catches panics with `std::panic::catch_unwind`:
 //!
-//! - [`Plugin::init`]: a panic fails the plugin, with "init panicked:
-//!   <message>" as its error (its routes answer 503); so does an `Err`, with
-//!   the error's message.
+//! - [`Plugin::init`]: a panic fails the plugin, with `"init panicked:
+//!   <message>"` as its error (its routes answer 503); so does an `Err`,
+//!   with the error's message.
 //! - a route handler: the panic is logged at ERROR with the method, the
 //!   path and the message, and a request not yet answered gets the host's
 //!   500. So is an `Err` the handler returns.
@@ -96,9 +97,11 @@
 //! # ABI versions
 //!
 //! A plugin built with this crate records ABI 1.3 in its descriptor, so
-//! only a host of ABI 1.3 or newer (kerberusd 0.1 with metrics) loads it;
-//! `init` double-checks that the host's table has every function the crate
-//! calls, and fails the plugin with a message otherwise.
+//! only a host of ABI 1.3 or newer loads it; `init` double-checks that the
+//! host's table has every function the crate calls, and fails the plugin
+//! with a message otherwise. The crate therefore never tests for a
+//! function before calling it; [`host_has!`] is there for code that calls
+//! [`sys`] directly.
 #![warn(missing_docs)]
 
 mod shared;

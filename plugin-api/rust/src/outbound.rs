@@ -134,7 +134,7 @@ pub(crate) fn fetch(core: &Arc<Core>, request: &OutboundRequest, done: Done) -> 
     let call = Box::new(FetchCall { core: Arc::clone(core), done });
     let (method, url) = match (CString::new(request.method.as_str()), CString::new(request.url.as_str())) {
         (Ok(method), Ok(url)) => (method, url),
-        _ => return refuse(call, &request.method, sys::KERBERUS_ERR_INVALID, "the method or URL holds a NUL byte"),
+        _ => return refuse(*call, &request.method, sys::KERBERUS_ERR_INVALID, "the method or URL holds a NUL byte"),
     };
     let headers: Vec<sys::kerberus_header> = request
         .headers
@@ -173,10 +173,10 @@ pub(crate) fn fetch(core: &Arc<Core>, request: &OutboundRequest, done: Done) -> 
         sys::KERBERUS_ERR_STATE => "the plugin is not running (before init or after stop)",
         _ => "the host refused the request",
     };
-    refuse(call, &request.method, status, why)
+    refuse(*call, &request.method, status, why)
 }
 
-fn refuse(call: Box<FetchCall>, method: &str, status: sys::kerberus_status, why: &str) -> Option<u64> {
+fn refuse(call: FetchCall, method: &str, status: sys::kerberus_status, why: &str) -> Option<u64> {
     let code = ErrorCode::from_status(status).unwrap_or(ErrorCode::Other(status));
     call.core.log(sys::KERBERUS_LOG_ERROR, &format!("fetch {}: {} ({})", method, why, code));
     let response =

@@ -28,8 +28,11 @@ pub(crate) use host_fn;
 /// a Host.
 pub(crate) struct RouteEntry {
     pub(crate) core: std::sync::Arc<Core>,
-    pub(crate) handler: Box<dyn Fn(&mut crate::Request<'_>) -> Result<(), String> + Send + Sync>,
+    pub(crate) handler: Handler,
 }
+
+/// A route handler with its result made uniform: the failure to log.
+pub(crate) type Handler = Box<dyn Fn(&mut crate::Request<'_>) -> Result<(), String> + Send + Sync>;
 
 struct RoutePtr(*mut RouteEntry);
 // SAFETY: only moved between threads to be freed; the entries themselves

@@ -274,7 +274,7 @@ pub struct kerberus_host_api {
     /// until destroy returns. Thread: any.
     pub config_json: Option<unsafe extern "C" fn(ctx: *mut kerberus_plugin_ctx, out: *mut kerberus_str) -> kerberus_status>,
 
-    /// Registers a handler for `method` and `pattern` below /api/<id>;
+    /// Registers a handler for `method` and `pattern` below `/api/<id>`;
     /// `KERBERUS_ERR_CONFLICT` for a duplicate, `KERBERUS_ERR_INVALID` for a
     /// malformed route. Only during init (`KERBERUS_ERR_STATE` otherwise).
     /// Thread: the init thread.
@@ -428,7 +428,7 @@ pub struct kerberus_plugin_descriptor {
     /// The ABI the plugin was built against: `KERBERUS_ABI_MINOR`.
     pub abi_minor: u32,
     /// The plugin id: `[a-z0-9][a-z0-9-]*`, at most 64 characters: the
-    /// route prefix /api/<id>/ and the config namespace plugins.<id>.
+    /// route prefix `/api/<id>/` and the config namespace `plugins.<id>`.
     pub id: *const c_char,
     /// Semantic version "MAJOR.MINOR.PATCH" (a "-prerelease" suffix is
     /// allowed).

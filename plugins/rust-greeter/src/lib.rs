@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use kerberus_plugin::{json, Error, Host, Metric, PendingRequest, Plugin};
+use kerberus_plugin::{json, Error, Host, Metric, PendingRequest, Plugin, Request};
 
 const MAX_DELAY_MS: i64 = 10_000;
 
@@ -127,8 +127,7 @@ impl Plugin for Greeter {
         })?
         .summary("The settings in use, and the plugin's config as JSON")?;
 
-        host.route("GET", "/panic", |_req| panic!("the greeter was asked to panic"))?
-            .summary("Panics, to show the 500 and the log line that follow")?;
+        host.route("GET", "/panic", panic)?.summary("Panics, to show the 500 and the log line that follow")?;
 
         // Last, so that a failed init never leaves a thread behind: once init
         // has failed, stop is not called.
@@ -161,6 +160,12 @@ impl Plugin for Greeter {
             _ => Ok(()),
         }
     }
+}
+
+/// A handler may be a function too. Its return type is spelled out: a
+/// closure that only panics would leave it to the compiler to infer.
+fn panic(_req: &mut Request<'_>) {
+    panic!("the greeter was asked to panic")
 }
 
 /// The worker: answers each kept request once it is due, and everything
