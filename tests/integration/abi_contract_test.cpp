@@ -14,13 +14,12 @@ namespace {
 
 struct ContractFixture {
     const char* name;  // test name suffix
-    const char* dir;   // tests/fixtures/plugins/<dir>
-    const char* id;    // the plugin id: /api/<id>, "[<id>]" in the log
+    const char* id;    // tests/fixtures/plugins/<id>; the routes are below /api/<id>
 };
 
 class IntegrationAbiContract : public ::testing::TestWithParam<ContractFixture> {
 protected:
-    void SetUp() override { ASSERT_TRUE(d.start(bundled_config().plugin_dir(fixture_plugin_dir(GetParam().dir)))); }
+    void SetUp() override { ASSERT_TRUE(d.start(bundled_config().plugin_dir(fixture_plugin_dir(GetParam().id)))); }
     std::string path(const std::string& below) const { return std::string("/api/") + GetParam().id + below; }
     std::string url(const std::string& below) const { return d.url(path(below)); }
     std::string body(const std::string& below) {
@@ -32,8 +31,8 @@ protected:
 };
 
 INSTANTIATE_TEST_SUITE_P(Fixture, IntegrationAbiContract,
-                         ::testing::Values(ContractFixture{"C", "abi-contract", "abi-contract"},
-                                           ContractFixture{"Rust", "abi-contract-rust", "abi-contract-rust"}),
+                         ::testing::Values(ContractFixture{"C", "abi-contract"},
+                                           ContractFixture{"Rust", "abi-contract-rust"}),
                          [](const ::testing::TestParamInfo<ContractFixture>& info) { return info.param.name; });
 
 }  // namespace
