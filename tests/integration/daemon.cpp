@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -24,6 +25,7 @@ fs::path kerberusd_path() { return KERBERUSD_PATH; }
 fs::path bundled_plugin_dir() { return KERBERUS_BUNDLED_PLUGIN_DIR; }
 fs::path fixture_plugin_dir(std::string_view name) { return fs::path(KERBERUS_FIXTURE_PLUGIN_ROOT) / name; }
 fs::path test_fixture(std::string_view relative) { return fs::path(KERBERUS_TEST_FIXTURES) / relative; }
+fs::path send_gate_path() { return KERBERUS_SEND_GATE_PATH; }
 
 fs::path find_plugin_file(const fs::path& dir, std::string_view prefix) {
     fs::path found;
@@ -159,6 +161,8 @@ fs::path Daemon::write_config(const ConfigBuilder& config, const std::string& na
     return write_file(name, config.yaml());
 }
 
+void Daemon::set_env(std::string name, std::string value) { env_.push_back(std::move(name) + "=" + value); }
+
 std::string Daemon::url(std::string_view path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
@@ -203,6 +207,17 @@ void Daemon::spawn(const std::vector<std::string>& args) {
     std::vector<char*> argv;
     for (auto& arg : storage) argv.push_back(arg.data());
     argv.push_back(nullptr);
+    // The test's environment; a name given to set_env() replaces its entry.
+    auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+    std::vector<std::string> env_storage = env_;
+    for (char** e = environ; *e != nullptr; ++e) {
+        bool replaced = std::any_of(env_.begin(), env_.end(),
+                                    [&](const std::string& ours) { return name_of(ours) == name_of(*e); });
+        if (!replaced) env_storage.emplace_back(*e);
+    }
+    std::vector<char*> envp;
+    for (auto& entry : env_storage) envp.push_back(entry.data());
+    envp.push_back(nullptr);
 
     int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     int out_fd = ::open((dir_ / "stdout.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -224,7 +239,7 @@ void Daemon::spawn(const std::vector<std::string>& args) {
         ::dup2(in_fd, 0);
         ::dup2(out_fd, 1);
         ::dup2(err_fd, 2);
-        ::execv(argv[0], argv.data());
+        ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
     int fork_errno = errno;

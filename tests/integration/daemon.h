@@ -43,6 +43,9 @@ std::filesystem::path bundled_plugin_dir();
 std::filesystem::path fixture_plugin_dir(std::string_view name);
 // tests/fixtures/<relative>.
 std::filesystem::path test_fixture(std::string_view relative);
+// The library tests preload into kerberusd to hold an answer's thread just
+// after its bytes went out (tests/fixtures/send-gate).
+std::filesystem::path send_gate_path();
 // The single regular file in `dir` whose name starts with `prefix` (empty path if
 // there is none or more than one), so tests need not spell out versions.
 std::filesystem::path find_plugin_file(const std::filesystem::path& dir, std::string_view prefix);
@@ -99,6 +102,8 @@ public:
     // Writes `content` to dir()/name and returns the full path.
     std::filesystem::path write_file(const std::string& name, std::string_view content) const;
     std::filesystem::path write_config(const ConfigBuilder& config, const std::string& name = "kerberus.yaml") const;
+    // Adds NAME=value to the environment of the daemons started from now on.
+    void set_env(std::string name, std::string value);
 
     // Spawns kerberusd with `args` and waits for its "serving on" line.
     ::testing::AssertionResult start(const std::vector<std::string>& args, Millis ready_timeout = 10s);
@@ -136,6 +141,7 @@ private:
     void kill_and_reap();
 
     std::filesystem::path dir_;
+    std::vector<std::string> env_;  // NAME=value, on top of the test's own environment
     pid_t pid_ = -1;
     std::optional<int> exit_status_;
     uint16_t port_ = 0;
