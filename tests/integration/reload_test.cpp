@@ -192,3 +192,37 @@ TEST_F(IntegrationReload, ZeroFailedRequestsUnderLoad) {
     EXPECT_EQ(get(d.url("/api/hello/")).body, "Hello, world!\n");
     EXPECT_TRUE(d.running());
 }
+
+// A plugin may answer from a thread of its own before its handler returns.
+// Its worker then moves on to other requests while that thread is still
+// inside respond(); the request must still leave the instance it entered,
+// or a reload that replaces the instance waits server.shutdown_timeout for
+// it. The send gate holds the answering thread right after its bytes went
+// out, until the worker has answered a request on another connection.
+TEST_F(IntegrationReload, AnswerSentWhileTheHandlerRunsLeavesTheInstance) {
+    d.set_env("LD_PRELOAD", send_gate_path().string());
+    auto with_answer_early = [&](const std::string& generation) {
+        return config("Hi")
+            .server("workers", "1")  // every connection on one worker thread
+            .server("shutdown_timeout", "3s")
+            .plugin_dir(fixture_plugin_dir("answer-early"))
+            .plugin("answer-early", "config: { generation: " + generation + " }");
+    };
+    ASSERT_TRUE(d.start(with_answer_early("1")));
+
+    RawConnection early_connection(d.port());
+    ASSERT_TRUE(early_connection.send("GET /api/answer-early/ HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto early = early_connection.read_response();
+    ASSERT_TRUE(early.has_value());
+    EXPECT_EQ(early->status, 200) << early->body;
+    EXPECT_EQ(early->body, "answered early\n");
+    // Served by the same worker while the early answer's thread is held;
+    // its answer releases that thread.
+    EXPECT_EQ(get(d.url("/api/hello/next")).body, "Hi, next!\n");
+
+    d.write_config(with_answer_early("2"));
+    ASSERT_TRUE(reload(d));
+    EXPECT_TRUE(d.log_lines_with({"still has", "in flight"}).empty()) << d.log();
+    EXPECT_EQ(d.log_lines_with({"reloaded:", "1 replaced"}).size(), 1u) << d.log();
+    EXPECT_EQ(get(d.url("/api/hello/after")).body, "Hi, after!\n");
+}
