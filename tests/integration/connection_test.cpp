@@ -114,6 +114,39 @@ TEST(IntegrationConnection, ConnectionCloseIsHonoured) {
     EXPECT_TRUE(c.closed_by_peer(3s)) << "connection left open despite Connection: close";
 }
 
+// A plugin may answer from a thread of its own before its handler returns;
+// the worker then serves other connections while that thread is still
+// inside respond(). Nothing that thread does after its answer went out may
+// touch the request the worker serves next. The send gate holds the
+// answering thread right after its bytes went out; the next request (on
+// another connection, the same worker) lets it go and waits for it.
+TEST(IntegrationConnection, AnswerSentWhileTheHandlerRunsSparesTheNextRequest) {
+    Daemon d;
+    d.set_env("LD_PRELOAD", send_gate_path().string());
+    ASSERT_TRUE(d.start(bundled_config()
+                            .server("workers", "1")  // every connection on one worker thread
+                            .plugin_dir(fixture_plugin_dir("answer-early"))));
+    RawConnection early_connection(d.port());
+    ASSERT_TRUE(early_connection.send(keep_alive_get("/api/answer-early/")));
+    auto early = early_connection.read_response(5s);
+    ASSERT_TRUE(early.has_value());
+    EXPECT_EQ(early->body, "answered early\n");
+
+    RawConnection next_connection(d.port());
+    ASSERT_TRUE(next_connection.send(keep_alive_get("/api/answer-early/open")));
+    auto next = next_connection.read_response(5s);
+    ASSERT_TRUE(next.has_value()) << "the next request was never answered";
+    EXPECT_EQ(next->status, 200);
+    EXPECT_EQ(next->body, "opened\n");
+    // Both connections still carry requests.
+    for (RawConnection* c : {&early_connection, &next_connection}) {
+        ASSERT_TRUE(c->send(keep_alive_get("/api/hello/again")));
+        auto again = c->read_response(5s);
+        ASSERT_TRUE(again.has_value());
+        EXPECT_EQ(again->body, "Hello, again!\n");
+    }
+}
+
 TEST(IntegrationConnection, ClientTooSlowToSendHeadersIsDropped) {
     Daemon d;
     ASSERT_TRUE(d.start(bundled_config().server("header_timeout", "500ms")));
