@@ -170,7 +170,10 @@ pub trait Plugin: Send + Sized + 'static {
 /// `MAJOR.MINOR.PATCH` (a `-prerelease` suffix is allowed); without it, the
 /// crate's own version (`CARGO_PKG_VERSION`) is used. `description` is one
 /// line for humans. All three are literals, checked when the crate
-/// compiles, so a plugin the host would refuse does not build:
+/// compiles, so a plugin the host would refuse does not build.
+/// `config_schema: "<JSON Schema>"` (a literal, after the description)
+/// declares the settings the plugin takes: the host checks them against it
+/// before `init` and fills in its defaults (plugin.h, `config_schema`):
 ///
 /// ```compile_fail
 /// # use kerberus_plugin::{Error, Host, Plugin};
@@ -184,6 +187,14 @@ macro_rules! plugin {
         $crate::plugin!($plugin, id: $id, version: env!("CARGO_PKG_VERSION"), description: $description);
     };
     ($plugin:ty, id: $id:expr, version: $version:expr, description: $description:expr $(,)?) => {
+        $crate::plugin!(@define $plugin, $id, $version, $description, ::core::ptr::null());
+    };
+    ($plugin:ty, id: $id:expr, version: $version:expr, description: $description:expr,
+     config_schema: $schema:expr $(,)?) => {
+        $crate::plugin!(@define $plugin, $id, $version, $description,
+                        concat!($schema, "\0").as_ptr() as *const ::std::os::raw::c_char);
+    };
+    (@define $plugin:ty, $id:expr, $version:expr, $description:expr, $schema:expr) => {
         const _: () = $crate::__private::check_descriptor($id, $version, $description);
 
         /// The entry symbol: returns the static descriptor and does nothing
@@ -202,6 +213,7 @@ macro_rules! plugin {
                     stop: Some($crate::__private::stop::<$plugin>),
                     destroy: Some($crate::__private::destroy::<$plugin>),
                     health: Some($crate::__private::health::<$plugin>),
+                    config_schema: $schema,
                 });
             &DESCRIPTOR.0
         }

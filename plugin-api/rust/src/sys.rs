@@ -454,6 +454,11 @@ pub struct kerberus_plugin_descriptor {
     /// when not). Thread: the host's health thread, concurrently with
     /// handlers. Optional (NULL means "always healthy").
     pub health: Option<unsafe extern "C" fn(instance: *mut c_void) -> kerberus_status>,
+    /// ABI 1.3. A JSON Schema (draft-04) for the plugin's settings, checked
+    /// by the host before init, at `--check` and on reload; its defaults
+    /// are filled in before the plugin reads them. NUL-terminated, static;
+    /// null when the plugin declares none.
+    pub config_schema: *const c_char,
 }
 
 /// The type of the entry function.

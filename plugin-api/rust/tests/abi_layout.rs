@@ -100,7 +100,7 @@ layouts! {
         request_id,
         metric_family, metric_series, metric_add, metric_set, metric_observe,
     }
-    kerberus_plugin_descriptor { struct_size, abi_major, abi_minor, id, version, description, init, stop, destroy, health }
+    kerberus_plugin_descriptor { struct_size, abi_major, abi_minor, id, version, description, init, stop, destroy, health, config_schema }
 }
 
 macro_rules! constants {
