@@ -166,15 +166,23 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
 }
 
 bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined) {
-    if (status == KERBERUS_ASYNC) {
-        if (kept_.keep(ex, std::chrono::steady_clock::now() + settings_.request_timeout, pipelined)) {
-            (void)spare_exchange.release();  // KeptRequests owns it now
-            return false;
-        }
-        return true;
+    if (status == KERBERUS_ASYNC &&
+        kept_.keep(ex, std::chrono::steady_clock::now() + settings_.request_timeout, pipelined)) {
+        (void)spare_exchange.release();  // KeptRequests owns it now
+        return false;
     }
     State expected = State::handling;
-    if (!ex->state.compare_exchange_strong(expected, State::responded)) return true;  // answered: the normal case
+    if (!ex->state.compare_exchange_strong(expected, State::responded)) {
+        // Answered (for KERBERUS_ASYNC: before it could be kept). Still being
+        // sent by another thread: that thread finishes the exchange, and
+        // this worker takes a new one for its next request.
+        if (expected == State::answering && ex->state.compare_exchange_strong(expected, State::handed_over)) {
+            (void)spare_exchange.release();
+            return true;
+        }
+        answered(*ex);  // the answer is out and the handler is done: the normal case
+        return true;
+    }
     std::string message;
     if (status == KERBERUS_OK) {
         message = "handler returned without responding";
@@ -198,14 +206,19 @@ kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view b
     if (body.size() > kMaxResponseBody) return KERBERUS_ERR_TOO_LARGE;
     State s = ex.state.load(std::memory_order_acquire);
     if (s == State::handling) {
-        if (ex.state.compare_exchange_strong(s, State::responded)) {
+        // Any thread, also while the handler runs (see State).
+        if (ex.state.compare_exchange_strong(s, State::answering)) {
             ex.send(status, body);
-            answered(ex);
+            State sending = State::answering;
+            if (!ex.state.compare_exchange_strong(sending, State::responded)) {
+                answered(ex);  // handed over: the handler returned meanwhile
+                delete &ex;
+            }
             return KERBERUS_OK;
         }
-        // Lost a race with the handler's return: s now holds kept/responded.
+        // Lost a race with the handler's return or another respond().
     }
-    if (s == State::responded) {
+    if (s == State::responded || s == State::answering || s == State::handed_over) {
         if (ex.plugin) ex.plugin->logger().warn("{} {}: responded twice; the first response stands", ex.method(),
                                                 ex.raw_path());
         return KERBERUS_ERR_STATE;

@@ -40,11 +40,18 @@ class Dispatcher;
 
 class Exchange : public kerberus_request {
 public:
+    // An answer given while the handler runs has two ends: the answer going
+    // out and the handler returning. Whichever comes last finishes the
+    // exchange (leaves the plugin, counts it answered) — never earlier, so a
+    // reload cannot stop a plugin whose handler still runs, and a worker
+    // cannot reuse an exchange another thread is still sending from.
     enum class State : int {
-        handling,   // inside the plugin's handler
-        responded,  // the plugin answered (in the handler or later)
-        kept,       // the handler returned KERBERUS_ASYNC and nobody answered yet
-        expired,    // the host answered (504 deadline, 503 stop) while kept
+        handling,     // inside the plugin's handler, not answered
+        answering,    // respond() is sending; the handler may still run
+        handed_over,  // the handler returned while `answering`: the answering thread finishes it
+        responded,    // the answer is out (the handler may still run)
+        kept,         // the handler returned KERBERUS_ASYNC and nobody answered yet
+        expired,      // the host answered (504 deadline, 503 stop) while kept
     };
 
     static Exchange& from(kerberus_request* r) { return *static_cast<Exchange*>(r); }
