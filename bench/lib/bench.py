@@ -34,7 +34,7 @@ MODES = {
 
 # Offsets from --base-port.
 PORTS = {"upstream": 0, "nginx1": 1, "nginx2": 2, "kerberus1": 3, "kerberus2": 4, "backstage": 5,
-         "startup_kerberus": 6, "startup_backstage": 7}
+         "startup_kerberus": 6, "startup_backstage": 7, "kerberus1log": 8}
 
 ALL_KEYS = [s.key for s in throughput_scenarios()] + ["6", "7"]
 
@@ -47,7 +47,7 @@ def parse_args(argv):
     p.add_argument("--only", help=f"comma-separated scenarios to run, of: {','.join(ALL_KEYS)}")
     p.add_argument("--no-backstage", action="store_true", help="leave out every Backstage contestant")
     p.add_argument("--install-backstage", action="store_true", help="only install the Backstage peer, then exit")
-    p.add_argument("--base-port", type=int, default=18400, help="first of 8 consecutive ports (default 18400)")
+    p.add_argument("--base-port", type=int, default=18400, help="first of 9 consecutive ports (default 18400)")
     p.add_argument("--plugins", type=int, default=100, help="plugins for the startup scenario (default 100)")
     p.add_argument("--rounds", type=int, help="override: alternating rounds per scenario")
     p.add_argument("--duration", type=int, help="override: seconds per wrk run")
@@ -99,10 +99,17 @@ def start_servers(needed, daemon, bundled, app_dir, tmp, ports, server_cores, cl
                                       ports["nginx2"], both, workers=2, upstream_port=up),
         "kerberus1": lambda: start_kerberus("kerberusd (1 worker)", daemon, os.path.join(tmp, "kerberus1"),
                                             ports["kerberus1"], server_cores, "kerberus.yaml", workers=1,
-                                            plugin_dir=bundled, upstream_port=up),
+                                            plugin_dir=bundled, upstream_port=up, access_log="false",
+                                            access_log_path="-"),
+        "kerberus1log": lambda: start_kerberus("kerberusd (1 worker, access log)", daemon,
+                                               os.path.join(tmp, "kerberus1log"), ports["kerberus1log"], server_cores,
+                                               "kerberus.yaml", workers=1, plugin_dir=bundled, upstream_port=up,
+                                               access_log="true",
+                                               access_log_path=os.path.join(tmp, "kerberus1log", "access.log")),
         "kerberus2": lambda: start_kerberus("kerberusd (2 workers)", daemon, os.path.join(tmp, "kerberus2"),
                                             ports["kerberus2"], both, "kerberus.yaml", workers=2,
-                                            plugin_dir=bundled, upstream_port=up),
+                                            plugin_dir=bundled, upstream_port=up, access_log="false",
+                                            access_log_path="-"),
         "backstage": lambda: start_backstage("Backstage backend", app_dir, os.path.join(tmp, "backstage"),
                                              ports["backstage"], server_cores, upstream_port=up),
     }
