@@ -23,7 +23,4 @@ std::string openapi_json(const DaemonSnapshot& snapshot);
 // reloads, for the dashboard (it computes rates from two readings).
 std::string stats_json(const DaemonSnapshot& snapshot, bool ready);
 
-// "2026-11-29T20:01:02.345Z"
-std::string iso_time(std::chrono::system_clock::time_point t);
-
 }  // namespace kerberus::admin

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include "admin/documents.h"
+#include "common/time_text.h"
 #include "admin/events.h"
 #include "admin/health_routes.h"
 #include "metrics/registry.h"
@@ -161,17 +162,6 @@ void lower(std::string& s) {
 }
 
 }  // namespace
-
-std::string iso_time(std::chrono::system_clock::time_point t) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[40];
-    std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
-    return text;
-}
 
 std::string inventory_json(const DaemonSnapshot& s) {
     rapidjson::StringBuffer buffer;

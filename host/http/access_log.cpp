@@ -1,5 +1,7 @@
 #include "http/access_log.h"
 
+#include "common/time_text.h"
+
 #include <cstdlib>
 #include <ctime>
 
@@ -19,31 +21,10 @@ namespace {
 // Lines waiting for the writer thread; past that the oldest are dropped.
 constexpr std::size_t kQueuedLines = 16 * 1024;
 
-// "[29/Nov/2026:20:01:02 +0000]" once per second per thread.
+// "[29/Nov/2026:20:01:02 +0000]"
 std::string_view clf_time() {
-    thread_local std::time_t formatted_at = 0;
-    thread_local char text[40];
-    thread_local std::size_t length = 0;
-    std::time_t now = std::time(nullptr);
-    if (now != formatted_at) {
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        length = std::strftime(text, sizeof text, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
-        formatted_at = now;
-    }
-    return {text, length};
-}
-
-std::string iso_now() {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[40];
-    std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
-    return text;
+    thread_local SecondStamp stamp("[%d/%b/%Y:%H:%M:%S +0000]");
+    return stamp.now();
 }
 
 spdlog::sink_ptr make_sink(const std::string& path) {
@@ -97,7 +78,7 @@ void AccessLog::record(const AccessEntry& e) {
             w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
         };
         w.StartObject();
-        member("time", iso_now());
+        member("time", iso_time(std::chrono::system_clock::now()));
         member("remote", e.remote);
         member("method", e.method);
         member("target", e.target);

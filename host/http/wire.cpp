@@ -4,6 +4,7 @@
 #include <ctime>
 #include <mutex>
 
+#include "common/time_text.h"
 #include "http/http_connection.h"
 
 namespace kerberus::http {
@@ -51,17 +52,8 @@ const char* reason_phrase(int status) {
 
 // The Date header changes once a second; each worker formats it once then.
 std::string_view http_date() {
-    thread_local std::time_t formatted_at = 0;
-    thread_local char text[40];
-    thread_local std::size_t length = 0;
-    std::time_t now = std::time(nullptr);
-    if (now != formatted_at) {
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        formatted_at = now;
-    }
-    return {text, length};
+    thread_local SecondStamp stamp("%a, %d %b %Y %H:%M:%S GMT");
+    return stamp.now();
 }
 
 void append_number(std::string& out, std::size_t n) {
