@@ -204,6 +204,7 @@ kerberus_status Dispatcher::respond_error(Exchange& ex, int status, std::string_
 kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view body) {
     if (status < 200 || status > 599) return KERBERUS_ERR_INVALID;
     if (body.size() > kMaxResponseBody) return KERBERUS_ERR_TOO_LARGE;
+    if (!ex.stated_length_fits(status, body.size())) return KERBERUS_ERR_INVALID;
     State s = ex.state.load(std::memory_order_acquire);
     if (s == State::handling) {
         // Any thread, also while the handler runs (see State).

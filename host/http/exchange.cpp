@@ -118,6 +118,7 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     keep_alive_ = keep_alive;
     block_.reset(keep_alive ? "keep-alive" : "close");
     has_content_type_ = false;
+    stated_length_.reset();
     route_stats_ = nullptr;
     route_method_ = route_pattern_ = {};
     arrived_ = std::chrono::steady_clock::now();
@@ -200,18 +201,35 @@ int Exchange::visit_query(kerberus_visit_fn visit, void* user) {
 kerberus_status Exchange::add_response_header(std::string_view name, std::string_view value) {
     if (!is_token(name) || !is_field_value(value)) return KERBERUS_ERR_INVALID;
     // Framing headers are the host's: a plugin setting them could desync
-    // the connection for the next request.
-    if (iequals(name, "content-length") || iequals(name, "connection") || iequals(name, "transfer-encoding")) {
-        return KERBERUS_ERR_INVALID;
+    // the connection for the next request. A stated Content-Length is what
+    // a HEAD or 304 answer reports (a relayed one, say); the host writes
+    // the header itself, once: a later statement replaces an earlier one.
+    if (iequals(name, "content-length")) {
+        uint64_t n = 0;
+        if (value.empty() || value.size() > 18) return KERBERUS_ERR_INVALID;
+        for (char c : value) {
+            if (c < '0' || c > '9') return KERBERUS_ERR_INVALID;
+            n = n * 10 + static_cast<uint64_t>(c - '0');
+        }
+        stated_length_ = n;
+        return KERBERUS_OK;
     }
+    if (iequals(name, "connection") || iequals(name, "transfer-encoding")) return KERBERUS_ERR_INVALID;
     if (iequals(name, "content-type")) has_content_type_ = true;
     if (iequals(name, "x-request-id")) has_request_id_header_ = true;
     block_.add(name, value);
     return KERBERUS_OK;
 }
 
+bool Exchange::stated_length_fits(int status, std::size_t body_size) const {
+    if (!stated_length_ || method_ == "HEAD") return true;
+    return response_framing(false, status, body_size, stated_length_).send_body ? *stated_length_ == body_size : true;
+}
+
 void Exchange::send(int status, std::string_view body) {
-    if (!has_content_type_ && !body.empty()) block_.add("Content-Type", "text/plain; charset=utf-8");
+    // A body that is never sent (204, 205, 304) has no type to state.
+    bool content = status != 204 && status != 205 && status != 304;
+    if (!has_content_type_ && !body.empty() && content) block_.add("Content-Type", "text/plain; charset=utf-8");
     put_on_wire(block_, status, body);
 }
 
@@ -227,12 +245,14 @@ void Exchange::send_host_error(metrics::HostReason reason, std::string_view mess
 }
 
 void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_view body) {
-    // A HEAD answer says how long the body would be, and sends none.
-    bool send_body = method_ != "HEAD";
+    // Only the plugin's own headers can state a length; the host's errors
+    // are as long as their body.
+    ResponseFraming framing = response_framing(method_ == "HEAD", status, body.size(),
+                                               &headers == &block_ ? stated_length_ : std::nullopt);
     // Answers given on a worker go out before this returns, so each thread
     // formats into one buffer it keeps.
     thread_local std::string wire;
-    format_response(wire, to_.http10, status, headers, body, send_body,
+    format_response(wire, to_.http10, status, headers, body, framing,
                     &headers == &block_ && has_request_id_header_ ? std::string_view() : request_id_);
     AccessLog* access_log = dispatcher != nullptr ? dispatcher->access_log() : nullptr;
     if (route_stats_ != nullptr || access_log != nullptr) {

@@ -94,6 +94,9 @@ public:
     }
     kerberus_status add_response_header(std::string_view name, std::string_view value);
     bool has_content_type() const { return has_content_type_; }
+    // A Content-Length the plugin stated must be the body's, except where
+    // no content is sent (HEAD, 204, 205, 304; see response_framing).
+    bool stated_length_fits(int status, std::size_t body_size) const;
     // Sends the plugin's response (its headers plus `body`). Exactly one
     // send per exchange; callers decide who sends through `state`.
     void send(int status, std::string_view body);
@@ -138,6 +141,7 @@ private:
     Connection to_;
     HeaderBlock block_;
     bool has_content_type_ = false;
+    std::optional<uint64_t> stated_length_;  // a Content-Length the plugin added
     bool keep_alive_ = true;
     // What the request's metrics record once it is answered.
     metrics::RouteStats* route_stats_ = nullptr;

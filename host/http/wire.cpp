@@ -10,25 +10,36 @@
 namespace kerberus::http {
 namespace {
 
+// RFC 9110 section 15's reason phrases, with RFC 6585's (428, 429, 431,
+// 511) and RFC 7725's 451. A reason phrase carries no meaning (RFC 9112
+// 4): an unlisted code gets its class's.
 const char* reason_phrase(int status) {
     switch (status) {
+        case 100: return "Continue";
+        case 101: return "Switching Protocols";
         case 200: return "OK";
         case 201: return "Created";
         case 202: return "Accepted";
+        case 203: return "Non-Authoritative Information";
         case 204: return "No Content";
+        case 205: return "Reset Content";
         case 206: return "Partial Content";
+        case 300: return "Multiple Choices";
         case 301: return "Moved Permanently";
         case 302: return "Found";
         case 303: return "See Other";
         case 304: return "Not Modified";
+        case 305: return "Use Proxy";
         case 307: return "Temporary Redirect";
         case 308: return "Permanent Redirect";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
+        case 402: return "Payment Required";
         case 403: return "Forbidden";
         case 404: return "Not Found";
         case 405: return "Method Not Allowed";
         case 406: return "Not Acceptable";
+        case 407: return "Proxy Authentication Required";
         case 408: return "Request Timeout";
         case 409: return "Conflict";
         case 410: return "Gone";
@@ -37,16 +48,25 @@ const char* reason_phrase(int status) {
         case 413: return "Content Too Large";
         case 414: return "URI Too Long";
         case 415: return "Unsupported Media Type";
-        case 418: return "I'm a teapot";
+        case 416: return "Range Not Satisfiable";
+        case 417: return "Expectation Failed";
+        case 421: return "Misdirected Request";
         case 422: return "Unprocessable Content";
+        case 426: return "Upgrade Required";
+        case 428: return "Precondition Required";
         case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
+        case 451: return "Unavailable For Legal Reasons";
         case 500: return "Internal Server Error";
         case 501: return "Not Implemented";
         case 502: return "Bad Gateway";
         case 503: return "Service Unavailable";
         case 504: return "Gateway Timeout";
-        default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+        case 505: return "HTTP Version Not Supported";
+        case 511: return "Network Authentication Required";
+        default:
+            return status < 200 ? "Informational" : status < 300 ? "Success" : status < 400 ? "Redirection"
+                 : status < 500 ? "Client Error" : "Server Error";
     }
 }
 
@@ -65,10 +85,19 @@ void append_number(std::string& out, std::size_t n) {
 
 }  // namespace
 
+ResponseFraming response_framing(bool head_request, int status, std::size_t body_size,
+                                 std::optional<uint64_t> stated_length) {
+    if (status < 200 || status == 204) return {false, std::nullopt};
+    if (status == 205) return {false, 0};
+    if (status == 304) return {false, stated_length};
+    if (head_request) return {false, stated_length ? stated_length : std::optional<uint64_t>(body_size)};
+    return {true, body_size};
+}
+
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
-                     bool send_body, std::string_view request_id) {
+                     const ResponseFraming& framing, std::string_view request_id) {
     out.clear();
-    out.reserve(160 + headers.lines().size() + (send_body ? body.size() : 0));
+    out.reserve(160 + headers.lines().size() + (framing.send_body ? body.size() : 0));
     out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
     append_number(out, static_cast<std::size_t>(status));
     out.push_back(' ');
@@ -77,10 +106,12 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
     out.append(headers.lines());
     if (!request_id.empty()) out.append("\r\nX-Request-Id: ").append(request_id);
     out.append("\r\nDate: ").append(http_date());
-    out.append("\r\nContent-Length: ");
-    append_number(out, body.size());
+    if (framing.content_length) {
+        out.append("\r\nContent-Length: ");
+        append_number(out, *framing.content_length);
+    }
     out.append("\r\n\r\n");
-    if (send_body) out.append(body);
+    if (framing.send_body) out.append(body);
 }
 
 void write_response(const Connection& to, std::string& bytes, bool close, bool interim) {

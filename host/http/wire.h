@@ -2,7 +2,9 @@
 // the response bytes itself and writes them to the connection's socket.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,11 +21,27 @@ struct Connection {
     bool http10 = false;
 };
 
+// Which answers carry content and a Content-Length (RFC 9110 6.4.1, 8.6,
+// 15.3.6, 15.4.5; RFC 9112 6.3):
+//   1xx, 204   no content, no Content-Length (MUST NOT);
+//   205        no content, "Content-Length: 0";
+//   304        no content; a Content-Length only as the plugin stated it
+//              (the length a 200 would have had);
+//   HEAD       no content; the stated length, else the body's (what a GET
+//              would send);
+//   otherwise  the body and its length.
+struct ResponseFraming {
+    bool send_body;
+    std::optional<uint64_t> content_length;
+};
+ResponseFraming response_framing(bool head_request, int status, std::size_t body_size,
+                                 std::optional<uint64_t> stated_length);
+
 // Status line, Connection, the block's lines, X-Request-Id (unless empty),
-// Date, Content-Length, body, into `out` (replacing what it held). A HEAD
-// answer carries the headers only (`send_body` false).
+// Date, Content-Length as `framing` says, and the body when it says so,
+// into `out` (replacing what it held).
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
-                     bool send_body, std::string_view request_id);
+                     const ResponseFraming& framing, std::string_view request_id);
 
 // Sends `bytes` on the connection (any thread), in order behind what is
 // still queued on it (see net::Connection::write_locked). With `close`, the

@@ -58,9 +58,26 @@ TEST_P(IntegrationAbiContract, StatusOutOfRangeIsRefusedAndTheRequestStaysAnswer
 
 TEST_P(IntegrationAbiContract, FramingHeadersAndHeaderInjectionAreRefused) {
     auto r = get(url("/headers"));
-    EXPECT_EQ(r.body, "crlf=-1 length=-1 connection=-1 te=-1 badname=-1 ok=0");
+    EXPECT_EQ(r.body, "crlf=-1 badlength=-1 connection=-1 te=-1 badname=-1 ok=0");
     EXPECT_EQ(r.header("X-Fine").value_or(""), "yes");
     EXPECT_FALSE(r.header("X-Injected").has_value());
+}
+
+// A stated Content-Length is what a HEAD answer reports; with a body it
+// must be the body's, and a refused respond() leaves the request to answer.
+TEST_P(IntegrationAbiContract, AStatedContentLengthFramesHeadAndMustMatchABody) {
+    auto r = get(url("/stated-length"));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "hello");
+    EXPECT_EQ(r.header("X-Mismatch").value_or(""), "-1");
+    EXPECT_EQ(r.header("Content-Length").value_or(""), "5");
+    Request head;
+    head.method = "HEAD";
+    head.url = url("/stated-length");
+    auto h = perform(head);
+    EXPECT_EQ(h.status, 200);
+    EXPECT_EQ(h.header("Content-Length").value_or(""), "1234");
+    EXPECT_TRUE(h.body.empty());
 }
 
 TEST_P(IntegrationAbiContract, RequestHeaderLookupIsCaseInsensitive) {

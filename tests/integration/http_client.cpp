@@ -279,6 +279,11 @@ bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
     return true;
 }
 
+std::string RawConnection::read_to_close(std::chrono::milliseconds timeout) {
+    if (!closed_by_peer(timeout)) return {};
+    return std::exchange(buffer_, {});
+}
+
 bool RawConnection::stays_open(std::chrono::milliseconds quiet) {
     size_t before = buffer_.size();
     fill(Clock::now() + quiet);

@@ -93,6 +93,8 @@ public:
     bool closed_by_peer(std::chrono::milliseconds timeout);
     // True if the connection is still open and silent for `quiet`.
     bool stays_open(std::chrono::milliseconds quiet);
+    // Everything not yet read, up to the peer's close; empty on timeout.
+    std::string read_to_close(std::chrono::milliseconds timeout);
 
 private:
     // Appends at least one byte to buffer_; false on EOF, error or timeout.

@@ -439,22 +439,33 @@ typedef struct kerberus_host_api {
     /* ---- Writing the response ----------------------------------------- */
 
     /* Adds a response header (several calls with one name send several
-     * lines). Content-Length, Connection and Transfer-Encoding are the
-     * host's to set: KERBERUS_ERR_INVALID. Names and values with CR or LF are
-     * refused with KERBERUS_ERR_INVALID. Call before respond(). */
+     * lines). Connection and Transfer-Encoding are the host's to set:
+     * KERBERUS_ERR_INVALID. Names and values with CR or LF are refused with
+     * KERBERUS_ERR_INVALID. Call before respond().
+     * Content-Length (kerberusd 0.2; earlier hosts refuse it): a decimal
+     * length (a second call replaces the first) that the host writes in
+     * place of its own where no body
+     * is sent — the length a GET would have answered to a HEAD request, or
+     * a 200 to the request a 304 answers (RFC 9110 8.6); anything else is
+     * KERBERUS_ERR_INVALID. With a body, respond() refuses a stated length
+     * that is not the body's. */
     kerberus_status (*response_header_add)(kerberus_request *req, const char *name, const char *value,
                                            size_t value_len);
 
     /* Sends the response: status 200..599, the headers added so far and
      * `body` (copied; at most 64 MiB). Without a Content-Type header, a
-     * non-empty body is sent as "text/plain; charset=utf-8". A HEAD request
-     * gets the headers without the body.
+     * non-empty body is sent as "text/plain; charset=utf-8". The host frames
+     * the answer as RFC 9110 says: a HEAD request gets the headers and the
+     * Content-Length without the body; 204, 205 and 304 answers never carry
+     * content (a body given with them is not sent) and 204 and 304 no
+     * Content-Length (304: unless one was stated, see response_header_add).
      * Thread: any — also another thread while the handler is still running
      * (the handler then returns KERBERUS_ASYNC or KERBERUS_OK, either works).
      * Returns:
      *   KERBERUS_OK           sent;
-     *   KERBERUS_ERR_INVALID  status out of range — nothing sent, the request
-     *                         is still yours: respond again;
+     *   KERBERUS_ERR_INVALID  status out of range, or a stated Content-Length
+     *                         that is not the body's — nothing sent, the
+     *                         request is still yours: respond again;
      *   KERBERUS_ERR_TOO_LARGE body over the limit — likewise;
      *   KERBERUS_ERR_STATE    the plugin already answered this request;
      *   KERBERUS_ERR_EXPIRED  the host already answered it (deadline 504,
