@@ -103,9 +103,15 @@ function(kerberus_add_plugin_test)
     set(KPT_TIMEOUT 120)
   endif()
   _kerberus_harness_args("kerberus_add_plugin_test(${KPT_NAME})" "${KPT_PLUGIN}" "${KPT_ID}" "${KPT_CONFIG}" run)
+  # The daemon's log and configuration, in the build tree: a test killed at
+  # its timeout leaves them there for the next run, not in /tmp.
+  string(MAKE_C_IDENTIFIER "${KPT_NAME}" workdir)
+  string(SHA1 name_hash "${KPT_NAME}")
+  string(SUBSTRING "${name_hash}" 0 8 name_hash)
+  set(workdir ${CMAKE_CURRENT_BINARY_DIR}/kerberus-plugin-tests/${workdir}-${name_hash})
   add_test(NAME ${KPT_NAME}
-    COMMAND sh ${_KERBERUS_HARNESS_SCRIPT} test ${KERBERUSD_EXECUTABLE} ${run_dir} ${run_id} ${run_config}
-            ${KPT_COMMAND})
+    COMMAND sh ${_KERBERUS_HARNESS_SCRIPT} test ${workdir} ${KERBERUSD_EXECUTABLE} ${run_dir} ${run_id}
+            ${run_config} ${KPT_COMMAND})
   set_tests_properties(${KPT_NAME} PROPERTIES TIMEOUT ${KPT_TIMEOUT})
 endfunction()
 
@@ -116,7 +122,7 @@ function(kerberus_add_plugin_run target)
   endif()
   _kerberus_harness_args("kerberus_add_plugin_run(${target})" "${target}" "${KPR_ID}" "${KPR_CONFIG}" run)
   add_custom_target(kerberus-run-${target}
-    COMMAND sh ${_KERBERUS_HARNESS_SCRIPT} run ${KERBERUSD_EXECUTABLE} ${run_dir} ${run_id} ${run_config}
+    COMMAND sh ${_KERBERUS_HARNESS_SCRIPT} run - ${KERBERUSD_EXECUTABLE} ${run_dir} ${run_id} ${run_config}
     USES_TERMINAL
     COMMENT "Serving ${run_id} under ${KERBERUSD_EXECUTABLE}"
     VERBATIM)

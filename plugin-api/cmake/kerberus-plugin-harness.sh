@@ -2,13 +2,16 @@
 # Runs a plugin under a real kerberusd, for kerberus_add_plugin_test() and
 # kerberus_add_plugin_run() (KerberusPluginHarness.cmake):
 #
-#   sh kerberus-plugin-harness.sh test KERBERUSD PLUGIN_DIR ID CONFIG COMMAND [ARG...]
-#   sh kerberus-plugin-harness.sh run  KERBERUSD PLUGIN_DIR ID CONFIG
+#   sh kerberus-plugin-harness.sh test WORKDIR KERBERUSD PLUGIN_DIR ID CONFIG COMMAND [ARG...]
+#   sh kerberus-plugin-harness.sh run  WORKDIR KERBERUSD PLUGIN_DIR ID CONFIG
 #
 # The daemon listens on free ports of 127.0.0.1 (public and admin), loads
 # the plugins in PLUGIN_DIR and requires ID to start. CONFIG is a
 # kerberus.yaml layered under the harness's own settings (listeners, plugin
-# directory, `required`), or "-" for none.
+# directory, `required`), or "-" for none. WORKDIR holds the daemon's log
+# and configuration while it runs, and is emptied first; "-" for a new
+# directory in $TMPDIR. A test gives one in its build tree: a test killed
+# at its timeout has no chance to remove it, and the next run reuses it.
 #
 # test: once the daemon serves, runs COMMAND with KERBERUS_URL and
 # KERBERUS_ADMIN_URL (http://127.0.0.1:PORT) in its environment, then stops
@@ -22,21 +25,27 @@
 # signal, where setpriv has one) when this script is killed outright.
 # POSIX sh, so that it runs with dash as well as bash.
 
-if [ $# -lt 5 ] || { [ "$1" = test ] && [ $# -lt 6 ]; } || { [ "$1" != test ] && [ "$1" != run ]; }; then
-    echo "usage: sh $0 test KERBERUSD PLUGIN_DIR ID CONFIG COMMAND [ARG...]" >&2
-    echo "       sh $0 run KERBERUSD PLUGIN_DIR ID CONFIG" >&2
+if [ $# -lt 6 ] || { [ "$1" = test ] && [ $# -lt 7 ]; } || { [ "$1" != test ] && [ "$1" != run ]; }; then
+    echo "usage: sh $0 test WORKDIR KERBERUSD PLUGIN_DIR ID CONFIG COMMAND [ARG...]" >&2
+    echo "       sh $0 run WORKDIR KERBERUSD PLUGIN_DIR ID CONFIG" >&2
     exit 2
 fi
 mode=$1
-kerberusd=$2
-plugin_dir=$3
-id=$4
-config=$5
-shift 5
+workdir=$2
+kerberusd=$3
+plugin_dir=$4
+id=$5
+config=$6
+shift 6
 
 say() { printf 'kerberus: %s\n' "$*" >&2; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kerberus-plugin.XXXXXX") || exit 1
+if [ "$workdir" = - ]; then
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/kerberus-plugin.XXXXXX") || exit 1
+else
+    tmp=$workdir
+    rm -rf "$tmp" && mkdir -p "$tmp" || exit 1
+fi
 log=$tmp/kerberusd.log
 : >"$log"
 daemon_pid=

@@ -75,6 +75,9 @@ for f in KerberusPluginHarness.cmake kerberus-plugin-harness.sh; do
     [[ -e $kerberus_dir/$f ]] || fail "not installed beside KerberusConfig.cmake: $f"
 done
 bundled=$(dirname "$(find "$prefix" -name 'hello.so.*' | head -n 1)")
+# Where the harness must leave nothing, even after a test's timeout.
+export TMPDIR=$tmp/tmpdir
+mkdir "$TMPDIR"
 bundled_before=$(ls "$bundled")
 # The author's shell: the installed bin directory on PATH, which is also how
 # CMake finds the package (<dir>/.. of each <dir>/bin on PATH).
@@ -238,5 +241,7 @@ out=$(ctest --test-dir greeter/build -R '^hangs$' --output-on-failure 2>&1) || r
 [[ $rc -ne 0 && $out == *Timeout* ]] || fail "a test over its TIMEOUT did not time out:"$'\n'"$out"
 sleep 0.5
 expect_no_daemon "after a test that timed out"
+left=$(find "$TMPDIR" -maxdepth 1 -name 'kerberus-plugin.*')
+[[ -z $left ]] || fail "the harness left its files in \$TMPDIR:"$'\n'"$left"
 
 step "PASS"
