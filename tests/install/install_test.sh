@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs kerberus into a temporary prefix and proves that the installed
 # package alone is enough: a plain C plugin builds with gcc + pkg-config, a
-# C++ plugin builds with CMake find_package(Kerberus), and the installed
-# kerberusd serves both next to the installed bundled plugins. The
+# C++ plugin builds with CMake find_package(Kerberus) and installs below its
+# own --prefix (KERBERUS_PLUGIN_INSTALL_DIR, never the package's plugin
+# directory), and the installed kerberusd serves both next to the installed
+# bundled plugins. The
 # documentation (README.md, docs/*.md, the plugins' READMEs, the licence)
 # is installed, and so are the examples: copied out of the prefix, hello
 # (C) and echo (C++ SDK) build against the installed package alone and the
@@ -124,11 +126,21 @@ quiet gcc -std=c99 -pedantic -Wall -Wextra -Werror -shared -fPIC -fvisibility=hi
 step "out-of-tree C++ plugin with find_package(Kerberus)"
 quiet cmake -S "$here/cmake_plugin" -B "$tmp/cxx-build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
 quiet cmake --build "$tmp/cxx-build" -j2
-quiet cmake --install "$tmp/cxx-build"
-[[ -e $plugindir/cxxgreeter.so.0.1.0 ]] || fail "cxxgreeter not installed into $plugindir"
+# KERBERUS_PLUGIN_INSTALL_DIR is relative: the default prefix gives the
+# administrator's /usr/local/lib/kerberus/plugins, and --prefix counts.
+# shellcheck disable=SC2016  # ${CMAKE_INSTALL_PREFIX} is cmake_install.cmake's text
+if ! grep -qE '^ *set\(CMAKE_INSTALL_PREFIX "/usr/local"\)$' "$tmp/cxx-build/cmake_install.cmake" ||
+    ! grep -qF 'file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/kerberus/plugins"' "$tmp/cxx-build/cmake_install.cmake"; then
+    fail "cxxgreeter would not be installed into <prefix>/lib/kerberus/plugins, /usr/local's by default:"$'\n'"$(cat "$tmp/cxx-build/cmake_install.cmake")"
+fi
+bundled_before=$(ls "$plugindir")
+quiet cmake --install "$tmp/cxx-build" --prefix "$tmp/author-prefix"
+author_plugindir=$tmp/author-prefix/lib/kerberus/plugins
+[[ -e $author_plugindir/cxxgreeter.so.0.1.0 ]] || fail "cxxgreeter not installed into $author_plugindir"
+[[ $(ls "$plugindir") == "$bundled_before" ]] || fail "installing cxxgreeter changed the package's own $plugindir"
 
 step "exported symbols"
-for plugin in "$tmp/plugins-extra"/*.so.* "$plugindir"/*.so.*; do
+for plugin in "$tmp/plugins-extra"/*.so.* "$plugindir"/*.so.* "$author_plugindir"/*.so.*; do
     expect_only_entry_symbol "$plugin"
 done
 
@@ -137,7 +149,7 @@ cat >"$tmp/kerberus.yaml" <<EOF
 server: { listen: "127.0.0.1:0", workers: 2 }
 admin: { listen: "127.0.0.1:0" }
 logging: { level: info }
-plugin_directories: [ "$tmp/plugins-extra", "$plugindir" ]
+plugin_directories: [ "$tmp/plugins-extra", "$plugindir", "$author_plugindir" ]
 plugins:
   greeter: { config: { } }
   cxxgreeter: { config: { text: "hello from C++" } }
