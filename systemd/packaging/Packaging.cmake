@@ -3,8 +3,9 @@
 #
 # One package, "kerberus", holds the daemon, the bundled plugins, the
 # installed configuration (conffiles), the systemd unit, the sysusers.d
-# entry, the plugin-author files (two headers, the CMake package,
-# kerberus.pc, the examples) and the documentation. The author files are a
+# entry, the plugin-author files (two headers, the CMake package with its
+# test harness, kerberus.pc, kerberus-new-plugin and its templates, the Rust
+# crate, the examples) and the documentation. The author files are a
 # few kilobytes, architecture-free, and name the plugin directory of the
 # daemon they ship with; whoever builds a plugin for this host also wants
 # that host, so a -dev split would buy nothing but a second package to keep
@@ -48,8 +49,9 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "kerberusd is a long-running daemon that lo
 and serves each plugin's routes under /api/<plugin>/. It runs as a hardened
 systemd service (Type=notify, watchdog, reload on SIGHUP).
 .
-This package also holds the headers, the CMake package and the pkg-config
-file for building plugins out of tree.")
+This package also holds what plugin authors build against out of tree: the
+headers, the CMake package, the pkg-config file, the Rust crate and
+kerberus-new-plugin, which writes a new plugin in C, C++ or Rust.")
 # Library dependencies come from dpkg-shlibdeps on the daemon and the
 # plugins; postinst needs systemd-sysusers (the alternatives are the ones
 # debhelper uses for sysusers.d files).
