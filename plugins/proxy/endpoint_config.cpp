@@ -122,18 +122,18 @@ void read_target(const Json& v, const std::string& path, Endpoint& ep) {
     ep.target = std::move(*target);
 }
 
-// Methods are matched as clients send them, in upper case; HEAD comes with
-// GET because the daemon serves HEAD wherever it serves GET.
-void set_methods(Endpoint& ep, std::vector<std::string> methods) {
-    for (std::string& m : methods) {
-        for (char& c : m) {
-            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        }
-    }
-    bool has_get = std::find(methods.begin(), methods.end(), "GET") != methods.end();
-    if (has_get && std::find(methods.begin(), methods.end(), "HEAD") == methods.end()) methods.emplace_back("HEAD");
+// Backstage's list is exact (http-proxy-middleware's filter compares
+// req.method with it): HEAD is allowed only when listed. Methods are
+// case-sensitive (RFC 9110 9.1), so a lower-case name is kept as written
+// and warned about, since clients send GET, not get.
+void set_methods(Endpoint& ep, const std::vector<std::string>& methods, const std::string& path,
+                 std::vector<std::string>& warnings) {
     for (const std::string& m : methods) {
         if (std::find(ep.allowed_methods.begin(), ep.allowed_methods.end(), m) != ep.allowed_methods.end()) continue;
+        if (std::any_of(m.begin(), m.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+            warnings.push_back(path + ": method names are case-sensitive; '" + m +
+                               "' is not the method clients send as its upper-case name");
+        }
         if (!ep.allow.empty()) ep.allow += ", ";
         ep.allow += m;
         ep.allowed_methods.push_back(m);
@@ -158,7 +158,7 @@ Endpoint parse_endpoint(std::string_view key, const Json& v, std::vector<std::st
             if (name == "changeOrigin") ep.change_origin = value.GetBool();
             if (name == "pathRewrite") read_path_rewrite(value, here, ep);
             if (name == "headers") read_headers(value, here, ep);
-            if (name == "allowedMethods") set_methods(ep, read_list(value));
+            if (name == "allowedMethods") set_methods(ep, read_list(value), here, warnings);
             if (name == "allowedHeaders") allowed_headers = read_list(value);
             if (name == "credentials") ep.credentials = read_credentials(value);
             if (name == "timeout") ep.timeout = read_timeout(value, here);
@@ -169,9 +169,7 @@ Endpoint parse_endpoint(std::string_view key, const Json& v, std::vector<std::st
     std::vector<std::string> ignored;
     ep.header_policy = make_header_policy(allowed_headers, ep.header_names, ep.credentials, ignored);
     for (const std::string& name : ignored) {
-        warnings.push_back(path + ".allowedHeaders: " + name +
-                           (is_reserved_header(name) ? " is hop-by-hop or set by the daemon, so it never passes"
-                                                     : " passes only with `credentials: forward`, so it is dropped"));
+        warnings.push_back(path + ".allowedHeaders: " + name + " is hop-by-hop or set by the daemon, so it never passes");
     }
     return ep;
 }

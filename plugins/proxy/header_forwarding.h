@@ -2,6 +2,7 @@
 // on the way up, the upstream's on the way back.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,15 @@ void for_each_returned_header(const Endpoint& ep,
         if (!connection.empty() && connection.contains(name)) continue;
         add(name, value);
     }
+}
+
+// The upstream's Content-Length, when it sent one.
+inline std::optional<std::string_view> stated_length(
+    const std::vector<std::pair<std::string_view, std::string_view>>& upstream) {
+    for (const auto& [name, value] : upstream) {
+        if (iequals(name, "content-length")) return value;
+    }
+    return std::nullopt;
 }
 
 }  // namespace proxy

@@ -34,10 +34,6 @@ constexpr std::string_view kSafeResponseHeaders[] = {
 // The proxy writes these itself from what it knows of the client.
 constexpr std::string_view kProxySetHeaders[] = {"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"};
 
-bool is_credentials_header(std::string_view name) {
-    return iequals(name, "authorization") || iequals(name, "cookie") || iequals(name, "set-cookie");
-}
-
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -112,17 +108,15 @@ bool is_reserved_header(std::string_view name) noexcept {
 
 HeaderPolicy make_header_policy(const std::vector<std::string>& allowed, const HeaderNameSet& configured,
                                 Credentials credentials, std::vector<std::string>& ignored) {
-    const bool forward = credentials == Credentials::forward;
     HeaderPolicy policy;
     for (std::string_view name : kSafeRequestHeaders) policy.request.insert(name);
     for (std::string_view name : kSafeResponseHeaders) policy.response.insert(name);
-    if (forward) {
-        policy.request.insert("authorization");
-        policy.request.insert("cookie");
-        policy.response.insert("set-cookie");
-    }
+    // As Backstage's proxy-backend: `forward` adds the caller's
+    // Authorization and nothing else; cookies, and any other header, pass
+    // when allowedHeaders names them, whatever `credentials` says.
+    if (credentials == Credentials::forward) policy.request.insert("authorization");
     for (const std::string& name : allowed) {
-        if (is_reserved_header(name) || (!forward && is_credentials_header(name))) {
+        if (is_reserved_header(name)) {
             ignored.push_back(name);
             continue;
         }

@@ -57,7 +57,7 @@ bool is_reserved_header(std::string_view name) noexcept;
 
 // credentials: require | forward | dangerously-allow-unauthenticated.
 // kerberus has no caller authentication yet, so the only difference that
-// remains is whether the caller's credentials travel on.
+// remains is whether the caller's Authorization travels on (`forward`).
 enum class Credentials { require, forward, dangerously_allow_unauthenticated };
 
 struct HeaderPolicy {
@@ -68,7 +68,7 @@ struct HeaderPolicy {
 // `allowed` is the endpoint's allowedHeaders; `configured` the names of its
 // `headers`, which the proxy sets itself and so takes out of the client's
 // hands. Names from `allowed` that can never pass (hop-by-hop,
-// Content-Length, credentials without `forward`) are appended to `ignored`.
+// Content-Length) are appended to `ignored`.
 HeaderPolicy make_header_policy(const std::vector<std::string>& allowed, const HeaderNameSet& configured,
                                 Credentials credentials, std::vector<std::string>& ignored);
 

@@ -173,6 +173,11 @@ private:
             name.assign(n);
             pending.add_header(name, value);
         });
+        // An answer without content reports the length the upstream stated
+        // for it (RFC 9110 8.6); the daemon writes it in place of its own.
+        if (pending.method() == "HEAD" || response.status == 304) {
+            if (auto length = proxy::stated_length(response.headers)) pending.add_header("Content-Length", *length);
+        }
         pending.respond(response.status, response.body);
     }
 

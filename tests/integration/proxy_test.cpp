@@ -220,15 +220,31 @@ TEST_F(IntegrationProxy, CredentialsAreNotForwardedByDefault) {
     EXPECT_FALSE(r.header("Set-Cookie").has_value());
 }
 
-TEST_F(IntegrationProxy, ForwardedCredentialsPassBothWays) {
+// Backstage's meaning: `forward` passes the caller's Authorization and
+// nothing else.
+TEST_F(IntegrationProxy, ForwardedCredentialsAreTheAuthorizationAlone) {
     ASSERT_TRUE(start({endpoint("/cred", upstream.url(""), "credentials: forward")}));
     auto r = send("/api/proxy/cred/status/200", {"Authorization: Bearer t0ken", "Cookie: c=1"});
     ASSERT_EQ(r.status, 200) << r.error << r.body;
     auto seen = upstream.last_request();
     ASSERT_TRUE(seen.has_value());
     EXPECT_EQ(seen->header("Authorization"), "Bearer t0ken");
+    EXPECT_FALSE(seen->has_header("Cookie"));
+    EXPECT_FALSE(r.header("Set-Cookie").has_value());
+}
+
+// Cookies pass where allowedHeaders names them, whatever `credentials` is,
+// as in Backstage: the same pasted config means the same thing.
+TEST_F(IntegrationProxy, AllowedHeadersPassCookiesBothWaysWithTheDefaultCredentials) {
+    ASSERT_TRUE(start({endpoint("/cookies", upstream.url(""), "allowedHeaders: [Cookie, Set-Cookie]")}));
+    auto r = send("/api/proxy/cookies/status/200", {"Authorization: Bearer t0ken", "Cookie: c=1"});
+    ASSERT_EQ(r.status, 200) << r.error << r.body;
+    auto seen = upstream.last_request();
+    ASSERT_TRUE(seen.has_value());
     EXPECT_EQ(seen->header("Cookie"), "c=1");
+    EXPECT_FALSE(seen->has_header("Authorization"));
     EXPECT_EQ(r.header("Set-Cookie"), "s=1");
+    EXPECT_TRUE(d.log_lines_with({"allowedHeaders"}).empty()) << d.log();
 }
 
 // Hop-by-hop headers belong to one connection; allowing them by name must
@@ -285,19 +301,69 @@ TEST_F(IntegrationProxy, ChangeOriginFalseKeepsTheClientsHost) {
 
 // ---- Methods and bodies ---------------------------------------------------
 
-// Allow lists GET, and HEAD only if a HEAD is really served (GET implies it
-// in the daemon's routing).
+// The operator's list is exact, as in Backstage: GET does not bring HEAD.
 TEST_F(IntegrationProxy, MethodsOutsideAllowedMethodsGet405) {
     ASSERT_TRUE(start({endpoint("/ro", upstream.url(""), "allowedMethods: [GET]")}));
     auto r = send("/api/proxy/ro/x", {"Content-Type: text/plain"}, "POST", "body");
     EXPECT_TRUE(is_error_response(r, 405, "POST", "/api/proxy/ro/x"));
-    const std::string allow = r.header("Allow").value_or("<none>");
-    EXPECT_TRUE(allow == "GET" || allow == "GET, HEAD") << "Allow: " << allow;
+    EXPECT_EQ(r.header("Allow").value_or("<none>"), "GET");
     EXPECT_TRUE(is_error_response(send("/api/proxy/ro/x", {}, "DELETE"), 405, "DELETE", "/api/proxy/ro/x"));
+    auto head = send("/api/proxy/ro/x", {}, "HEAD");
+    EXPECT_EQ(head.status, 405);
+    EXPECT_EQ(head.header("Allow").value_or("<none>"), "GET");
     EXPECT_EQ(upstream.requests(), 0u);
     EXPECT_EQ(send("/api/proxy/ro/x").status, 200);
     EXPECT_EQ(upstream.requests(), 1u);
-    EXPECT_EQ(send("/api/proxy/ro/x", {}, "HEAD").status, allow == "GET" ? 405 : 200);
+}
+
+// ---- What comes back (RFC 9110 8.3, 8.6, 9.3.2) ------------------------------
+
+// The length a GET would have had, as the upstream stated it for the HEAD.
+TEST_F(IntegrationProxy, HeadRelaysTheLengthTheUpstreamStated) {
+    ASSERT_TRUE(start_simple());
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("HEAD /api/proxy/simple/big/1234 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto head = c.read_response(3s, true);
+    ASSERT_TRUE(head.has_value());
+    EXPECT_EQ(head->status, 200);
+    EXPECT_EQ(head->header("Content-Length"), "1234");
+    EXPECT_EQ(last().method, "HEAD");
+    // No body followed: the connection carries the next answer cleanly.
+    ASSERT_TRUE(c.send("GET /api/proxy/simple/big/10 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto next = c.read_response(3s);
+    ASSERT_TRUE(next.has_value());
+    EXPECT_EQ(next->body, std::string(10, 'x'));
+}
+
+TEST_F(IntegrationProxy, NoContentAnswersAreRelayedWithoutAContentLength) {
+    ASSERT_TRUE(start_simple());
+    for (const char* code : {"204", "304"}) {
+        SCOPED_TRACE(code);
+        RawConnection c(d.port());
+        ASSERT_TRUE(c.send(std::string("GET /api/proxy/simple/status/") + code +
+                           " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+        std::string bytes = c.read_to_close(3s);
+        ASSERT_TRUE(bytes.starts_with(std::string("HTTP/1.1 ") + code + " ")) << bytes;
+        EXPECT_EQ(bytes.find("Content-Length"), std::string::npos) << bytes;
+        EXPECT_TRUE(bytes.ends_with("\r\n\r\n")) << bytes;
+    }
+}
+
+// Backstage applies pathRewrite rules in the order written, first match
+// wins; the config keeps that order.
+TEST_F(IntegrationProxy, PathRewriteRulesApplyInTheOrderWritten) {
+    ASSERT_TRUE(start({endpoint("/rewrite", upstream.url(""),
+                                "pathRewrite: { '^/api/proxy/rewrite/v1/(.*)$': '/v2/$1', "
+                                "'^/api/proxy/rewrite/': '/rewritten/' }")}));
+    expect_forwarded("/api/proxy/rewrite/v1/deep/x", "/v2/deep/x");
+    expect_forwarded("/api/proxy/rewrite/other", "/rewritten/other");
+}
+
+TEST_F(IntegrationProxy, HeadIsForwardedWhereListed) {
+    ASSERT_TRUE(start({endpoint("/rh", upstream.url(""), "allowedMethods: [GET, HEAD]")}));
+    EXPECT_EQ(send("/api/proxy/rh/x", {}, "HEAD").status, 200);
+    EXPECT_EQ(upstream.requests(), 1u);
+    EXPECT_EQ(last().method, "HEAD");
 }
 
 TEST_F(IntegrationProxy, RequestBodiesArriveByteForByte) {

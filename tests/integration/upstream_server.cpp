@@ -261,6 +261,20 @@ std::optional<T> number_after(std::string_view path, std::string_view word) {
     return parse_number<T>(path.substr(slash + 1));
 }
 
+}  // namespace
+
+std::string untyped_body(std::size_t size) {
+    std::string body(size, '\0');
+    uint32_t seed = 7;
+    for (auto& c : body) {
+        seed = seed * 1664525u + 1013904223u;
+        c = static_cast<char>(seed >> 24);
+    }
+    return body;
+}
+
+namespace {
+
 bool ends_with_segment(std::string_view path, std::string_view segment) {
     return path.ends_with("/" + std::string(segment));
 }
@@ -479,6 +493,11 @@ void UpstreamServer::serve(Connection& connection) {
                 sent = send_all(fd, std::string_view(piece).substr(0, n));
                 left -= n;
             }
+        } else if (auto untyped = number_after<std::size_t>(path, "untyped"); untyped && *untyped <= kMaxBig) {
+            std::string out = status_line(200) + "Content-Length: " + std::to_string(*untyped) + "\r\n" +
+                              (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+            if (!head_only) out += untyped_body(*untyped);
+            sent = send_all(fd, out);
         } else if (ends_with_segment(path, "close-delimited")) {
             std::string out = status_line(200) + "Content-Type: text/plain\r\nConnection: close\r\n\r\n";
             if (!head_only) out += kCloseDelimitedBody;

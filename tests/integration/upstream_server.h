@@ -17,6 +17,7 @@
 //                 closes as it arrives, as if it had closed the idle
 //                 connection just before
 //   /bad-length   200 with an invalid Content-Length
+//   /untyped/<bytes>  200 with untyped_body(bytes) and no Content-Type
 //   anything else 200 application/json: {"method","target","headers":[[n,v],...],"body"}
 // The special targets are recognised by how the path ends, so they also work
 // below a prefix ("/base/status/404").
@@ -41,6 +42,9 @@
 #include <vector>
 
 namespace kerberus::test {
+
+// Binary bytes of every value, the same for one size.
+std::string untyped_body(std::size_t size);
 
 struct UpstreamRequest {
     std::string method;
