@@ -55,6 +55,7 @@ struct ServerSettings {
     Milliseconds header_timeout{60'000};    // a client slower than this to send a request is dropped
     Milliseconds idle_timeout{75'000};      // a connection with no request in progress this long is closed
     Milliseconds shutdown_timeout{10'000};  // drain deadline on SIGTERM
+    bool keep_encoded_slashes = true;       // encoded_slashes: keep (true) | refuse
 };
 
 // health: how plugins' health callbacks are called.

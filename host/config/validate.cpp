@@ -108,6 +108,14 @@ void read_workers(const Field& field, unsigned& out) {
     out = static_cast<unsigned>(*workers);
 }
 
+void read_encoded_slashes(const Field& field, bool& keep) {
+    static const std::string kExpected = "keep or refuse";
+    const std::string* text = text_of(field.value, field.path, kExpected);
+    if (!text) return;
+    if (*text != "keep" && *text != "refuse") fail_expected(field.value, field.path, kExpected);
+    keep = *text == "keep";
+}
+
 void read_listen(const Field& field, ServerSettings& out) {
     static const std::string kExpected = "host:port such as 127.0.0.1:7007 or [::1]:7007";
     const std::string* text = text_of(field.value, field.path, kExpected);
@@ -124,7 +132,7 @@ ServerSettings read_server(const Value& value, const std::string& path) {
     reject_unknown_keys(
         value, path,
         {"listen", "workers", "max_request_body", "request_timeout", "header_timeout", "idle_timeout",
-         "shutdown_timeout"});
+         "shutdown_timeout", "encoded_slashes"});
     ServerSettings server;
     for_each_field(value, path, [&](const std::string& key, const Field& field) {
         if (key == "listen") read_listen(field, server);
@@ -134,6 +142,7 @@ ServerSettings read_server(const Value& value, const std::string& path) {
         if (key == "header_timeout") read_duration(field, server.header_timeout);
         if (key == "idle_timeout") read_duration(field, server.idle_timeout);
         if (key == "shutdown_timeout") read_duration(field, server.shutdown_timeout);
+        if (key == "encoded_slashes") read_encoded_slashes(field, server.keep_encoded_slashes);
     });
     return server;
 }

@@ -118,8 +118,11 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         if (!plugin_routes_) return answer_error(ex, Reason::no_route, "not found");
     }
     std::string& path = ex.path_buffer();
-    if (PathError e = normalise_path(raw, path); e != PathError::none) {
-        return answer_error(ex, Reason::invalid_path, std::string("invalid request path: ") + describe(e));
+    const NormalisedPath normal = normalise_path(raw, path, settings_.encoded_slashes);
+    if (normal.error != PathError::none) {
+        std::string message = std::string("invalid request path: ") + describe(normal.error);
+        if (normal.error == PathError::encoded_slash) message += " (server.encoded_slashes: refuse)";
+        return answer_error(ex, Reason::invalid_path, message);
     }
     std::string_view p(path);
     if (p.substr(0, kApiPrefix.size()) != kApiPrefix) {
@@ -154,6 +157,7 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         return answer_error(ex, Reason::method_not_allowed,
                             "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow, match.allow);
     }
+    if (normal.escaped) ex.unescape_params();
     const RouteHandler& handler = plugin.handler(match.target);
     handler.stats->started();
     ex.set_route(handler.method, handler.pattern, handler.stats);

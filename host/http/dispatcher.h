@@ -18,6 +18,7 @@
 #include "http/access_log.h"
 #include "http/exchange.h"
 #include "http/kept_requests.h"
+#include "http/path.h"
 #include "http/request_parser.h"
 #include "plugins/plugin_instance.h"
 
@@ -44,6 +45,7 @@ public:
     struct Settings {
         std::size_t max_request_body;
         std::chrono::milliseconds request_timeout;
+        EncodedSlashes encoded_slashes = EncodedSlashes::keep;
     };
 
     Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger);

@@ -158,6 +158,16 @@ std::string_view Exchange::relative_path() const {
     return p.empty() ? std::string_view("/") : p;
 }
 
+void Exchange::unescape_params() {
+    for (std::size_t i = 0; i < params_.count; ++i) {
+        std::string_view& value = params_.items[i].value;
+        if (value.find('%') == std::string_view::npos) continue;
+        std::string& decoded = decoded_.emplace_back();
+        unescape_kept(value, decoded);
+        value = decoded;
+    }
+}
+
 std::optional<std::string_view> Exchange::param(std::string_view name) const {
     for (std::size_t i = 0; i < params_.count; ++i) {
         if (params_.items[i].name == name) return params_.items[i].value;

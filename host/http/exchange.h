@@ -80,6 +80,9 @@ public:
     std::string_view relative_path() const;
     void set_prefix_length(std::size_t n) { prefix_length_ = n; }
     RouteParams& params() { return params_; }
+    // For a path that kept its encoded slashes (NormalisedPath::escaped):
+    // parameters hold their values decoded, as for any other path.
+    void unescape_params();
     std::optional<std::string_view> param(std::string_view name) const;
     // First value of a query parameter, decoded; stable for the exchange.
     std::optional<std::string_view> query_param(std::string_view name);

@@ -59,15 +59,22 @@ const char* describe(PathError e)
     return "invalid path";
 }
 
-PathError normalise_path(std::string_view raw, std::string& out)
+namespace {
+
+bool has_encoded_slash(std::string_view raw)
 {
-    out.clear();
-    if (raw.empty() || raw.front() != '/')
-        return PathError::not_absolute;
-    if (already_normal(raw)) {
-        out.assign(raw);
-        return PathError::none;
+    for (std::size_t i = raw.find('%'); i != std::string_view::npos; i = raw.find('%', i + 1)) {
+        const int decoded = decode_escape(raw, i);
+        if (decoded == '/' || decoded == '\\')
+            return true;
     }
+    return false;
+}
+
+bool is_dot_segment(std::string_view segment) { return segment == "." || segment == ".."; }
+
+PathError normalise(std::string_view raw, std::string& out, bool keep_escapes)
+{
     // Decoding and merging only ever shrink the path.
     out.reserve(raw.size());
     out.push_back('/');
@@ -84,10 +91,11 @@ PathError normalise_path(std::string_view raw, std::string& out)
             continue;
         }
         // Segments are split on raw '/' only and decoded afterwards, which is
-        // why a decoded '/' has to be refused rather than kept.
+        // why a decoded '/' has to be kept encoded or refused.
         if (out.back() != '/')
             out.push_back('/');
-        const std::size_t segment_start = out.size();
+        // A kept %2F or %5C also ends a piece for the dot-segment check.
+        std::size_t piece_start = out.size();
         for (; i < raw.size() && raw[i] != '/'; ++i) {
             unsigned char c = static_cast<unsigned char>(raw[i]);
             if (c == '%') {
@@ -95,9 +103,17 @@ PathError normalise_path(std::string_view raw, std::string& out)
                 if (decoded < 0)
                     return fail(PathError::bad_escape);
                 c = static_cast<unsigned char>(decoded);
-                if (c == '/' || c == '\\')
-                    return fail(PathError::encoded_slash);
                 i += 2;
+                if (c == '/' || c == '\\' || (c == '%' && keep_escapes)) {
+                    if (!keep_escapes)
+                        return fail(PathError::encoded_slash);
+                    if (c != '%' && is_dot_segment(std::string_view(out).substr(piece_start)))
+                        return fail(PathError::dot_segment);
+                    out.append(c == '/' ? "%2F" : c == '%' ? "%25" : "%5C");
+                    if (c != '%')
+                        piece_start = out.size();
+                    continue;
+                }
             } else if (c == '\\') {
                 return fail(PathError::backslash);
             }
@@ -105,13 +121,45 @@ PathError normalise_path(std::string_view raw, std::string& out)
                 return fail(PathError::control_char);
             out.push_back(static_cast<char>(c));
         }
-        const std::string_view segment = std::string_view(out).substr(segment_start);
-        if (segment == "." || segment == "..")
+        if (is_dot_segment(std::string_view(out).substr(piece_start)))
             return fail(PathError::dot_segment);
     }
     if (raw.back() == '/' && out.back() != '/')
         out.push_back('/');
     return PathError::none;
+}
+
+}  // namespace
+
+NormalisedPath normalise_path(std::string_view raw, std::string& out, EncodedSlashes slashes)
+{
+    out.clear();
+    if (raw.empty() || raw.front() != '/')
+        return {PathError::not_absolute, false};
+    if (already_normal(raw)) {
+        out.assign(raw);
+        return {};
+    }
+    const bool escaped = slashes == EncodedSlashes::keep && has_encoded_slash(raw);
+    const PathError error = normalise(raw, out, escaped);
+    return {error, escaped && error == PathError::none};
+}
+
+PathError normalise_path(std::string_view raw, std::string& out)
+{
+    return normalise_path(raw, out, EncodedSlashes::refuse).error;
+}
+
+void unescape_kept(std::string_view escaped, std::string& out)
+{
+    for (std::size_t i = 0; i < escaped.size(); ++i) {
+        if (escaped[i] == '%' && escaped.size() - i >= 3) {
+            out.push_back(static_cast<char>(decode_escape(escaped, i)));
+            i += 2;
+        } else {
+            out.push_back(escaped[i]);
+        }
+    }
 }
 
 bool percent_decode(std::string_view in, std::string& out, bool plus_as_space)

@@ -1,6 +1,13 @@
 // Request path normalisation: the one place that decides what a path means
 // before routing, so no `..`, `%2e%2e`, `//` or encoded slash can carry a
 // request into another plugin's prefix.
+//
+// An encoded '/' or '\' (%2F, %5C) inside a segment is data, not a
+// separator (RFC 3986 §2.2): GitLab names projects "team%2Fservice". In
+// EncodedSlashes::keep (Apache's `AllowEncodedSlashes NoDecode`) such a path
+// keeps those escapes, and '%' itself as %25, so it still splits on '/'
+// exactly as the client meant and can be decoded once, unambiguously, later
+// (route parameters are). EncodedSlashes::refuse answers them with 400.
 #pragma once
 
 #include <string>
@@ -20,11 +27,31 @@ enum class PathError {
 
 const char* describe(PathError e);  // short human text for 400 bodies
 
+// server.encoded_slashes
+enum class EncodedSlashes { keep, refuse };
+
+// What normalise_path() made of a path.
+struct NormalisedPath {
+    PathError error = PathError::none;
+    // True when the path kept %25, %2F and %5C escapes (always uppercase):
+    // only with EncodedSlashes::keep and an encoded slash in the raw path.
+    bool escaped = false;
+};
+
 // Percent-decodes `raw` into `out` (cleared first), merges runs of '/' into
-// one, and refuses dot-segments, encoded slashes/backslashes and control
-// characters. Keeps a trailing '/'. `out` is a caller-owned buffer so the hot
+// one, and refuses dot-segments, control characters and a raw '\'. Keeps a
+// trailing '/'. Encoded slashes: see EncodedSlashes; when kept, a '.' or '..'
+// between them is refused too ("a%2F..%2Fb"), since an upstream that
+// decodes them would resolve it. `out` is a caller-owned buffer so the hot
 // path can reuse its capacity.
+NormalisedPath normalise_path(std::string_view raw, std::string& out, EncodedSlashes slashes);
+
+// EncodedSlashes::refuse: the path is fully decoded or refused.
 PathError normalise_path(std::string_view raw, std::string& out);
+
+// Decodes a segment of an escaped normalised path (NormalisedPath::escaped),
+// appending to `out`: its only escapes are %25, %2F and %5C.
+void unescape_kept(std::string_view escaped, std::string& out);
 
 // Percent-decoding for query components; `plus_as_space` for
 // application/x-www-form-urlencoded. Returns false on a malformed escape.

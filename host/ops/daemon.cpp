@@ -201,14 +201,17 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     health::HealthMonitor health({config.health.interval, config.health.timeout}, log);
     health.watch(running.instances);
 
-    http::Dispatcher dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
+    const http::Dispatcher::Settings http_settings{
+        config.server.max_request_body, config.server.request_timeout,
+        config.server.keep_encoded_slashes ? http::EncodedSlashes::keep : http::EncodedSlashes::refuse};
+    http::Dispatcher dispatcher(http_settings, log);
     dispatcher.set_access_log(access_log.get());
     dispatcher.set_host_routes(admin::health_routes(view));
     dispatcher.publish(running.instances, running.disabled);
     http::Server server(config.server, dispatcher, log);
 
     admin::AdminSurface surface(view, [] { ::kill(::getpid(), SIGHUP); });
-    http::Dispatcher admin_dispatcher({config.server.max_request_body, config.server.request_timeout}, log);
+    http::Dispatcher admin_dispatcher(http_settings, log);
     admin_dispatcher.set_host_routes(surface.routes(), false);
     config::ServerSettings admin_settings = config.server;
     admin_settings.listen_host = config.admin.listen_host;

@@ -112,6 +112,9 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
     note(s.request_timeout != t.request_timeout, "server.request_timeout", ms(s.request_timeout), ms(t.request_timeout));
     note(s.header_timeout != t.header_timeout, "server.header_timeout", ms(s.header_timeout), ms(t.header_timeout));
     note(s.idle_timeout != t.idle_timeout, "server.idle_timeout", ms(s.idle_timeout), ms(t.idle_timeout));
+    auto slashes = [](bool keep) { return std::string(keep ? "keep" : "refuse"); };
+    note(s.keep_encoded_slashes != t.keep_encoded_slashes, "server.encoded_slashes", slashes(s.keep_encoded_slashes),
+         slashes(t.keep_encoded_slashes));
     const auto &x = a.admin, &y = b.admin;
     note(x.enabled != y.enabled, "admin.enabled", x.enabled ? "true" : "false", y.enabled ? "true" : "false");
     auto admin_listen = [&](const config::AdminSettings& v) {

@@ -110,34 +110,39 @@ const Endpoint* match_endpoint(const std::vector<Endpoint>& endpoints, std::stri
 }
 
 const char* unsafe_path_reason(std::string_view raw) noexcept {
-    std::size_t i = 0;
-    while (i < raw.size()) {
-        if (raw[i] == '/') {
-            ++i;
+    // Pieces end at '/' and at an encoded '/' or '\': an upstream that
+    // decodes those would resolve a "." or ".." between them.
+    std::size_t piece_length = 0;
+    bool only_dots = true;
+    auto dot_piece = [&] {
+        bool dots = only_dots && piece_length >= 1 && piece_length <= 2;
+        piece_length = 0;
+        only_dots = true;
+        return dots;
+    };
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        auto c = static_cast<unsigned char>(raw[i]);
+        bool separator = c == '/';
+        if (c == '%') {
+            if (raw.size() - i < 3) return "malformed percent-escape in path";
+            int hi = hex_value(raw[i + 1]);
+            int lo = hex_value(raw[i + 2]);
+            if (hi < 0 || lo < 0) return "malformed percent-escape in path";
+            c = static_cast<unsigned char>(hi * 16 + lo);
+            separator = c == '/' || c == '\\';
+            i += 2;
+        } else if (c == '\\') {
+            return "'\\' in path";
+        }
+        if (separator) {
+            if (dot_piece()) return "'.' or '..' segment in path";
             continue;
         }
-        // One segment, decoded as far as telling '.' and '..' apart needs.
-        std::size_t decoded_length = 0;
-        bool only_dots = true;
-        for (; i < raw.size() && raw[i] != '/'; ++i) {
-            auto c = static_cast<unsigned char>(raw[i]);
-            if (c == '%') {
-                if (raw.size() - i < 3) return "malformed percent-escape in path";
-                int hi = hex_value(raw[i + 1]);
-                int lo = hex_value(raw[i + 2]);
-                if (hi < 0 || lo < 0) return "malformed percent-escape in path";
-                c = static_cast<unsigned char>(hi * 16 + lo);
-                if (c == '/' || c == '\\') return "encoded '/' or '\\' in path";
-                i += 2;
-            } else if (c == '\\') {
-                return "'\\' in path";
-            }
-            if (c < 0x20 || c == 0x7f) return "control character in path";
-            only_dots = only_dots && c == '.';
-            ++decoded_length;
-        }
-        if (only_dots && decoded_length <= 2) return "'.' or '..' segment in path";
+        if (c < 0x20 || c == 0x7f) return "control character in path";
+        only_dots = only_dots && c == '.';
+        ++piece_length;
     }
+    if (dot_piece()) return "'.' or '..' segment in path";
     return nullptr;
 }
 

@@ -26,8 +26,9 @@ inline constexpr std::size_t kMaxPathBytes = 8192;
 const Endpoint* match_endpoint(const std::vector<Endpoint>& endpoints, std::string_view path) noexcept;
 
 // Why the raw path must not be forwarded ('.' or '..' segments, raw or
-// percent-encoded; encoded '/' or '\'; a raw '\'; control characters;
-// malformed escapes), or nullptr when it may be. The daemon refuses these
+// percent-encoded, also between encoded slashes as in "a%2F..%2Fb"; a raw
+// '\'; control characters; malformed escapes), or nullptr when it may be.
+// An encoded '/' or '\' is data and goes upstream as sent. The daemon refuses these
 // already; the proxy checks again because the raw path is what it forwards.
 const char* unsafe_path_reason(std::string_view raw_path) noexcept;
 

@@ -183,6 +183,7 @@ INSTANTIATE_TEST_SUITE_P(Files, IntegrationConfigError,
                          ::testing::Values(BadConfig{"bad-syntax.yaml", 4, ""},
                                            BadConfig{"bad-workers.yaml", 3, "server.workers"},
                                            BadConfig{"bad-duration.yaml", 3, "server.request_timeout"},
+                                           BadConfig{"bad-encoded-slashes.yaml", 3, "server.encoded_slashes"},
                                            BadConfig{"bad-version-constraint.yaml", 7, "plugins.hello.version"}),
                          [](const auto& info) {
                              std::string name = info.param.file;

@@ -95,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(Targets, IntegrationPathTraversal,
                                            Traversal{"half_encoded_dot_dot", "/api/hello/.%2e/echo/x"},
                                            Traversal{"dot_dot_above_api", "/api/../api/echo/x"},
                                            Traversal{"dot_dot_encoded_slash", "/api/hello/..%2Fecho/x"},
-                                           Traversal{"encoded_slash_upper", "/api/echo/a%2Fb"},
-                                           Traversal{"encoded_slash_lower", "/api/echo/a%2fb"},
+                                           Traversal{"dot_dot_between_encoded_slashes", "/api/echo/a%2F..%2F..%2Fhello/x"},
+                                           Traversal{"encoded_backslash_dot_dot", "/api/echo/..%5Chello"},
                                            Traversal{"encoded_slash_in_plugin_id", "/api/hello%2F..%2Fecho/x"}),
                          [](const auto& info) { return std::string(info.param.name); });
 

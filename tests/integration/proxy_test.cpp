@@ -456,12 +456,23 @@ TEST_F(IntegrationProxy, UpstreamResponseOverTheCapIs502) {
     EXPECT_TRUE(is_error_response(over, 502, "GET", "/api/proxy/capped/big/100000"));
 }
 
-// Encoded dot segments and slashes are how clients escape a target's path;
-// they are refused before anything is sent.
+// GitLab's API names a project "team%2Fservice", and Backstage's GitLab
+// plugins call it through the proxy: the upstream gets the bytes as sent.
+TEST_F(IntegrationProxy, EncodedSlashesAreForwardedVerbatim) {
+    ASSERT_TRUE(start({simple_endpoint("/gitlab", upstream.url("/api/v4"))}));
+    expect_forwarded("/api/proxy/gitlab/projects/team%2Fservice", "/api/v4/projects/team%2Fservice");
+    expect_forwarded("/api/proxy/gitlab/projects/team%2fservice/repository/files/src%2Fmain.c/raw?ref=main",
+                     "/api/v4/projects/team%2fservice/repository/files/src%2Fmain.c/raw?ref=main");
+    expect_forwarded("/api/proxy/gitlab/a%5Cb%25c", "/api/v4/a%5Cb%25c");
+}
+
+// Encoded dot segments, also between encoded slashes, are how clients
+// escape a target's path; they are refused before anything is sent.
 TEST_F(IntegrationProxy, EncodedTraversalIsRefusedBeforeTheUpstream) {
     ASSERT_TRUE(start_simple());
     for (std::string path : {"/api/proxy/simple/..%2f..%2fetc", "/api/proxy/simple/%2e%2e/x",
-                             "/api/proxy/simple/%2E%2E/x", "/api/proxy/simple/a%2Fb", "/api/proxy/simple/a/%2e%2e"}) {
+                             "/api/proxy/simple/%2E%2E/x", "/api/proxy/simple/a%2F..%2F..%2Fb",
+                             "/api/proxy/simple/a%5C..", "/api/proxy/simple/a/%2e%2e"}) {
         auto r = raw_exchange(d.port(), raw_get(path));
         ASSERT_TRUE(r.has_value()) << path << ": no response";
         EXPECT_EQ(r->status, 400) << path << ": " << r->body;

@@ -122,6 +122,61 @@ TEST(NormalisePath, EncodedSlashes)
     EXPECT_EQ(refusal("/..%5c..%5cetc"), PathError::encoded_slash);
 }
 
+// EncodedSlashes::keep: one segment, the escapes kept uppercase, '%' kept as
+// %25 so that the path can be decoded once, unambiguously.
+TEST(NormalisePath, KeptEncodedSlashesStayInTheirSegment)
+{
+    auto kept = [](std::string_view raw) {
+        std::string out;
+        const NormalisedPath n = normalise_path(raw, out, EncodedSlashes::keep);
+        EXPECT_EQ(n.error, PathError::none) << raw << ": " << describe(n.error);
+        EXPECT_TRUE(n.escaped) << raw;
+        return out;
+    };
+    EXPECT_EQ(kept("/api/proxy/gitlab/projects/team%2Fservice"), "/api/proxy/gitlab/projects/team%2Fservice");
+    EXPECT_EQ(kept("/x/team%2fservice"), "/x/team%2Fservice");
+    EXPECT_EQ(kept("/x/a%5cb"), "/x/a%5Cb");
+    EXPECT_EQ(kept("/x/a%25b%2Fc%20d"), "/x/a%25b%2Fc d");
+    EXPECT_EQ(kept("/x/a%2F%252F"), "/x/a%2F%252F");
+    EXPECT_EQ(kept("//x//%2F//"), "/x/%2F/");
+    EXPECT_EQ(kept("/x/a%2F%2Fb"), "/x/a%2F%2Fb");
+    EXPECT_EQ(kept("/x/a%2F...%2Fb"), "/x/a%2F...%2Fb");
+    EXPECT_EQ(kept("/api%2fother"), "/api%2Fother");
+}
+
+TEST(NormalisePath, WithoutAnEncodedSlashKeepModeDecodesEverything)
+{
+    std::string out;
+    const NormalisedPath n = normalise_path("/x/a%252Fb%25", out, EncodedSlashes::keep);
+    EXPECT_EQ(n.error, PathError::none);
+    EXPECT_FALSE(n.escaped);
+    EXPECT_EQ(out, "/x/a%2Fb%");
+}
+
+TEST(NormalisePath, DotsBetweenKeptEncodedSlashesAreRefused)
+{
+    for (std::string_view raw : {"/x/..%2Fecho", "/x/a%2F..%2Fb", "/x/a%2F..", "/x/a%2F.", "/x/a%5C..%5Cb",
+                                 "/x/%2e%2e%2fb", "/x/a%2F%2E", "/api/hello%2F..%2Fecho/x", "/x/.%2Fa"}) {
+        std::string out = "stale";
+        EXPECT_EQ(normalise_path(raw, out, EncodedSlashes::keep).error, PathError::dot_segment) << raw;
+        EXPECT_TRUE(out.empty()) << raw;
+    }
+    std::string out;
+    EXPECT_EQ(normalise_path("/x/a%2F%00", out, EncodedSlashes::keep).error, PathError::control_char);
+    EXPECT_EQ(normalise_path("/x/a%2F%zz", out, EncodedSlashes::keep).error, PathError::bad_escape);
+    EXPECT_EQ(normalise_path("/x/a%2F\\", out, EncodedSlashes::keep).error, PathError::backslash);
+}
+
+TEST(NormalisePath, UnescapeKeptDecodesOnce)
+{
+    std::string out;
+    unescape_kept("team%2Fservice", out);
+    EXPECT_EQ(out, "team/service");
+    out.clear();
+    unescape_kept("a%25b%5C%252F", out);
+    EXPECT_EQ(out, "a%b\\%2F");
+}
+
 TEST(NormalisePath, Backslash)
 {
     EXPECT_EQ(refusal("/a\\b"), PathError::backslash);

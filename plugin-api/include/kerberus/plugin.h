@@ -410,12 +410,20 @@ typedef struct kerberus_host_api {
     /* "GET", "POST", ... */
     kerberus_status (*request_method)(kerberus_request *req, kerberus_str *out);
     /* The path below the plugin's prefix, percent-decoded and normalised,
-     * always starting with '/': "/world" for GET /api/hello/world. */
+     * always starting with '/': "/world" for GET /api/hello/world.
+     * Exception: a path holding an encoded slash or backslash (%2F, %5C,
+     * data inside a segment, RFC 3986 2.2) keeps those and '%' itself
+     * encoded, uppercase: "/projects/team%2Fservice" for
+     * "/api/x/projects/team%2fservice", "/a%25b%2Fc" for "/api/x/a%25b%2Fc",
+     * so it splits on '/' as the client meant. (Host 0.2 and later; with
+     * server.encoded_slashes: refuse such requests get 400 instead.) */
     kerberus_status (*request_path)(kerberus_request *req, kerberus_str *out);
     /* The full path as the client sent it (still percent-encoded), without
      * the query: "/api/hello/w%20x". */
     kerberus_status (*request_raw_path)(kerberus_request *req, kerberus_str *out);
-    /* A route parameter (":name" without the colon, or "*"), decoded. */
+    /* A route parameter (":name" without the colon, or "*"), decoded,
+     * also where request_path keeps escapes: ":project" is "team/service"
+     * for ".../projects/team%2Fservice". */
     kerberus_status (*request_param)(kerberus_request *req, const char *name, kerberus_str *out);
     /* The query string without '?', as received ("" when none). */
     kerberus_status (*request_query)(kerberus_request *req, kerberus_str *out);
