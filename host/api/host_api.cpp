@@ -236,6 +236,33 @@ kerberus_status respond_error(kerberus_request* req, int status, const char* mes
     });
 }
 
+// --- ABI 1.4: streamed responses ---------------------------------------------
+
+kerberus_status response_start(kerberus_request* req, int status, int64_t content_length,
+                               kerberus_stream_event_fn on_event, void* user_data) {
+    if (!req) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->start_stream(ex, status, content_length, on_event, user_data);
+    });
+}
+
+kerberus_status response_write(kerberus_request* req, const char* data, size_t len) {
+    if (!req || (!data && len)) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->write_stream(ex, std::string_view(data ? data : "", len));
+    });
+}
+
+kerberus_status response_end(kerberus_request* req) {
+    if (!req) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->end_stream(ex);
+    });
+}
+
 // --- ABI 1.3: route summaries, request ids, metrics -------------------------
 
 kerberus_status route_describe(kerberus_plugin_ctx* ctx, const char* method, const char* pattern, const char* summary,
@@ -339,6 +366,9 @@ const kerberus_host_api kTable = {
     metric_add,
     metric_set,
     metric_observe,
+    response_start,
+    response_write,
+    response_end,
 };
 
 }  // namespace

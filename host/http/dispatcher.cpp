@@ -188,7 +188,10 @@ bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const Route
         return true;
     }
     std::string message;
-    if (status == KERBERUS_OK) {
+    if (status == KERBERUS_OK && ex->streaming()) {
+        message = "handler returned KERBERUS_OK before response_end; the stream was cut off (return KERBERUS_ASYNC "
+                  "to go on streaming after the handler)";
+    } else if (status == KERBERUS_OK) {
         message = "handler returned without responding";
     } else {
         message = "handler returned " + status_text(status);
@@ -209,6 +212,11 @@ kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view b
     if (status < 200 || status > 599) return KERBERUS_ERR_INVALID;
     if (body.size() > kMaxResponseBody) return KERBERUS_ERR_TOO_LARGE;
     if (!ex.stated_length_fits(status, body.size())) return KERBERUS_ERR_INVALID;
+    if (ex.streaming()) return KERBERUS_ERR_STATE;  // answered by response_end
+    return deliver(ex, status, body);
+}
+
+kerberus_status Dispatcher::deliver(Exchange& ex, int status, std::string_view body) {
     State s = ex.state.load(std::memory_order_acquire);
     if (s == State::handling) {
         // Any thread, also while the handler runs (see State).
@@ -229,6 +237,31 @@ kerberus_status Dispatcher::respond(Exchange& ex, int status, std::string_view b
         return KERBERUS_ERR_STATE;
     }
     return kept_.respond_kept(&ex, status, body);
+}
+
+kerberus_status Dispatcher::start_stream(Exchange& ex, int status, int64_t content_length,
+                                         kerberus_stream_event_fn on_event, void* user_data) {
+    if (status < 200 || status > 599 || content_length < -1) return KERBERUS_ERR_INVALID;
+    if (kerberus_status began = kept_.begin_stream(&ex); began != KERBERUS_OK) return began;
+    ex.start_stream(status, content_length, on_event, user_data);
+    return KERBERUS_OK;
+}
+
+kerberus_status Dispatcher::write_stream(Exchange& ex, std::string_view data) {
+    if (!ex.streaming()) return KERBERUS_ERR_STATE;
+    switch (ex.state.load(std::memory_order_acquire)) {
+        case State::handling:
+        case State::kept: return ex.write_stream(data);
+        case State::expired: return KERBERUS_ERR_EXPIRED;
+        default: return KERBERUS_ERR_STATE;
+    }
+}
+
+kerberus_status Dispatcher::end_stream(Exchange& ex) {
+    if (!ex.streaming()) return KERBERUS_ERR_STATE;
+    const bool cut = ex.stream_short();
+    kerberus_status delivered = deliver(ex, 0, {});
+    return delivered == KERBERUS_OK && cut ? KERBERUS_ERR_INVALID : delivered;
 }
 
 }  // namespace kerberus::http

@@ -107,10 +107,18 @@ public:
     kerberus_status respond(Exchange& ex, int status, std::string_view body);
     // kerberus_host_api::respond_error: respond() with the host's JSON error body.
     kerberus_status respond_error(Exchange& ex, int status, std::string_view message);
+    // kerberus_host_api::response_start, response_write, response_end.
+    kerberus_status start_stream(Exchange& ex, int status, int64_t content_length, kerberus_stream_event_fn on_event,
+                                 void* user_data);
+    kerberus_status write_stream(Exchange& ex, std::string_view data);
+    kerberus_status end_stream(Exchange& ex);
 
     KeptRequests& kept() { return kept_; }
 
 private:
+    // The answer goes out (Exchange::send) unless the exchange was answered:
+    // respond()'s state handling after its checks.
+    kerberus_status deliver(Exchange& ex, int status, std::string_view body);
     // A transparent hash so the hot path looks ids up by string_view.
     struct IdHash {
         using is_transparent = void;

@@ -1,5 +1,6 @@
 #include "http/exchange.h"
 
+#include <charconv>
 #include <cstring>
 #include <random>
 
@@ -7,6 +8,7 @@
 
 #include "http/dispatcher.h"
 #include "http/error_body.h"
+#include "http/http_connection.h"
 #include "http/path.h"
 #include "metrics/registry.h"
 #include "plugins/plugin_instance.h"
@@ -121,6 +123,8 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     stated_length_.reset();
     route_stats_ = nullptr;
     route_method_ = route_pattern_ = {};
+    streaming_.store(false, std::memory_order_relaxed);
+    stream_ = Stream{};
     arrived_ = std::chrono::steady_clock::now();
     request_bytes_ = request.size;
     method_index_ = metrics::method_index(method_);
@@ -237,6 +241,10 @@ bool Exchange::stated_length_fits(int status, std::size_t body_size) const {
 }
 
 void Exchange::send(int status, std::string_view body) {
+    if (streaming()) {
+        end_stream(stream_short());
+        return;
+    }
     // A body that is never sent (204, 205, 304) has no type to state.
     bool content = status != 204 && status != 205 && status != 304;
     if (!has_content_type_ && !body.empty() && content) block_.add("Content-Type", "text/plain; charset=utf-8");
@@ -246,6 +254,12 @@ void Exchange::send(int status, std::string_view body) {
 void Exchange::send_host_error(metrics::HostReason reason, std::string_view message, std::string_view allow) {
     static metrics::HostErrors& unattributed = metrics::Registry::instance().host_errors("");
     (plugin != nullptr ? plugin->host_errors() : unattributed).add(reason);
+    if (streaming()) {
+        // The head is out: there is no answering any more, only cutting the
+        // stream off so the client sees it incomplete.
+        end_stream(true);
+        return;
+    }
     int status = metrics::reason_status(reason);
     HeaderBlock headers;
     headers.reset(keep_alive_ ? "keep-alive" : "close");
@@ -264,22 +278,109 @@ void Exchange::put_on_wire(const HeaderBlock& headers, int status, std::string_v
     thread_local std::string wire;
     format_response(wire, to_.http10, status, headers, body, framing,
                     &headers == &block_ && has_request_id_header_ ? std::string_view() : request_id_);
-    AccessLog* access_log = dispatcher != nullptr ? dispatcher->access_log() : nullptr;
-    if (route_stats_ != nullptr || access_log != nullptr) {
-        auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - arrived_);
-        if (route_stats_ != nullptr) {
-            route_stats_->answered(method_index_, status, request_bytes_, wire.size(), static_cast<uint64_t>(took.count()));
-        }
-        if (access_log != nullptr) {
-            access_log->record(AccessEntry{remote_, method_, target_, to_.http10, status, wire.size(),
-                                           static_cast<double>(took.count()) * 1e-9,
-                                           plugin != nullptr ? std::string_view(plugin->id()) : std::string_view(),
-                                           request_id_});
-        }
-    }
+    record_answer(status, wire.size());
     write_response(to_, wire, !keep_alive_);
     // A large answer's buffer is not worth keeping per thread.
     if (wire.capacity() > kKeptWireBuffer) std::string().swap(wire);
+    to_.socket.reset();
+}
+
+void Exchange::record_answer(int status, std::size_t wire_bytes) {
+    AccessLog* access_log = dispatcher != nullptr ? dispatcher->access_log() : nullptr;
+    if (route_stats_ == nullptr && access_log == nullptr) return;
+    auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - arrived_);
+    if (route_stats_ != nullptr) {
+        route_stats_->answered(method_index_, status, request_bytes_, wire_bytes, static_cast<uint64_t>(took.count()));
+    }
+    if (access_log != nullptr) {
+        access_log->record(AccessEntry{remote_, method_, target_, to_.http10, status, wire_bytes,
+                                       static_cast<double>(took.count()) * 1e-9,
+                                       plugin != nullptr ? std::string_view(plugin->id()) : std::string_view(),
+                                       request_id_});
+    }
+}
+
+void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_event_fn on_event,
+                            void* user_data) {
+    Stream& s = stream_;
+    s.status = status;
+    const bool head = method_ == "HEAD";
+    const std::optional<uint64_t> stated =
+        content_length >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(content_length)) : std::nullopt;
+    ResponseFraming framing;
+    if (head || status == 204 || status == 205 || status == 304) {
+        // As respond() frames them, with the stated length as the body's.
+        framing = response_framing(head, status, 0, stated);
+        if (head && !stated) framing.content_length.reset();
+    } else if (stated) {
+        framing = {true, stated};
+    } else if (to_.http10) {
+        // No chunked coding in HTTP/1.0: the end of the connection ends the body.
+        framing = {true, std::nullopt};
+        close_after_response();
+    } else {
+        framing = {true, std::nullopt, true};
+    }
+    s.send_body = framing.send_body;
+    s.chunked = framing.chunked;
+    if (s.send_body) s.length = stated;
+    if (on_event != nullptr) s.events = std::make_shared<StreamEvents>(on_event, user_data, this);
+    std::string wire;
+    format_response(wire, to_.http10, status, block_, {}, framing, has_request_id_header_ ? std::string_view() : request_id_);
+    s.wire_bytes = wire.size();
+    net::Connection& socket = *to_.socket;
+    std::lock_guard lock(socket.write_mutex());
+    if (s.events) to_.http->stream_events = s.events;
+    socket.write_locked(wire, false);
+}
+
+kerberus_status Exchange::write_stream(std::string_view data) {
+    // Past these, a client that stopped reading costs the daemon memory.
+    constexpr std::size_t kBusyBytes = 256 * 1024;
+    constexpr std::size_t kRefusedBytes = 8 * 1024 * 1024;
+    Stream& s = stream_;
+    if (!s.send_body) return data.empty() || method_ == "HEAD" ? KERBERUS_OK : KERBERUS_ERR_INVALID;
+    if (s.length && data.size() > *s.length - s.written) return KERBERUS_ERR_INVALID;
+    // An empty chunk would end the body.
+    if (data.empty()) return KERBERUS_OK;
+    thread_local std::string piece;
+    piece.clear();
+    if (s.chunked) {
+        char size[20];
+        auto [end, ec] = std::to_chars(size, size + sizeof size, data.size(), 16);
+        (void)ec;
+        piece.append(size, end).append("\r\n");
+    }
+    piece.append(data);
+    if (s.chunked) piece.append("\r\n");
+    const std::size_t wire_bytes = piece.size();
+    net::Connection& socket = *to_.socket;
+    std::lock_guard lock(socket.write_mutex());
+    if (!socket.writable_locked()) return KERBERUS_ERR_CLOSED;
+    if (socket.queued_bytes_locked() >= kRefusedBytes) return KERBERUS_ERR_TOO_LARGE;
+    socket.write_locked(piece, false);
+    s.written += data.size();
+    s.wire_bytes += wire_bytes;
+    if (socket.queued_bytes_locked() <= kBusyBytes) return KERBERUS_OK;
+    socket.watch_drain_locked();
+    return KERBERUS_BUSY;
+}
+
+bool Exchange::stream_short() const { return stream_.send_body && stream_.length && stream_.written < *stream_.length; }
+
+void Exchange::end_stream(bool cut) {
+    Stream& s = stream_;
+    // No event callback runs once this returns (plugin.h).
+    if (s.events) s.events->end();
+    std::string tail;
+    if (!cut && s.chunked) tail = "0\r\n\r\n";
+    s.wire_bytes += tail.size();
+    record_answer(s.status, s.wire_bytes);
+    if (to_.socket) {
+        std::lock_guard lock(to_.socket->write_mutex());
+        if (to_.http->stream_events == s.events) to_.http->stream_events.reset();
+    }
+    write_response(to_, tail, cut || !keep_alive_);
     to_.socket.reset();
 }
 

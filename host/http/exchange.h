@@ -26,6 +26,7 @@
 #include "http/request_parser.h"
 #include "http/wire.h"
 #include "http/route_table.h"
+#include "http/stream_events.h"
 #include "kerberus/plugin.h"
 
 struct kerberus_request {};
@@ -117,6 +118,20 @@ public:
     std::string_view route_method() const { return route_method_; }
     std::string_view route_pattern() const { return route_pattern_; }
 
+    // --- streamed response (plugin.h "Streamed responses") ---------------
+    // Set by KeptRequests::begin_stream, under its mutex, before the head
+    // goes out: from then on send() ends the stream and send_host_error()
+    // cuts it off, and no deadline applies.
+    bool streaming() const { return streaming_.load(std::memory_order_acquire); }
+    void mark_streaming() { streaming_.store(true, std::memory_order_release); }
+    // Sends the status line and headers; the plugin's thread.
+    void start_stream(int status, int64_t content_length, kerberus_stream_event_fn on_event, void* user_data);
+    // One piece of content; returns what response_write returns.
+    kerberus_status write_stream(std::string_view data);
+    // Fewer bytes written than the stated length: ending cuts the answer.
+    bool stream_short() const;
+    const std::shared_ptr<StreamEvents>& stream_events() const { return stream_.events; }
+
     // --- ownership state (see kerberus/plugin.h "Async responses") ------
     std::atomic<State> state{State::handling};
     kerberus::PluginInstance* plugin = nullptr;
@@ -125,6 +140,22 @@ public:
 
 private:
     void put_on_wire(const HeaderBlock& headers, int status, std::string_view body);
+    // The answer's metrics and access log line.
+    void record_answer(int status, std::size_t wire_bytes);
+    // Finishes a stream: the last chunk, or the cut when it fell short.
+    void end_stream(bool cut);
+
+    struct Stream {
+        int status = 0;
+        bool send_body = true;
+        bool chunked = false;
+        std::optional<uint64_t> length;  // stated Content-Length of a body sent
+        uint64_t written = 0;            // content bytes taken
+        std::size_t wire_bytes = 0;      // bytes put on the wire, head included
+        std::shared_ptr<StreamEvents> events;
+    };
+    std::atomic<bool> streaming_{false};
+    Stream stream_;
 
     std::string head_;  // request line and headers as received
     std::string_view method_;

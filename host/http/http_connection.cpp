@@ -59,6 +59,24 @@ bool HttpConnection::on_timeout(net::Connection& connection, net::Phase phase) {
     return false;
 }
 
+void HttpConnection::on_drained(net::Connection& connection) {
+    std::shared_ptr<StreamEvents> events;
+    {
+        std::lock_guard lock(connection.write_mutex());
+        events = stream_events;
+    }
+    if (events) events->deliver(KERBERUS_STREAM_WRITABLE);
+}
+
+void HttpConnection::on_closed(net::Connection& connection) {
+    std::shared_ptr<StreamEvents> events;
+    {
+        std::lock_guard lock(connection.write_mutex());
+        events = std::move(stream_events);
+    }
+    if (events) events->deliver(KERBERUS_STREAM_CLOSED);
+}
+
 bool HttpConnection::kept_unanswered(net::Connection& connection) {
     std::lock_guard lock(connection.write_mutex());
     if (!answers_owed()) return false;

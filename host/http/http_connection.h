@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "http/request_parser.h"
+#include "http/stream_events.h"
 #include "http/wire.h"
 #include "net/connection.h"
 
@@ -22,6 +24,8 @@ public:
     void on_data(net::Connection& connection, std::string_view bytes) override;
     bool on_end_of_input(net::Connection& connection) override;
     bool on_timeout(net::Connection& connection, net::Phase phase) override;
+    void on_drained(net::Connection& connection) override;
+    void on_closed(net::Connection& connection) override;
 
     // Answers must leave in request order. While a request a plugin kept is
     // unanswered, nothing read behind it is served: its answer closes the
@@ -29,6 +33,9 @@ public:
     // changed under the connection's write mutex (see write_response).
     std::atomic<uint64_t> answers_written{0};
     bool close_after_answer = false;
+    // The events of the response being streamed on this connection, if
+    // any (under the write mutex too).
+    std::shared_ptr<StreamEvents> stream_events;
 
 private:
     // Handles the complete requests at the start of `input`; returns how

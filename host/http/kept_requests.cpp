@@ -34,23 +34,41 @@ bool KeptRequests::keep(Exchange* ex, std::chrono::steady_clock::time_point dead
     if (close_connection) ex->close_after_response();
     ex->deadline = deadline;
     held_.insert(ex);
+    if (ex->streaming()) return true;  // a stream has no deadline
     bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
     deadlines_.emplace(deadline, ex);
     if (earliest) wake_.notify_one();
     return true;
 }
 
-kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string_view body) {
-    std::unique_lock lock(mutex_);
-    State expected = State::kept;
-    bool ours = ex->state.compare_exchange_strong(expected, State::responded);
+void KeptRequests::forget_deadline_locked(Exchange* ex) {
     auto range = deadlines_.equal_range(ex->deadline);
     for (auto it = range.first; it != range.second; ++it) {
         if (it->second == ex) {
             deadlines_.erase(it);
-            break;
+            return;
         }
     }
+}
+
+kerberus_status KeptRequests::begin_stream(Exchange* ex) {
+    std::lock_guard lock(mutex_);
+    if (ex->streaming()) return KERBERUS_ERR_STATE;
+    switch (ex->state.load(std::memory_order_acquire)) {
+        case State::handling: break;
+        case State::kept: forget_deadline_locked(ex); break;
+        case State::expired: return KERBERUS_ERR_EXPIRED;
+        default: return KERBERUS_ERR_STATE;
+    }
+    ex->mark_streaming();
+    return KERBERUS_OK;
+}
+
+kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string_view body) {
+    std::unique_lock lock(mutex_);
+    State expected = State::kept;
+    bool ours = ex->state.compare_exchange_strong(expected, State::responded);
+    forget_deadline_locked(ex);
     held_.erase(ex);
     bool closed = closed_;
     lock.unlock();
@@ -70,6 +88,18 @@ void KeptRequests::expire_locked(Exchange* ex, metrics::HostReason reason, std::
 }
 
 void KeptRequests::forget_plugin(const kerberus::PluginInstance* plugin) {
+    // First, no more stream events for this plugin: an event callback in
+    // progress may still end its stream, which takes this mutex.
+    std::vector<std::shared_ptr<StreamEvents>> events;
+    {
+        std::lock_guard lock(mutex_);
+        for (Exchange* ex : held_) {
+            if (ex->plugin == plugin && ex->streaming()) events.push_back(ex->stream_events());
+        }
+    }
+    for (auto& e : events) {
+        if (e) e->end();
+    }
     std::lock_guard lock(mutex_);
     for (auto it = deadlines_.begin(); it != deadlines_.end();) {
         if (it->second->plugin == plugin) it = deadlines_.erase(it);

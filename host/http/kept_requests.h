@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "http/exchange.h"
 
@@ -41,6 +42,11 @@ public:
     // Frees `ex` in both cases.
     kerberus_status respond_kept(Exchange* ex, int status, std::string_view body);
 
+    // The plugin's response_start: marks `ex` streaming (no deadline from
+    // now on; a kept one loses its own) when it is still unanswered.
+    // Returns OK, STATE (answered or started already) or EXPIRED.
+    kerberus_status begin_stream(Exchange* ex);
+
     // After the plugin's stop: answer its kept requests with 503 and free
     // every exchange it still holds.
     void forget_plugin(const kerberus::PluginInstance* plugin);
@@ -56,6 +62,7 @@ public:
 private:
     void run_deadlines();
     void expire_locked(Exchange* ex, metrics::HostReason reason, std::string_view message);
+    void forget_deadline_locked(Exchange* ex);
 
     std::function<void(Exchange&)> on_answered_;
     mutable std::mutex mutex_;

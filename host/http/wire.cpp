@@ -109,6 +109,8 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
     if (framing.content_length) {
         out.append("\r\nContent-Length: ");
         append_number(out, *framing.content_length);
+    } else if (framing.chunked) {
+        out.append("\r\nTransfer-Encoding: chunked");
     }
     out.append("\r\n\r\n");
     if (framing.send_body) out.append(body);

@@ -33,12 +33,14 @@ struct Connection {
 struct ResponseFraming {
     bool send_body;
     std::optional<uint64_t> content_length;
+    bool chunked = false;  // a streamed body of unknown length (RFC 9112 7.1)
 };
 ResponseFraming response_framing(bool head_request, int status, std::size_t body_size,
                                  std::optional<uint64_t> stated_length);
 
 // Status line, Connection, the block's lines, X-Request-Id (unless empty),
-// Date, Content-Length as `framing` says, and the body when it says so,
+// Date, Content-Length or Transfer-Encoding as `framing` says, and the body
+// when it says so,
 // into `out` (replacing what it held).
 void format_response(std::string& out, bool http10, int status, const HeaderBlock& headers, std::string_view body,
                      const ResponseFraming& framing, std::string_view request_id);

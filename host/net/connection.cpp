@@ -39,6 +39,7 @@ void Connection::write_locked(std::string& bytes, bool close) {
         sent = n > 0 ? static_cast<std::size_t>(n) : 0;
     }
     if (sent > 0) bytes.erase(0, sent);
+    queued_bytes_ += bytes.size();
     queued_.push_back(std::move(bytes));
     if (!want_write_) {
         want_write_ = true;
@@ -56,6 +57,7 @@ bool Connection::flush_locked() {
             return false;
         }
         queued_offset_ += static_cast<std::size_t>(n);
+        queued_bytes_ -= static_cast<std::size_t>(n);
         if (queued_offset_ < front.size()) return true;
         queued_.pop_front();
         queued_offset_ = 0;
@@ -64,6 +66,15 @@ bool Connection::flush_locked() {
     update_interest_locked();
     if (closing_ && !output_ended_) end_output_locked();
     return true;
+}
+
+void Connection::watch_drain_locked() {
+    drain_watched_ = true;
+    if (!want_write_) {
+        // Nothing queued: the next writable event reports it.
+        want_write_ = true;
+        update_interest_locked();
+    }
 }
 
 void Connection::update_interest_locked() { worker_.set_interest(*this, want_read_, want_write_); }

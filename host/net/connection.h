@@ -44,6 +44,12 @@ public:
     // deadline starts again); false ends it, after any closing answer the
     // protocol wrote.
     virtual bool on_timeout(Connection& connection, Phase phase) = 0;
+    // After watch_drain_locked(): what was queued went down to the low-water
+    // mark. No lock held.
+    virtual void on_drained(Connection&) {}
+    // The descriptor was closed (the client left, an error, a timeout); no
+    // write reaches it any more. No lock held.
+    virtual void on_closed(Connection&) {}
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -71,6 +77,16 @@ public:
     // moved from when some of it was queued. A connection already closed
     // drops the bytes.
     void write_locked(std::string& bytes, bool close);
+
+    // With write_mutex() held. Bytes waiting for the socket to take them.
+    std::size_t queued_bytes_locked() const { return queued_bytes_; }
+    // With write_mutex() held. Asks for one Protocol::on_drained once the
+    // queued bytes are at most kDrainedBytes (at once when they already are).
+    static constexpr std::size_t kDrainedBytes = 64 * 1024;
+    void watch_drain_locked();
+    // With write_mutex() held. False once the descriptor is closed or the
+    // last bytes were written.
+    bool writable_locked() const { return open_ && !closing_; }
 
     // --- worker thread only --------------------------------------------
     // Moves the connection to the timeout of `phase`. Entering `receiving`
@@ -101,8 +117,10 @@ private:
     bool output_ended_ = false;    // ... and are out; the write side is shut
     bool want_read_ = true;        // epoll interest
     bool want_write_ = false;
+    bool drain_watched_ = false;
     std::deque<std::string> queued_;
     std::size_t queued_offset_ = 0;  // of queued_.front() already sent
+    std::size_t queued_bytes_ = 0;   // not yet sent, over all of queued_
 
     // Worker thread only.
     Phase phase_ = Phase::idle;

@@ -50,6 +50,7 @@ Worker::~Worker() {
         if (connection->open_) ::close(connection->fd_);
         connection->open_ = false;
         connection->queued_.clear();
+        connection->queued_bytes_ = 0;
     }
     if (wake_fd_ >= 0) ::close(wake_fd_);
     if (timer_fd_ >= 0) ::close(timer_fd_);
@@ -151,15 +152,21 @@ void Worker::on_readable(Connection& c) {
 
 void Worker::on_writable(Connection& c) {
     bool ok;
+    bool drained = false;
     {
         std::lock_guard lock(c.write_mutex_);
         ok = c.flush_locked();
+        if (ok && c.drain_watched_ && c.queued_bytes_ <= Connection::kDrainedBytes) {
+            c.drain_watched_ = false;
+            drained = true;
+        }
     }
     if (!ok) {
         close_now(c);
-    } else if (c.phase_ == Phase::idle) {
-        enter_phase(c, Phase::idle);  // the client is reading: not idle
+        return;
     }
+    if (c.phase_ == Phase::idle) enter_phase(c, Phase::idle);  // the client is reading: not idle
+    if (drained) c.protocol_->on_drained(c);
 }
 
 void Worker::on_end_of_input(Connection& c) {
@@ -192,6 +199,7 @@ void Worker::close_now(Connection& c) {
         std::lock_guard lock(c.write_mutex_);
         c.open_ = false;
         c.queued_.clear();
+        c.queued_bytes_ = 0;
     }
     try {
         poller_->removeFd(c.fd_);
@@ -200,6 +208,7 @@ void Worker::close_now(Connection& c) {
     }
     ::close(c.fd_);
     c.gone_ = true;
+    if (c.protocol_) c.protocol_->on_closed(c);
     unlink(c);
     auto it = connections_.find(&c);
     if (it != connections_.end()) {

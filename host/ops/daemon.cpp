@@ -161,7 +161,7 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
         std::this_thread::sleep_for(milliseconds(5));
     }
     if (int64_t left = dispatcher.in_flight(); left > 0) {
-        log.warn("{} requests still in flight after server.shutdown_timeout; answering 503", left);
+        log.warn("{} requests still in flight after server.shutdown_timeout; answering 503 (streamed responses are cut off)", left);
         dispatcher.kept().expire_all("the server is shutting down");
         // Give the workers a moment to put those answers on the wire.
         std::this_thread::sleep_for(milliseconds(50));

@@ -284,6 +284,19 @@ std::string RawConnection::read_to_close(std::chrono::milliseconds timeout) {
     return std::exchange(buffer_, {});
 }
 
+bool RawConnection::read_until(std::string_view needle, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (buffer_.find(needle) == std::string::npos) {
+        if (!fill(deadline)) return false;
+    }
+    return true;
+}
+
+void RawConnection::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
 bool RawConnection::stays_open(std::chrono::milliseconds quiet) {
     size_t before = buffer_.size();
     fill(Clock::now() + quiet);

@@ -95,6 +95,12 @@ public:
     bool stays_open(std::chrono::milliseconds quiet);
     // Everything not yet read, up to the peer's close; empty on timeout.
     std::string read_to_close(std::chrono::milliseconds timeout);
+    // Reads until what was received and not yet taken holds `needle`;
+    // false on timeout or close. received() shows it.
+    bool read_until(std::string_view needle, std::chrono::milliseconds timeout);
+    const std::string& received() const { return buffer_; }
+    // Closes the connection at once (a client that leaves).
+    void close();
 
 private:
     // Appends at least one byte to buffer_; false on EOF, error or timeout.

@@ -89,9 +89,10 @@ TEST(IntegrationMetrics, ScrapeAfterTrafficReloadAndAFailedPluginPassesPromtool)
     EXPECT_EQ(sample(text, "kerberus_config_last_reload_successful"), 1);
     EXPECT_GT(*sample(text, "kerberus_process_resident_memory_bytes"), 1e6);
     EXPECT_GT(*sample(text, "kerberus_process_open_fds"), 3);
-    EXPECT_TRUE(std::regex_search(text, std::regex(R"(kerberus_plugin_info\{plugin="hello",version="1\.0\.0",abi="1\.3",sha256="[0-9a-f]{64}"\} 1)")))
+    const std::string abi = std::regex_replace(kHostAbi, std::regex(R"(\.)"), R"(\.)");
+    EXPECT_TRUE(std::regex_search(text, std::regex(R"(kerberus_plugin_info\{plugin="hello",version="1\.0\.0",abi=")" + abi + R"(",sha256="[0-9a-f]{64}"\} 1)")))
         << text;
-    EXPECT_TRUE(std::regex_search(text, std::regex(R"(kerberus_build_info\{version="[^"]+",abi="1\.3"\} 1)")));
+    EXPECT_TRUE(std::regex_search(text, std::regex(R"(kerberus_build_info\{version="[^"]+",abi=")" + abi + R"("\} 1)")));
 }
 
 TEST(IntegrationMetrics, RejectedReloadIsCounted) {

@@ -115,7 +115,7 @@ extern "C" {
  * kerberus_host_api; a plugin records the pair it was built against in its
  * descriptor. */
 #define KERBERUS_ABI_MAJOR 1
-#define KERBERUS_ABI_MINOR 3
+#define KERBERUS_ABI_MINOR 4
 
 /* The entry symbol for this major version, as a string and as an identifier. */
 #define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
@@ -164,6 +164,13 @@ typedef int32_t kerberus_status;
 /* Outbound HTTP (ABI 1.1): cancelled by the plugin, or by the host when the
  * plugin stopped. */
 #define KERBERUS_ERR_CANCELLED (-11)
+/* Streamed responses (ABI 1.4), response_write only: the bytes were taken,
+ * but the client is reading slower than they come; write more after the
+ * KERBERUS_STREAM_WRITABLE event. Not an error. */
+#define KERBERUS_BUSY 2
+/* Streamed responses (ABI 1.4): the client's connection is gone; nothing
+ * more reaches it. End the response (response_end) and stop producing. */
+#define KERBERUS_ERR_CLOSED (-12)
 
 /* ======================================================================== */
 /* Basic types                                                              */
@@ -278,6 +285,16 @@ typedef struct kerberus_outbound_response {
  * (respond() to a kept request is fine: it does not). `response` is valid
  * during the call. */
 typedef void (*kerberus_outbound_done_fn)(void *user_data, const kerberus_outbound_response *response);
+
+/* Streamed responses (ABI 1.4): what response_start's `on_event` hears. */
+#define KERBERUS_STREAM_WRITABLE 1 /* after KERBERUS_BUSY: the client caught up, write again */
+#define KERBERUS_STREAM_CLOSED 2   /* the client's connection is gone (as KERBERUS_ERR_CLOSED) */
+/* Called on the connection's worker thread, never inside a host call of
+ * the plugin's and never after response_end returned (a call running on the
+ * worker when another thread calls response_end finishes first: response_end
+ * waits for it). It may call response_write and response_end on `req`, and
+ * must return promptly (it holds up the worker's other connections). */
+typedef void (*kerberus_stream_event_fn)(void *user_data, kerberus_request *req, int event);
 
 /* ======================================================================== */
 /* Metrics (ABI 1.3)                                                        */
@@ -567,6 +584,60 @@ typedef struct kerberus_host_api {
     kerberus_status (*metric_add)(kerberus_metric *metric, double value);
     kerberus_status (*metric_set)(kerberus_metric *metric, double value);
     kerberus_status (*metric_observe)(kerberus_metric *metric, double value);
+
+    /* ---- Streamed responses (ABI 1.4) ------------------------------------ *
+     * A response sent as it is produced: a download larger than memory, a
+     * relayed upstream body, Server-Sent Events. response_start sends the
+     * status line and headers, response_write the content piece by piece,
+     * response_end finishes it. Instead of respond(), never as well.
+     * Rules that apply to all three:
+     *   - Thread: any, one call at a time per request (as the accessors),
+     *     also while the handler runs. A handler that returns before
+     *     response_end returns KERBERUS_ASYNC (KERBERUS_OK without an ended
+     *     stream is a failed handler: the connection is closed, cut short).
+     *   - Once response_start succeeded, server.request_timeout no longer
+     *     applies: a stream lasts until response_end, the client leaving, or
+     *     the plugin's stop (the host then cuts the stream off: the client
+     *     sees it incomplete). The request handle is valid until
+     *     response_end returns, whatever it returns.
+     *   - Check KERBERUS_HOST_HAS(host, response_end) first. */
+
+    /* Sends the status line and the headers added so far (see
+     * response_header_add; no Content-Type is added, a streamed body has
+     * whatever type the plugin states or none). `content_length`: the exact
+     * number of bytes the writes will give, or -1 when unknown — then the
+     * body goes chunked (RFC 9112 7.1) to HTTP/1.1 clients and ends with the
+     * connection for HTTP/1.0 ones. A HEAD request gets the headers only
+     * (with content_length, if given, as its Content-Length); 204 and 304
+     * carry no content and 205 none either ("Content-Length: 0").
+     * `on_event` (may be NULL) with `user_data` hears
+     * KERBERUS_STREAM_WRITABLE and KERBERUS_STREAM_CLOSED (see
+     * kerberus_stream_event_fn).
+     * Returns KERBERUS_OK; KERBERUS_ERR_INVALID for a status outside
+     * 200..599 or content_length < -1 (nothing sent, the request is still
+     * yours); KERBERUS_ERR_STATE when already answered or started;
+     * KERBERUS_ERR_EXPIRED when the host answered it (deadline 504, stop). */
+    kerberus_status (*response_start)(kerberus_request *req, int status, int64_t content_length,
+                                      kerberus_stream_event_fn on_event, void *user_data);
+
+    /* Sends `len` bytes of content (copied before the call returns). For a
+     * HEAD request they are accepted and dropped; for 204, 205 and 304 only
+     * len 0 is (KERBERUS_ERR_INVALID otherwise).
+     * Returns KERBERUS_OK; KERBERUS_BUSY: taken, but more than 256 KiB wait
+     * for the client — wait for KERBERUS_STREAM_WRITABLE before the next
+     * write; KERBERUS_ERR_TOO_LARGE: 8 MiB already wait (a plugin that
+     * ignored KERBERUS_BUSY), nothing taken; KERBERUS_ERR_INVALID: more than
+     * the content_length given, nothing taken; KERBERUS_ERR_CLOSED: the
+     * client is gone; KERBERUS_ERR_STATE: not started or already ended. */
+    kerberus_status (*response_write)(kerberus_request *req, const char *data, size_t len);
+
+    /* Finishes the response: the last chunk, or nothing more for a
+     * Content-Length body. If fewer bytes were written than content_length
+     * said, the connection is closed instead (the client sees the answer
+     * cut short) and KERBERUS_ERR_INVALID is returned. KERBERUS_ERR_STATE
+     * when not started. After this call (whatever it returns) the handle is
+     * gone and no event callback runs any more. */
+    kerberus_status (*response_end)(kerberus_request *req);
 
     /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each. */
 } kerberus_host_api;

@@ -199,6 +199,8 @@ inline bool has_outbound(const kerberus_host_api* api) noexcept { return KERBERU
 inline bool has_respond_error(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond_error); }
 // metric_observe is the last field of ABI 1.3: testing it covers them all.
 inline bool has_abi_1_3(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, metric_observe); }
+// response_end is the last field of ABI 1.4.
+inline bool has_streaming(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, response_end); }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -315,6 +317,97 @@ private:
     }
 };
 
+// A response sent as it is produced (plugin.h "Streamed responses", ABI
+// 1.4), from Request::stream() or PendingRequest::stream(). Move-only; use
+// it from one thread at a time (on_event runs on a worker thread of the
+// host's: share state with it under your own lock).
+//   - write() returns KERBERUS_OK, or KERBERUS_BUSY (taken; wait for
+//     StreamEvent::writable before the next write), or an error
+//     (KERBERUS_ERR_CLOSED: the client left; end() and stop producing).
+//   - end() finishes the response; afterwards the object is empty and
+//     calls return KERBERUS_ERR_STATE. Destroyed unended, it ends itself
+//     (cut short, if a stated length was not reached).
+//   - After the plugin's stop() the host has cut the stream off and freed
+//     the request: end streams inside stop() and join their threads there.
+enum class StreamEvent { writable = KERBERUS_STREAM_WRITABLE, closed = KERBERUS_STREAM_CLOSED };
+
+class ResponseStream {
+public:
+    ResponseStream() noexcept = default;
+    ResponseStream(ResponseStream&& other) noexcept
+        : in_(other.in_), req_(std::exchange(other.req_, nullptr)), owner_(std::move(other.owner_)),
+          events_(std::move(other.events_)) {}
+    ResponseStream& operator=(ResponseStream&& other) noexcept {
+        if (this != &other) {
+            end();
+            in_ = other.in_;
+            req_ = std::exchange(other.req_, nullptr);
+            owner_ = std::move(other.owner_);
+            events_ = std::move(other.events_);
+        }
+        return *this;
+    }
+    ~ResponseStream() { end(); }
+
+    // True until end().
+    explicit operator bool() const noexcept { return req_ != nullptr; }
+
+    kerberus_status write(std::string_view data) noexcept {
+        if (req_ == nullptr) return KERBERUS_ERR_STATE;
+        return in_->api->response_write(req_, detail::data_of(data), data.size());
+    }
+
+    kerberus_status end() noexcept {
+        if (req_ == nullptr) return KERBERUS_ERR_STATE;
+        kerberus_status s = in_->api->response_end(std::exchange(req_, nullptr));
+        // No event callback runs once response_end returned.
+        events_.reset();
+        owner_.reset();
+        return s;
+    }
+
+private:
+    friend class Request;
+    friend class PendingRequest;
+    using EventHandler = std::function<void(StreamEvent)>;
+
+    // Starts the response on `req`; an empty stream (and `*status` says
+    // why) when the host refused or has no streaming (older than 1.4).
+    static ResponseStream start(std::shared_ptr<detail::Instance> owner, kerberus_request* req, int status_code,
+                                std::int64_t content_length, EventHandler on_event, kerberus_status* status) {
+        ResponseStream stream;
+        const detail::Instance& in = *owner;
+        if (!detail::has_streaming(in.api)) {
+            if (status) *status = KERBERUS_ERR_STATE;
+            return stream;
+        }
+        std::unique_ptr<EventHandler> events;
+        if (on_event) events = std::make_unique<EventHandler>(std::move(on_event));
+        kerberus_stream_event_fn trampoline = [](void* user_data, kerberus_request*, int event) noexcept {
+            try {
+                (*static_cast<EventHandler*>(user_data))(static_cast<StreamEvent>(event));
+            } catch (...) {
+                // Nothing may unwind into the host; the stream's owner
+                // learns of trouble from its next write.
+            }
+        };
+        kerberus_status s = in.api->response_start(req, status_code, content_length, events ? trampoline : nullptr,
+                                                   events.get());
+        if (status) *status = s;
+        if (s != KERBERUS_OK) return stream;
+        stream.in_ = &in;
+        stream.req_ = req;
+        stream.owner_ = std::move(owner);
+        stream.events_ = std::move(events);
+        return stream;
+    }
+
+    const detail::Instance* in_ = nullptr;
+    kerberus_request* req_ = nullptr;
+    std::shared_ptr<detail::Instance> owner_;
+    std::unique_ptr<EventHandler> events_;
+};
+
 // The right to answer a kept request, from any thread. Use it from one
 // thread at a time. Move-only: to hand it to something that copies its
 // callables (std::function), wrap it in a std::shared_ptr; Host::fetch
@@ -372,6 +465,24 @@ public:
     kerberus_status respond_error(int status, std::string_view message) noexcept {
         if (!live()) return release(gone());
         return settle(detail::respond_error(*in_, req_, status, message));
+    }
+
+    // Starts a streamed response (see ResponseStream): status line and the
+    // headers added so far go out; `content_length` -1 means unknown
+    // (chunked). The request moves into the stream: this object is empty
+    // afterwards unless the host refused (then `*status` says why and the
+    // request is still this object's to answer). Thread: any.
+    ResponseStream stream(int status_code, std::int64_t content_length = -1,
+                          std::function<void(StreamEvent)> on_event = {}, kerberus_status* status = nullptr) {
+        kerberus_status s = KERBERUS_ERR_STATE;
+        if (!live()) {
+            if (status) *status = gone();
+            return ResponseStream();
+        }
+        ResponseStream out = ResponseStream::start(owner_, req_, status_code, content_length, std::move(on_event), &s);
+        if (status) *status = s;
+        if (out) release(KERBERUS_OK);
+        return out;
     }
 
 private:
@@ -441,6 +552,27 @@ public:
     kerberus_status respond_error(int status, std::string_view message) noexcept {
         if (!live()) return KERBERUS_ERR_STATE;
         return settle(detail::respond_error(*in_, req_, status, message));
+    }
+
+    // Starts a streamed response (see ResponseStream and
+    // PendingRequest::stream). The stream may outlive the handler and be
+    // written from any thread; this Request is empty afterwards unless the
+    // host refused (then `*status` says why).
+    ResponseStream stream(int status_code, std::int64_t content_length = -1,
+                          std::function<void(StreamEvent)> on_event = {}, kerberus_status* status = nullptr) {
+        kerberus_status s = KERBERUS_ERR_STATE;
+        if (!live() || kept_) {
+            if (status) *status = KERBERUS_ERR_STATE;
+            return ResponseStream();
+        }
+        ResponseStream out = ResponseStream::start(owner_, req_, status_code, content_length, std::move(on_event), &s);
+        if (status) *status = s;
+        if (out) {
+            // The handler returns KERBERUS_ASYNC: the stream answers, now or later.
+            kept_ = true;
+            req_ = nullptr;
+        }
+        return out;
     }
 
     // Takes the request out of the handler: the handler then returns

@@ -102,8 +102,8 @@
 //!
 //! # ABI versions
 //!
-//! A plugin built with this crate records ABI 1.3 in its descriptor, so
-//! only a host of ABI 1.3 or newer loads it; `init` double-checks that the
+//! A plugin built with this crate records ABI 1.4 in its descriptor, so
+//! only a host of ABI 1.4 or newer loads it; `init` double-checks that the
 //! host's table has every function the crate calls, and fails the plugin
 //! with a message otherwise. The crate therefore never tests for a
 //! function before calling it; [`host_has!`] is there for code that calls

@@ -109,14 +109,14 @@ impl Core {
 }
 
 /// The name of the first host function the table lacks, if any: the crate
-/// calls every function of ABI 1.3 without testing for it first.
+/// calls every function of ABI 1.4 without testing for it first.
 ///
 /// # Safety
 /// `api` must point to a host table (of any version).
 pub(crate) unsafe fn missing_function(api: *const sys::kerberus_host_api) -> Option<&'static str> {
     // Only struct_size is read before the table is known to be whole.
     if (*api).struct_size < std::mem::size_of::<sys::kerberus_host_api>() {
-        return Some("functions of ABI 1.3");
+        return Some("functions of ABI 1.4");
     }
     let api = &*api;
     macro_rules! first_missing {
@@ -130,6 +130,7 @@ pub(crate) unsafe fn missing_function(api: *const sys::kerberus_host_api) -> Opt
         request_query_param, request_query_visit, request_header, request_header_visit, request_body,
         request_remote_address, response_header_add, respond, outbound_send, outbound_cancel, respond_error,
         route_describe, request_id, metric_family, metric_series, metric_add, metric_set, metric_observe,
+        response_start, response_write, response_end,
     );
     None
 }

@@ -19,7 +19,7 @@ pub const KERBERUS_ABI_MAJOR: u32 = 1;
 /// The ABI minor version this module describes. A plugin built with this
 /// crate records it in its descriptor and loads only into a host at least
 /// this new.
-pub const KERBERUS_ABI_MINOR: u32 = 3;
+pub const KERBERUS_ABI_MINOR: u32 = 4;
 
 /// The entry symbol for this major version.
 pub const KERBERUS_PLUGIN_ENTRY_SYMBOL: &str = "kerberus_plugin_v1";
@@ -55,6 +55,17 @@ pub const KERBERUS_ERR_TIMEOUT: kerberus_status = -10;
 /// Outbound HTTP (ABI 1.1): cancelled by the plugin, or by the host when the
 /// plugin stopped.
 pub const KERBERUS_ERR_CANCELLED: kerberus_status = -11;
+/// Streamed responses (ABI 1.4), `response_write` only: the bytes were
+/// taken, but the client is slow; write more after
+/// `KERBERUS_STREAM_WRITABLE`. Not an error.
+pub const KERBERUS_BUSY: kerberus_status = 2;
+/// Streamed responses (ABI 1.4): the client's connection is gone.
+pub const KERBERUS_ERR_CLOSED: kerberus_status = -12;
+
+/// Streamed responses (ABI 1.4): after `KERBERUS_BUSY`, the client caught up.
+pub const KERBERUS_STREAM_WRITABLE: c_int = 1;
+/// Streamed responses (ABI 1.4): the client's connection is gone.
+pub const KERBERUS_STREAM_CLOSED: c_int = 2;
 
 /// A read-only byte view handed out by the host. Not NUL-terminated; `data`
 /// may be NULL when `len` is 0.
@@ -177,6 +188,11 @@ pub struct kerberus_outbound_response {
 /// on one of the host's outbound threads.
 pub type kerberus_outbound_done_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, response: *const kerberus_outbound_response)>;
+
+/// Event callback of a streamed response (ABI 1.4): called on the
+/// connection's worker thread, never after `response_end` returned.
+pub type kerberus_stream_event_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, req: *mut kerberus_request, event: c_int)>;
 
 /// A metric family (ABI 1.3). Opaque; never freed.
 #[repr(C)]
@@ -415,6 +431,24 @@ pub struct kerberus_host_api {
     pub metric_set: Option<unsafe extern "C" fn(metric: *mut kerberus_metric, value: f64) -> kerberus_status>,
     /// ABI 1.3: observes a value in a histogram. Lock-free. Thread: any.
     pub metric_observe: Option<unsafe extern "C" fn(metric: *mut kerberus_metric, value: f64) -> kerberus_status>,
+    /// ABI 1.4: sends the status line and headers of a streamed response;
+    /// `content_length` -1 when unknown (chunked). Thread: any.
+    pub response_start: Option<
+        unsafe extern "C" fn(
+            req: *mut kerberus_request,
+            status: c_int,
+            content_length: i64,
+            on_event: kerberus_stream_event_fn,
+            user_data: *mut c_void,
+        ) -> kerberus_status,
+    >,
+    /// ABI 1.4: sends a piece of a streamed response (copied);
+    /// `KERBERUS_BUSY` when the client is slow. Thread: any.
+    pub response_write:
+        Option<unsafe extern "C" fn(req: *mut kerberus_request, data: *const c_char, len: usize) -> kerberus_status>,
+    /// ABI 1.4: finishes a streamed response; the handle is gone after it.
+    /// Thread: any.
+    pub response_end: Option<unsafe extern "C" fn(req: *mut kerberus_request) -> kerberus_status>,
 }
 
 /// The plugin descriptor: static, read by the host before anything else.

@@ -99,6 +99,7 @@ layouts! {
         route_describe,
         request_id,
         metric_family, metric_series, metric_add, metric_set, metric_observe,
+        response_start, response_write, response_end,
     }
     kerberus_plugin_descriptor { struct_size, abi_major, abi_minor, id, version, description, init, stop, destroy, health, config_schema }
 }
@@ -121,7 +122,8 @@ constants! {
     KERBERUS_ABI_MAJOR, KERBERUS_ABI_MINOR,
     KERBERUS_OK, KERBERUS_ASYNC, KERBERUS_ERR_INVALID, KERBERUS_ERR_NOT_FOUND, KERBERUS_ERR_WRONG_TYPE,
     KERBERUS_ERR_CONFLICT, KERBERUS_ERR_STATE, KERBERUS_ERR_EXPIRED, KERBERUS_ERR_TOO_LARGE, KERBERUS_ERR_INTERNAL,
-    KERBERUS_ERR_UNREACHABLE, KERBERUS_ERR_TIMEOUT, KERBERUS_ERR_CANCELLED,
+    KERBERUS_ERR_UNREACHABLE, KERBERUS_ERR_TIMEOUT, KERBERUS_ERR_CANCELLED, KERBERUS_BUSY, KERBERUS_ERR_CLOSED,
+    KERBERUS_STREAM_WRITABLE, KERBERUS_STREAM_CLOSED,
     KERBERUS_LOG_TRACE, KERBERUS_LOG_DEBUG, KERBERUS_LOG_INFO, KERBERUS_LOG_WARN, KERBERUS_LOG_ERROR,
     KERBERUS_LOG_CRITICAL,
     KERBERUS_OUTBOUND_INSECURE_TLS,
