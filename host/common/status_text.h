@@ -25,6 +25,8 @@ inline std::string status_text(kerberus_status status) {
         case KERBERUS_ERR_UNREACHABLE: return "KERBERUS_ERR_UNREACHABLE (the upstream could not be reached)";
         case KERBERUS_ERR_TIMEOUT: return "KERBERUS_ERR_TIMEOUT (a timeout passed)";
         case KERBERUS_ERR_CANCELLED: return "KERBERUS_ERR_CANCELLED (cancelled)";
+        case KERBERUS_BUSY: return "KERBERUS_BUSY (the client is slow)";
+        case KERBERUS_ERR_CLOSED: return "KERBERUS_ERR_CLOSED (the client is gone)";
     }
     return "status " + std::to_string(status);
 }

@@ -325,13 +325,15 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     s.chunked = framing.chunked;
     if (s.send_body) s.length = stated;
     if (on_event != nullptr) s.events = std::make_shared<StreamEvents>(on_event, user_data, this);
-    std::string wire;
-    format_response(wire, to_.http10, status, block_, {}, framing, has_request_id_header_ ? std::string_view() : request_id_);
-    s.wire_bytes = wire.size();
-    net::Connection& socket = *to_.socket;
-    std::lock_guard lock(socket.write_mutex());
-    if (s.events) to_.http->stream_events = s.events;
-    socket.write_locked(wire, false);
+    // The head waits for the first piece (or the end), so a relayed answer
+    // costs one send, as respond() does.
+    format_response(s.head, to_.http10, status, block_, {}, framing,
+                    has_request_id_header_ ? std::string_view() : request_id_);
+    s.wire_bytes = s.head.size();
+    if (s.events) {
+        std::lock_guard lock(to_.socket->write_mutex());
+        to_.http->stream_events = s.events;
+    }
 }
 
 kerberus_status Exchange::write_stream(std::string_view data) {
@@ -345,6 +347,7 @@ kerberus_status Exchange::write_stream(std::string_view data) {
     if (data.empty()) return KERBERUS_OK;
     thread_local std::string piece;
     piece.clear();
+    piece.append(s.head);
     if (s.chunked) {
         char size[20];
         auto [end, ec] = std::to_chars(size, size + sizeof size, data.size(), 16);
@@ -353,12 +356,13 @@ kerberus_status Exchange::write_stream(std::string_view data) {
     }
     piece.append(data);
     if (s.chunked) piece.append("\r\n");
-    const std::size_t wire_bytes = piece.size();
+    const std::size_t wire_bytes = piece.size() - s.head.size();
     net::Connection& socket = *to_.socket;
     std::lock_guard lock(socket.write_mutex());
     if (!socket.writable_locked()) return KERBERUS_ERR_CLOSED;
     if (socket.queued_bytes_locked() >= kRefusedBytes) return KERBERUS_ERR_TOO_LARGE;
     socket.write_locked(piece, false);
+    s.head.clear();
     s.written += data.size();
     s.wire_bytes += wire_bytes;
     if (socket.queued_bytes_locked() <= kBusyBytes) return KERBERUS_OK;
@@ -372,9 +376,12 @@ void Exchange::end_stream(bool cut) {
     Stream& s = stream_;
     // No event callback runs once this returns (plugin.h).
     if (s.events) s.events->end();
-    std::string tail;
-    if (!cut && s.chunked) tail = "0\r\n\r\n";
-    s.wire_bytes += tail.size();
+    std::string tail = std::move(s.head);  // unsent (and counted) when nothing was written
+    if (!cut && s.chunked) {
+        constexpr std::string_view kLastChunk = "0\r\n\r\n";
+        tail.append(kLastChunk);
+        s.wire_bytes += kLastChunk.size();
+    }
     record_answer(s.status, s.wire_bytes);
     if (to_.socket) {
         std::lock_guard lock(to_.socket->write_mutex());

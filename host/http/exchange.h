@@ -151,6 +151,7 @@ private:
         bool chunked = false;
         std::optional<uint64_t> length;  // stated Content-Length of a body sent
         uint64_t written = 0;            // content bytes taken
+        std::string head;                // status line and headers, sent with the first piece
         std::size_t wire_bytes = 0;      // bytes put on the wire, head included
         std::shared_ptr<StreamEvents> events;
     };

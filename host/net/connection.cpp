@@ -26,6 +26,10 @@ Connection::~Connection() {
 void Connection::write_locked(std::string& bytes, bool close) {
     if (!open_ || closing_) return;
     closing_ = close;
+    if (bytes.empty()) {
+        if (close && queued_.empty()) end_output_locked();
+        return;
+    }
     std::size_t sent = 0;
     if (queued_.empty()) {
         ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -10,6 +10,7 @@
 #include <kerberus/plugin.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -173,12 +174,36 @@ private:
             name.assign(n);
             pending.add_header(name, value);
         });
-        // An answer without content reports the length the upstream stated
-        // for it (RFC 9110 8.6); the daemon writes it in place of its own.
-        if (pending.method() == "HEAD" || response.status == 304) {
-            if (auto length = proxy::stated_length(response.headers)) pending.add_header("Content-Length", *length);
+        // Streamed, so the answer carries the upstream's headers alone: the
+        // daemon adds no Content-Type of its own (RFC 9110 8.3). An answer
+        // without content reports the length the upstream stated for it
+        // (RFC 9110 8.6).
+        std::int64_t length = static_cast<std::int64_t>(response.body.size());
+        if (pending.method() == "HEAD" || response.status == 304 || response.status == 204) {
+            length = -1;
+            if (auto stated = proxy::stated_length(response.headers)) length = parse_length(*stated);
         }
-        pending.respond(response.status, response.body);
+        kerberus_status started = KERBERUS_OK;
+        kerberus::ResponseStream stream = pending.stream(response.status, length, {}, &started);
+        if (!stream) {
+            pending.respond_error(502, prefixed(ep, "upstream answer could not be relayed: " +
+                                                        std::string(kerberus::status_name(started))));
+            return;
+        }
+        stream.write(response.body);
+        stream.end();
+    }
+
+    // An upstream's Content-Length value; -1 (none stated) unless it is 1
+    // to 18 digits.
+    static std::int64_t parse_length(std::string_view digits) {
+        if (digits.empty() || digits.size() > 18) return -1;
+        std::int64_t n = 0;
+        for (char c : digits) {
+            if (c < '0' || c > '9') return -1;
+            n = n * 10 + (c - '0');
+        }
+        return n;
     }
 
     // One warning per failed exchange, naming the endpoint, the request line

@@ -456,6 +456,16 @@ TEST_F(IntegrationProxy, UpstreamResponseOverTheCapIs502) {
     EXPECT_TRUE(is_error_response(over, 502, "GET", "/api/proxy/capped/big/100000"));
 }
 
+// A relayed answer keeps the upstream's headers: no type is invented.
+TEST_F(IntegrationProxy, AnUntypedUpstreamBodyStaysUntyped) {
+    ASSERT_TRUE(start_simple());
+    auto r = send("/api/proxy/simple/untyped/3000");
+    ASSERT_EQ(r.status, 200) << r.error << r.body;
+    EXPECT_FALSE(r.header("Content-Type").has_value()) << *r.header("Content-Type");
+    EXPECT_EQ(r.body, untyped_body(3000));
+}
+
+
 // GitLab's API names a project "team%2Fservice", and Backstage's GitLab
 // plugins call it through the proxy: the upstream gets the bytes as sent.
 TEST_F(IntegrationProxy, EncodedSlashesAreForwardedVerbatim) {

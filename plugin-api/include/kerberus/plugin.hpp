@@ -104,6 +104,8 @@ inline const char* status_name(kerberus_status status) noexcept {
         case KERBERUS_ERR_UNREACHABLE: return "KERBERUS_ERR_UNREACHABLE";
         case KERBERUS_ERR_TIMEOUT: return "KERBERUS_ERR_TIMEOUT";
         case KERBERUS_ERR_CANCELLED: return "KERBERUS_ERR_CANCELLED";
+        case KERBERUS_BUSY: return "KERBERUS_BUSY";
+        case KERBERUS_ERR_CLOSED: return "KERBERUS_ERR_CLOSED";
         default: return "unknown kerberus_status";
     }
 }
