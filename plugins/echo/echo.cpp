@@ -34,46 +34,11 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 constexpr std::int64_t kDefaultDelayMs = 100;
 constexpr std::int64_t kMaxDelayMs = 60000;
 
-// Length of the well-formed UTF-8 sequence at the start of `s`, 0 if none
-// (overlong forms, surrogates and values past U+10FFFF are ill-formed).
-std::size_t utf8_sequence_length(std::string_view s) {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    unsigned char lead = byte(0);
-    if (lead < 0x80) return 1;
-    std::size_t n = 0;
-    std::uint32_t min = 0;
-    if ((lead & 0xE0) == 0xC0) n = 2, min = 0x80;
-    else if ((lead & 0xF0) == 0xE0) n = 3, min = 0x800;
-    else if ((lead & 0xF8) == 0xF0) n = 4, min = 0x10000;
-    else return 0;
-    if (s.size() < n) return 0;
-    std::uint32_t code = lead & (0x7Fu >> n);
-    for (std::size_t i = 1; i < n; ++i) {
-        if ((byte(i) & 0xC0) != 0x80) return 0;
-        code = (code << 6) | (byte(i) & 0x3Fu);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-    return n;
-}
-
-// RapidJSON copies bytes as they come and a request may carry any bytes;
-// the answer must stay valid JSON, so ill-formed UTF-8 becomes U+FFFD. The
-// copy is only made once a bad byte turns up.
+// Request data may hold any bytes; kerberus::json::string makes them a valid
+// JSON string (ill-formed UTF-8 becomes U+FFFD), which the writer places.
 void write_string(JsonWriter& w, std::string_view s) {
-    std::string repaired;
-    bool damaged = false;
-    for (std::size_t i = 0; i < s.size();) {
-        std::size_t n = utf8_sequence_length(s.substr(i));
-        if (n == 0 && !damaged) {
-            repaired.assign(s.substr(0, i));
-            damaged = true;
-        }
-        if (damaged) repaired.append(n != 0 ? s.substr(i, n) : std::string_view("\xEF\xBF\xBD"));
-        i += n != 0 ? n : 1;
-    }
-    std::string_view out = damaged ? std::string_view(repaired) : s;
-    // RapidJSON asserts on a null pointer, which an empty view may hold.
-    w.String(out.empty() ? "" : out.data(), static_cast<rapidjson::SizeType>(out.size()));
+    std::string literal = kerberus::json::string(s);
+    w.RawValue(literal.data(), literal.size(), rapidjson::kStringType);
 }
 
 // The plugin.h API has no way to list route parameters, so each route names

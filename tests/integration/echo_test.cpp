@@ -62,6 +62,25 @@ TEST(IntegrationEcho, ReflectsTheRequest) {
     EXPECT_EQ(json_string(doc, "remote_address"), "127.0.0.1");
 }
 
+TEST(IntegrationEcho, AnswersValidJsonForAnyBytes) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config()));
+    Request req;
+    req.method = "POST";
+    req.url = d.url("/api/echo/bytes");
+    // Quotes, a control character, a cut-short character and one that is
+    // never UTF-8 (a surrogate); each ill-formed part becomes U+FFFD.
+    req.body = std::string("\"q\"\n\x01 \xE2\x82 \xED\xA0\x80 \xE2\x9C\x93");
+    auto r = perform(req);
+    ASSERT_EQ(r.status, 200) << r.error << r.body;
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(r.body.data(), r.body.size());
+    ASSERT_FALSE(doc.HasParseError()) << r.body;
+    EXPECT_EQ(json_string(doc, "body"),
+              "\"q\"\n\x01 \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xE2\x9C\x93");
+    EXPECT_NE(r.body.find(R"("body":"\"q\"\n\u0001 )"), std::string::npos) << r.body;
+}
+
 TEST(IntegrationEcho, ChunkedBodyArrivesDechunked) {
     Daemon d;
     ASSERT_TRUE(d.start(bundled_config()));

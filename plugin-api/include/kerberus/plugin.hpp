@@ -60,6 +60,13 @@
 
 #include <kerberus/plugin.h>
 
+#if !__has_include(<rapidjson/writer.h>)
+#error "kerberus/plugin.hpp needs RapidJSON's headers, for kerberus::json (Debian: apt install rapidjson-dev)"
+#endif
+#include <rapidjson/encodings.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/writer.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -139,6 +146,123 @@ public:
 private:
     const char* s_;
 };
+
+// ------------------------------------------------------------------------
+// JSON strings
+// ------------------------------------------------------------------------
+// For plugins that build small JSON answers by hand:
+//
+//     r.respond_json(200, "{\"message\":" + kerberus::json::string(text) + "}");
+//
+// RapidJSON does the work: its UTF8<> decides what is well-formed UTF-8
+// (overlong forms, surrogates, values past U+10FFFF and sequences cut short
+// are not), and its Writer escapes what RFC 8259 requires: '"', '\\' and
+// U+0000..U+001F (as \b \f \n \r \t, or \u00XX). Everything else, DEL and
+// non-ASCII characters too, is copied as it is. Neither function keeps
+// `text`; both may throw std::bad_alloc.
+namespace json {
+namespace detail {
+
+// RapidJSON's output stream, appending to a std::string.
+struct Appender {
+    using Ch = char;
+    std::string& out;
+    void Put(char c) { out += c; }
+    void Flush() {}
+};
+
+// RapidJSON's Writer checks the encoding itself (kWriteValidateEncodingFlag)
+// but reads a character cut short at the end of the text past that end, as
+// if the text were NUL-terminated; a view into a request is not. A
+// MemoryStream reads '\0' past its end instead, which continues no
+// character, so these checks stay within `s`.
+inline bool is_utf8(std::string_view s) noexcept {
+    rapidjson::MemoryStream in(s.data(), s.size());
+    unsigned code_point = 0;
+    while (in.Tell() < s.size()) {
+        if (!rapidjson::UTF8<>::Decode(in, &code_point)) return false;
+    }
+    return true;
+}
+
+// The length of the well-formed character `s` starts with, or 0.
+inline std::size_t utf8_char_length(std::string_view s) noexcept {
+    rapidjson::MemoryStream in(s.data(), s.size());
+    unsigned code_point = 0;
+    return rapidjson::UTF8<>::Decode(in, &code_point) ? in.Tell() : 0;
+}
+
+// `s` starts with ill-formed UTF-8: how many bytes one U+FFFD replaces.
+// Unicode recommends the "maximal subpart": the longest start of `s` that
+// a well-formed character could begin with, at least one byte and, as a
+// character has at most four, at most three. Followed by continuation bytes
+// (0x80), such a start becomes a longer character: only a character's
+// second byte has a narrower range than 0x80..0xBF, and it is in the start.
+inline std::size_t ill_formed_length(std::string_view s) noexcept {
+    for (std::size_t k = s.size() < 3 ? s.size() : 3; k > 1; --k) {
+        char padded[6] = {'\x80', '\x80', '\x80', '\x80', '\x80', '\x80'};
+        s.copy(padded, k);
+        if (utf8_char_length(std::string_view(padded, k + 3)) > k) return k;
+    }
+    return 1;
+}
+
+// `text` with each maximal ill-formed subpart replaced by U+FFFD.
+inline std::string replace_ill_formed(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        std::string_view rest = text.substr(i);
+        std::size_t n = utf8_char_length(rest);
+        if (n != 0) {
+            out.append(rest.substr(0, n));
+        } else {
+            out += "\xEF\xBF\xBD";
+            n = ill_formed_length(rest);
+        }
+        i += n;
+    }
+    return out;
+}
+
+}  // namespace detail
+
+// Appends `text` to `out` as a JSON string, quotes included, and returns
+// true. Returns false and leaves `out` as it was when `text` is not
+// well-formed UTF-8, or is longer than RapidJSON takes (2^32 - 2 bytes).
+// On an exception `out` is left as it was too.
+inline bool append_string(std::string& out, std::string_view text) {
+    if (text.size() >= std::numeric_limits<rapidjson::SizeType>::max() || !detail::is_utf8(text)) return false;
+    const std::size_t before = out.size();
+    bool written = false;
+    try {
+        out.reserve(before + text.size() + 2);
+        detail::Appender appender{out};
+        rapidjson::Writer<detail::Appender, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
+                          rapidjson::kWriteValidateEncodingFlag>
+            writer(appender);
+        // The Writer asserts on a null pointer, which an empty view may hold.
+        written = writer.String(text.empty() ? "" : text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    } catch (...) {
+        out.resize(before);
+        throw;
+    }
+    if (!written) out.resize(before);
+    return written;
+}
+
+// `text` as a JSON string, quotes included, whatever bytes it holds: each
+// maximal ill-formed subpart becomes U+FFFD (as in Rust's
+// String::from_utf8_lossy, which the Rust crate's text accessors use), so
+// request data always gives valid JSON. Throws std::length_error when the
+// result would be longer than append_string takes.
+inline std::string string(std::string_view text) {
+    std::string out;
+    if (append_string(out, text) || append_string(out, detail::replace_ill_formed(text))) return out;
+    throw std::length_error("kerberus::json::string: text too long for a JSON string");
+}
+
+}  // namespace json
 
 namespace detail {
 
