@@ -7,24 +7,33 @@
 //   GET /delay?ms=N              the description plus "delayed_ms", answered
 //                                after N ms (default 100, clamped to 0..60000)
 //   GET /status/:code            an answer with that status (200..599)
+//   GET /events?interval=MS&count=N
+//                                Server-Sent Events: a "tick" event every MS
+//                                milliseconds (default 1000, clamped to
+//                                10..60000), N of them (default: until the
+//                                client leaves); a streamed response
 #include <kerberus/plugin.hpp>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
 namespace {
 
@@ -33,6 +42,8 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr std::int64_t kDefaultDelayMs = 100;
 constexpr std::int64_t kMaxDelayMs = 60000;
+constexpr std::int64_t kDefaultIntervalMs = 1000;
+constexpr std::int64_t kMinIntervalMs = 10;
 
 // Request data may hold any bytes; kerberus::json::string makes them a valid
 // JSON string (ill-formed UTF-8 becomes U+FFFD), which the writer places.
@@ -109,6 +120,8 @@ public:
                    "Describes the request after ?ms=N milliseconds (asynchronous)");
         host.route("GET", "/status/:code", [](kerberus::Request& r) { handle_status(r); },
                    "Answers with the given status");
+        host.route("GET", "/events", [this](kerberus::Request& r) { handle_events(r); },
+                   "Server-Sent Events: a tick every ?interval=MS milliseconds until the client leaves");
         // Last, so that a failing init never leaves a thread behind.
         worker_ = std::thread([this] { run(); });
     }
@@ -127,6 +140,8 @@ public:
             request.respond_error(503, "the echo plugin is stopping");
         }
         worker_.join();
+        // Event streams end cleanly: the client sees the stream complete.
+        tickers_.clear();
     }
 
 private:
@@ -158,6 +173,40 @@ private:
         wake_.notify_one();
     }
 
+    // The stream goes to the worker, which writes each tick when it is due.
+    void handle_events(kerberus::Request& r) {
+        std::int64_t interval = kDefaultIntervalMs, count = 0;
+        for (auto [name, value, low, high] : {std::tuple{"interval", &interval, kMinIntervalMs, kMaxDelayMs},
+                                              std::tuple{"count", &count, std::int64_t{1},
+                                                         std::numeric_limits<std::int64_t>::max()}}) {
+            std::optional<std::string_view> text = r.query_param(name);
+            if (!text) continue;
+            std::optional<std::int64_t> parsed = parse_int(*text);
+            if (!parsed) {
+                r.respond_error(400, std::string("query parameter ") + name + " must be an integer");
+                return;
+            }
+            *value = std::clamp(*parsed, low, high);
+        }
+        auto closed = std::make_shared<std::atomic<bool>>(false);
+        r.add_header("Content-Type", "text/event-stream");
+        r.add_header("Cache-Control", "no-cache");
+        // The client leaving wakes the worker, which drops the stream.
+        kerberus::ResponseStream stream = r.stream(200, -1, [this, closed](kerberus::StreamEvent event) {
+            if (event != kerberus::StreamEvent::closed) return;
+            closed->store(true);
+            wake_.notify_one();
+        });
+        if (!stream) return;  // an older host: the SDK's 500 says why
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stopping_) return;  // ended as it goes out of scope
+            tickers_.push_back(Ticker{std::move(stream), std::chrono::milliseconds(interval), count, 0, closed,
+                                      Clock::now()});
+        }
+        wake_.notify_one();
+    }
+
     // 1xx is not a final answer (the host refuses it), and 204 and 304 must
     // not carry a body.
     static void handle_status(kerberus::Request& r) {
@@ -174,23 +223,49 @@ private:
         r.respond_json(status, "{\"status\":" + std::to_string(status) + "}");
     }
 
-    // The worker: sleeps until the earliest due request, answers it, repeats.
+    // The worker: sleeps until the earliest due request or tick, handles
+    // it, repeats.
     void run() {
         std::unique_lock<std::mutex> lock(mutex_);
         while (!stopping_) {
-            if (queue_.empty()) {
-                wake_.wait(lock);
-                continue;
-            }
-            Clock::time_point due = queue_.begin()->first;
-            if (Clock::now() < due) {
-                wake_.wait_until(lock, due);
+            Clock::time_point now = Clock::now();
+            tick(now);
+            Clock::time_point due = Clock::time_point::max();
+            if (!queue_.empty()) due = queue_.begin()->first;
+            for (const Ticker& t : tickers_) due = std::min(due, t.due);
+            if (now < due) {
+                if (due == Clock::time_point::max()) {
+                    wake_.wait(lock);
+                } else {
+                    wake_.wait_until(lock, due);
+                }
                 continue;
             }
             auto node = queue_.extract(queue_.begin());
             lock.unlock();
             answer(node.mapped());
             lock.lock();
+        }
+    }
+
+    // With mutex_ held: writes the ticks that are due and drops the streams
+    // whose client left or whose count is done (ending them).
+    void tick(Clock::time_point now) {
+        for (auto it = tickers_.begin(); it != tickers_.end();) {
+            Ticker& t = *it;
+            bool done = t.closed->load();
+            if (!done && now >= t.due) {
+                std::string event = "id: " + std::to_string(t.sent) + "\nevent: tick\ndata: {\"tick\":" +
+                                    std::to_string(t.sent) + "}\n\n";
+                kerberus_status written = t.stream.write(event);
+                // KERBERUS_BUSY: taken; a client this slow only gets later ticks later.
+                done = written != KERBERUS_OK && written != KERBERUS_BUSY;
+                ++t.sent;
+                done = done || (t.count > 0 && static_cast<std::int64_t>(t.sent) >= t.count);
+                t.due += t.interval;
+                if (t.due < now) t.due = now + t.interval;
+            }
+            it = done ? tickers_.erase(it) : std::next(it);
         }
     }
 
@@ -207,6 +282,15 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     std::multimap<Clock::time_point, Delayed> queue_;  // by due time
+    struct Ticker {
+        kerberus::ResponseStream stream;
+        std::chrono::milliseconds interval;
+        std::int64_t count;  // 0: until the client leaves
+        std::uint64_t sent;
+        std::shared_ptr<std::atomic<bool>> closed;
+        Clock::time_point due;
+    };
+    std::list<Ticker> tickers_;
     bool stopping_ = false;
     std::thread worker_;
 };

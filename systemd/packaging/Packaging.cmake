@@ -57,6 +57,10 @@ kerberus-new-plugin, which writes a new plugin in C, C++ or Rust.")
 # debhelper uses for sysusers.d files).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | systemd-standalone-sysusers | systemd-sysusers")
+# What a plugin author builds with: the C++ SDK (kerberus/plugin.hpp) uses
+# RapidJSON's headers; the generator's projects want CMake, a compiler and,
+# for Rust, cargo; the generated tests call curl.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "rapidjson-dev, cmake, g++, cargo, curl")
 
 # Maintainer scripts and conffiles. Everything the package installs below
 # /etc is a conffile, so dpkg keeps an administrator's edits on upgrade.

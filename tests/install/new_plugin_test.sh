@@ -167,6 +167,8 @@ for journey in "${journeys[@]}"; do
     step "$lang: cmake --build $id/build --target run, and its routes answer"
     # In a session of its own, as a terminal would run it; SIGTERM to the
     # whole group stands for Ctrl-C (a background job ignores SIGINT).
+    # The log exists before the job starts: it is polled at once.
+    : >"$tmp/run.log"
     setsid cmake --build "$id/build" --target run >"$tmp/run.log" 2>&1 &
     run_pgid=$!
     url=
@@ -177,7 +179,17 @@ for journey in "${journeys[@]}"; do
         sleep 0.1
     done
     [[ -n $url ]] || fail "$lang: the run target did not serve within 30 s:"$'\n'"$(cat "$tmp/run.log")"
-    grep -qF "kerberus: GET /api/$id/ answers: {\"message\":\"Howdy, world!\"} (200)" "$tmp/run.log" ||
+    # The harness prints the answer once its own request returns, just
+    # after the "served at" line.
+    answered=
+    for _ in $(seq 100); do
+        if grep -qF "kerberus: GET /api/$id/ answers: {\"message\":\"Howdy, world!\"} (200)" "$tmp/run.log"; then
+            answered=yes
+            break
+        fi
+        sleep 0.1
+    done
+    [[ -n $answered ]] ||
         fail "$lang: the run target did not show the answer to GET /api/$id/:"$'\n'"$(cat "$tmp/run.log")"
     expect_answer / '{"message":"Howdy, world!"}'
     expect_answer /Ann '{"message":"Howdy, Ann!"}'

@@ -206,5 +206,40 @@ TEST(IntegrationStreamingShutdown, StreamsStillOpenAfterTheDrainAreCutOff) {
     EXPECT_NE(d.log().find("streamed responses are cut off"), std::string::npos) << d.log();
 }
 
+// The echo plugin's Server-Sent Events route: the example of a stream.
+TEST(IntegrationEchoEvents, TicksAsServerSentEvents) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config()));
+    auto r = get(d.url("/api/echo/events?interval=10&count=3"));
+    ASSERT_EQ(r.status, 200) << r.error << r.body;
+    EXPECT_EQ(r.header("Content-Type").value_or(""), "text/event-stream");
+    EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-cache");
+    EXPECT_EQ(r.body,
+              "id: 0\nevent: tick\ndata: {\"tick\":0}\n\n"
+              "id: 1\nevent: tick\ndata: {\"tick\":1}\n\n"
+              "id: 2\nevent: tick\ndata: {\"tick\":2}\n\n");
+    EXPECT_TRUE(is_error_response(get(d.url("/api/echo/events?interval=soon")), 400, "GET",
+                                  "/api/echo/events"));
+}
+
+// Until the client leaves: then the stream ends and the request is no
+// longer in flight.
+TEST(IntegrationEchoEvents, TheStreamEndsWhenTheClientLeaves) {
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config()));
+    const std::string in_flight = R"(kerberus_http_requests_in_flight{plugin="echo",route="/events",method="GET"} )";
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send(keep_alive_get("/api/echo/events?interval=10")));
+    ASSERT_TRUE(c.read_until("data: {\"tick\":5}", 5s)) << c.received();
+    EXPECT_NE(get(d.admin_url("/metrics")).body.find(in_flight + "1"), std::string::npos);
+    c.close();
+    bool ended = false;
+    for (int i = 0; i < 100 && !ended; ++i) {
+        ended = get(d.admin_url("/metrics")).body.find(in_flight + "0") != std::string::npos;
+        if (!ended) std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(ended) << get(d.admin_url("/metrics")).body;
+}
+
 }  // namespace
 }  // namespace kerberus::test
