@@ -263,6 +263,33 @@ kerberus_status response_end(kerberus_request* req) {
     });
 }
 
+kerberus_status response_abort(kerberus_request* req) {
+    if (!req) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->abort_stream(ex);
+    });
+}
+
+kerberus_status outbound_stream(kerberus_plugin_ctx* ctx, const kerberus_outbound_request* request,
+                                const kerberus_outbound_stream_fns* fns, kerberus_outbound_done_fn done,
+                                void* user_data, uint64_t* id) {
+    if (!ctx || !request || !fns) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        PluginInstance& plugin = PluginInstance::from(ctx);
+        if (!outbound_client || !plugin.accepts_work()) return KERBERUS_ERR_STATE;
+        return outbound_client->send(&plugin, *request, done, user_data, id, fns);
+    });
+}
+
+kerberus_status outbound_resume(kerberus_plugin_ctx* ctx, uint64_t id) {
+    if (!ctx) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        if (!outbound_client) return KERBERUS_ERR_NOT_FOUND;
+        return outbound_client->resume(&PluginInstance::from(ctx), id);
+    });
+}
+
 // --- ABI 1.3: route summaries, request ids, metrics -------------------------
 
 kerberus_status route_describe(kerberus_plugin_ctx* ctx, const char* method, const char* pattern, const char* summary,
@@ -369,6 +396,9 @@ const kerberus_host_api kTable = {
     response_start,
     response_write,
     response_end,
+    response_abort,
+    outbound_stream,
+    outbound_resume,
 };
 
 }  // namespace

@@ -257,6 +257,12 @@ kerberus_status Dispatcher::write_stream(Exchange& ex, std::string_view data) {
     }
 }
 
+kerberus_status Dispatcher::abort_stream(Exchange& ex) {
+    if (!ex.streaming()) return KERBERUS_ERR_STATE;
+    ex.cut_stream_at_end();
+    return deliver(ex, 0, {});
+}
+
 kerberus_status Dispatcher::end_stream(Exchange& ex) {
     if (!ex.streaming()) return KERBERUS_ERR_STATE;
     const bool cut = ex.stream_short();

@@ -112,6 +112,7 @@ public:
                                  void* user_data);
     kerberus_status write_stream(Exchange& ex, std::string_view data);
     kerberus_status end_stream(Exchange& ex);
+    kerberus_status abort_stream(Exchange& ex);
 
     KeptRequests& kept() { return kept_; }
 

@@ -242,7 +242,7 @@ bool Exchange::stated_length_fits(int status, std::size_t body_size) const {
 
 void Exchange::send(int status, std::string_view body) {
     if (streaming()) {
-        end_stream(stream_short());
+        end_stream(stream_.cut || stream_short());
         return;
     }
     // A body that is never sent (204, 205, 304) has no type to state.

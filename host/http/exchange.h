@@ -130,6 +130,8 @@ public:
     kerberus_status write_stream(std::string_view data);
     // Fewer bytes written than the stated length: ending cuts the answer.
     bool stream_short() const;
+    // response_abort: the end that follows cuts the answer off.
+    void cut_stream_at_end() { stream_.cut = true; }
     const std::shared_ptr<StreamEvents>& stream_events() const { return stream_.events; }
 
     // --- ownership state (see kerberus/plugin.h "Async responses") ------
@@ -152,6 +154,7 @@ private:
         std::optional<uint64_t> length;  // stated Content-Length of a body sent
         uint64_t written = 0;            // content bytes taken
         std::string head;                // status line and headers, sent with the first piece
+        bool cut = false;                // response_abort asked to cut it off
         std::size_t wire_bytes = 0;      // bytes put on the wire, head included
         std::shared_ptr<StreamEvents> events;
     };

@@ -37,7 +37,11 @@ Client::~Client() {
 }
 
 kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, kerberus_outbound_done_fn done,
-                             void* user_data, uint64_t* id) {
+                             void* user_data, uint64_t* id, const kerberus_outbound_stream_fns* stream) {
+    if (stream != nullptr && (stream->struct_size < sizeof(kerberus_outbound_stream_fns) ||
+                              stream->on_head == nullptr || stream->on_body == nullptr)) {
+        return KERBERUS_ERR_INVALID;
+    }
     if (done == nullptr || !KERBERUS_REQUEST_HAS(r, flags) || r.method == nullptr || r.url == nullptr) {
         return KERBERUS_ERR_INVALID;
     }
@@ -53,8 +57,8 @@ kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, ke
         if (!is_token(view_of(r.headers[i].name)) || has_line_break(view_of(r.headers[i].value)))
             return KERBERUS_ERR_INVALID;
     }
-    if (auto plain = parse_plain_url(url)) return http1_->send(owner, r, *plain, done, user_data, id);
-    return curl_->send(owner, r, done, user_data, id);
+    if (auto plain = parse_plain_url(url)) return http1_->send(owner, r, *plain, done, user_data, id, stream);
+    return curl_->send(owner, r, done, user_data, id, stream);
 }
 
 void Client::wake_engines() {
@@ -62,16 +66,20 @@ void Client::wake_engines() {
     curl_->wake();
 }
 
-kerberus_status Client::cancel(Owner owner, uint64_t id) {
+kerberus_status Client::ask(std::unordered_set<uint64_t> Ledger::*requests, Owner owner, uint64_t id) {
     {
         std::lock_guard lock(ledger_.mutex);
         auto it = ledger_.live.find(id);
         if (it == ledger_.live.end() || it->second != owner) return KERBERUS_ERR_NOT_FOUND;
-        ledger_.cancels.insert(id);
+        (ledger_.*requests).insert(id);
     }
     wake_engines();
     return KERBERUS_OK;
 }
+
+kerberus_status Client::cancel(Owner owner, uint64_t id) { return ask(&Ledger::cancels, owner, id); }
+
+kerberus_status Client::resume(Owner owner, uint64_t id) { return ask(&Ledger::resumes, owner, id); }
 
 void Client::cancel_owner(Owner owner) {
     std::unique_lock lock(ledger_.mutex);

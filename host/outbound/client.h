@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_set>
 
 #include <spdlog/logger.h>
 
@@ -33,8 +34,12 @@ public:
 
     // Validates and copies the request, then queues it. On KERBERUS_OK,
     // `done` runs exactly once, later, on one of the engines' threads.
+    // `stream` (may be null): deliver the answer as it arrives (plugin.h
+    // outbound_stream).
     kerberus_status send(Owner owner, const kerberus_outbound_request& request, kerberus_outbound_done_fn done,
-                         void* user_data, uint64_t* id);
+                         void* user_data, uint64_t* id, const kerberus_outbound_stream_fns* stream = nullptr);
+    // NOT_FOUND once the request completed.
+    kerberus_status resume(Owner owner, uint64_t id);
     // NOT_FOUND once the request completed.
     kerberus_status cancel(Owner owner, uint64_t id);
     // Cancels every request of `owner` and returns once all their callbacks
@@ -43,6 +48,9 @@ public:
 
 private:
     void wake_engines();
+    // Records a cancel or resume of a live request of `owner`'s for the
+    // engines; NOT_FOUND when there is none.
+    kerberus_status ask(std::unordered_set<uint64_t> Ledger::*requests, Owner owner, uint64_t id);
 
     Settings settings_;
     std::shared_ptr<spdlog::logger> logger_;

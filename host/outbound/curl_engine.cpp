@@ -1,6 +1,7 @@
 #include "outbound/curl_engine.h"
 
 #include <cstddef>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -21,8 +22,14 @@ struct CurlEngine::Transfer {
     std::string method, url, body;
     kerberus_outbound_done_fn done = nullptr;
     void* user_data = nullptr;
-    uint64_t max_bytes = 0;
+    uint64_t max_bytes = 0;  // 0: none (a streamed answer without a limit)
+    uint64_t received = 0;
     bool too_large = false;
+    // Streamed (outbound_stream): the answer goes out in pieces.
+    bool streaming = false;
+    kerberus_outbound_stream_fns stream{};
+    bool head_delivered = false;
+    bool paused = false;
     std::string response_body;
     std::vector<std::pair<std::string, std::string>> response_headers;
     char error[CURL_ERROR_SIZE] = {};
@@ -35,12 +42,41 @@ struct CurlEngine::Transfer {
     static size_t on_body(char* data, size_t size, size_t count, void* self) {
         auto* t = static_cast<Transfer*>(self);
         std::size_t n = size * count;
-        if (t->response_body.size() + n > t->max_bytes) {
+        if (t->max_bytes != 0 && n > t->max_bytes - t->received) {
             t->too_large = true;
             return 0;  // aborts the transfer with CURLE_WRITE_ERROR
         }
-        t->response_body.append(data, n);
+        t->received += n;
+        if (!t->streaming) {
+            t->response_body.append(data, n);
+            return n;
+        }
+        t->deliver_head();
+        if (t->stream.on_body(t->user_data, data, n) == KERBERUS_BUSY) {
+            // Taken; nothing more until the plugin resumes (allowed from
+            // inside a write callback).
+            t->paused = true;
+            curl_easy_pause(t->easy, CURLPAUSE_RECV);
+        }
         return n;
+    }
+
+    void deliver_head() {
+        if (head_delivered) return;
+        head_delivered = true;
+        long status = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        std::vector<kerberus_header> headers = header_views();
+        stream.on_head(user_data, static_cast<int>(status), headers.data(), headers.size());
+    }
+
+    std::vector<kerberus_header> header_views() const {
+        std::vector<kerberus_header> headers;
+        headers.reserve(response_headers.size());
+        for (const auto& [name, value] : response_headers) {
+            headers.push_back(kerberus_header{{name.data(), name.size()}, {value.data(), value.size()}});
+        }
+        return headers;
     }
 
     static size_t on_header(char* data, size_t size, size_t count, void* self) {
@@ -79,7 +115,8 @@ CurlEngine::~CurlEngine() {
 void CurlEngine::wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
 
 kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_request& r,
-                                 kerberus_outbound_done_fn done, void* user_data, uint64_t* id) {
+                                 kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
+                                 const kerberus_outbound_stream_fns* stream) {
     std::string_view method(r.method), url(r.url);
     auto t = std::make_unique<Transfer>();
     t->method = method;
@@ -88,6 +125,11 @@ kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_re
     t->done = done;
     t->user_data = user_data;
     t->max_bytes = r.max_response_bytes ? r.max_response_bytes : settings_.max_response_bytes;
+    if (stream != nullptr) {
+        t->streaming = true;
+        t->stream = *stream;
+        t->max_bytes = r.max_response_bytes;
+    }
 
     bool has_accept = false, has_content_type = false;
     for (std::size_t i = 0; i < r.header_count; ++i) {
@@ -128,8 +170,15 @@ kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_re
     long connect_ms = r.connect_timeout_ms ? r.connect_timeout_ms : settings_.connect_timeout.count();
     long total_ms = r.timeout_ms ? r.timeout_ms : settings_.total_timeout.count();
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_bytes));
+    if (t->streaming) {
+        // No total for a stream: it fails when less than a byte a second
+        // came in over the timeout (libcurl does not count paused time).
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, std::max(1L, (total_ms + 999) / 1000));
+    } else {
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
+    }
+    if (t->max_bytes != 0) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t->max_bytes));
     bool insecure = (r.flags & KERBERUS_OUTBOUND_INSECURE_TLS) != 0;
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, insecure ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, insecure ? 0L : 2L);
@@ -164,10 +213,9 @@ void CurlEngine::start(std::unique_ptr<Transfer> t) {
 void CurlEngine::finish(Transfer* t, kerberus_status result, const char* error) {
     std::vector<kerberus_header> headers;
     if (result == KERBERUS_OK) {
-        headers.reserve(t->response_headers.size());
-        for (const auto& [name, value] : t->response_headers) {
-            headers.push_back(kerberus_header{{name.data(), name.size()}, {value.data(), value.size()}});
-        }
+        // An answer without a body (HEAD, 204, empty) never reached on_body.
+        if (t->streaming) t->deliver_head();
+        headers = t->header_views();
     }
     long status = 0;
     if (result == KERBERUS_OK) curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -197,6 +245,21 @@ void CurlEngine::apply_cancels() {
         curl_multi_remove_handle(static_cast<CURLM*>(multi_), it->second->easy);
         finish(it->second.get(), KERBERUS_ERR_CANCELLED, "cancelled");
         running_.erase(it);
+    }
+}
+
+void CurlEngine::apply_resumes() {
+    std::vector<Transfer*> resumed;
+    {
+        std::lock_guard lock(ledger_.mutex);
+        if (ledger_.resumes.empty()) return;
+        for (auto& [id, t] : running_) {
+            if (t->paused && ledger_.resumes.erase(id) > 0) resumed.push_back(t.get());
+        }
+    }
+    for (Transfer* t : resumed) {
+        t->paused = false;
+        curl_easy_pause(t->easy, CURLPAUSE_CONT);
     }
 }
 
@@ -249,6 +312,7 @@ void CurlEngine::run() {
             }
         }
         apply_cancels();
+        apply_resumes();
         if (stopping && running_.empty()) {
             std::lock_guard lock(ledger_.mutex);
             if (incoming_.empty()) return;

@@ -23,8 +23,10 @@ public:
     CurlEngine& operator=(const CurlEngine&) = delete;
 
     // Takes a validated request (see Client::send).
+    // `stream` (may be null): deliver the answer as it arrives.
     kerberus_status send(Ledger::Owner owner, const kerberus_outbound_request& request,
-                         kerberus_outbound_done_fn done, void* user_data, uint64_t* id);
+                         kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
+                         const kerberus_outbound_stream_fns* stream);
     // Makes the thread look at the ledger's cancels and at stopping.
     void wake();
 
@@ -35,6 +37,7 @@ private:
     void finish(Transfer* t, kerberus_status result, const char* error);
     void finish_done_transfers();
     void apply_cancels();
+    void apply_resumes();
 
     const Settings& settings_;
     Ledger& ledger_;

@@ -42,6 +42,11 @@ struct Http1Engine::Exchange {
     socklen_t address_len = 0;
     bool head = false;
     bool close_after = false;  // the caller sent "Connection: close"
+    // Streamed (outbound_stream): the answer goes out in pieces.
+    bool streaming = false;
+    kerberus_outbound_stream_fns stream{};
+    bool head_delivered = false;
+    bool paused = false;
     bool retried = false;
     uint64_t max_bytes = 0;
     std::chrono::milliseconds connect_timeout{0}, total_timeout{0};
@@ -61,6 +66,7 @@ struct Http1Engine::Connection {
     bool connecting = true;
     bool reused = false;  // carried a whole exchange before
     bool write_interest = false;
+    bool read_interest = true;
     bool closed = false;
     std::size_t sent = 0;
     Clock::time_point idle_since;
@@ -110,7 +116,8 @@ void Http1Engine::wake() {
 }
 
 kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_request& r, const PlainUrl& url,
-                                  kerberus_outbound_done_fn done, void* user_data, uint64_t* id) {
+                                  kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
+                                  const kerberus_outbound_stream_fns* stream) {
     auto ex = std::make_unique<Exchange>();
     std::string_view method(r.method);
     write_request(ex->request, method, url, r);
@@ -122,6 +129,12 @@ kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_r
     ex->head = method == "HEAD";
     ex->close_after = asks_to_close(r);
     ex->max_bytes = r.max_response_bytes ? r.max_response_bytes : settings_.max_response_bytes;
+    if (stream != nullptr) {
+        ex->streaming = true;
+        ex->stream = *stream;
+        // A streamed body is not held: only a limit the plugin set applies.
+        ex->max_bytes = r.max_response_bytes ? r.max_response_bytes : UINT64_MAX;
+    }
     ex->connect_timeout = r.connect_timeout_ms ? std::chrono::milliseconds(r.connect_timeout_ms) : settings_.connect_timeout;
     ex->total_timeout = r.timeout_ms ? std::chrono::milliseconds(r.timeout_ms) : settings_.total_timeout;
     ex->total_deadline = Clock::now() + ex->total_timeout;
@@ -200,12 +213,25 @@ void Http1Engine::take_incoming() {
         // Cancels of requests not (yet) ours are checked again on the next
         // wake-up; a request's id leaves the set when it finishes.
         for (uint64_t id : ledger_.cancels) cancel_ids_.push_back(id);
+        // Resumes are taken by whichever engine runs the request.
+        resume_ids_.clear();
+        for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
+            if (ex->paused && ledger_.resumes.erase(ex->id) > 0) resume_ids_.push_back(ex->id);
+        }
     }
     for (auto& owned : taking_) {
         Exchange* ex = owned.release();
         start(ex);
     }
     taking_.clear();
+    for (uint64_t id : resume_ids_) {
+        for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
+            if (ex->id == id) {
+                resume(ex);
+                break;
+            }
+        }
+    }
     for (uint64_t id : cancel_ids_) {
         for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
             if (ex->id == id) {
@@ -286,7 +312,7 @@ void Http1Engine::open_connection(Pool* pool, Exchange* ex) {
 void Http1Engine::attach(Connection* c, Exchange* ex) {
     c->exchange = ex;
     c->sent = 0;
-    c->parser.reset(ex->head, ex->max_bytes);
+    c->parser.reset(ex->head, ex->max_bytes, ex->streaming);
     ex->connection = c;
 }
 
@@ -294,9 +320,53 @@ void Http1Engine::set_write_interest(Connection* c, bool want) {
     if (c->write_interest == want) return;
     c->write_interest = want;
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
+    ev.events = (c->read_interest ? EPOLLIN | EPOLLRDHUP : 0u) | (want ? EPOLLOUT : 0u);
     ev.data.ptr = c;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+void Http1Engine::set_read_interest(Connection* c, bool want) {
+    if (c->read_interest == want) return;
+    c->read_interest = want;
+    epoll_event ev{};
+    ev.events = (want ? EPOLLIN | EPOLLRDHUP : 0u) | (c->write_interest ? EPOLLOUT : 0u);
+    ev.data.ptr = c;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+bool Http1Engine::deliver(Connection* c) {
+    Exchange* ex = c->exchange;
+    ResponseParser& parser = c->parser;
+    if (!parser.has_head()) return true;
+    if (!ex->head_delivered) {
+        ex->head_delivered = true;
+        headers_scratch_.clear();
+        for (const ResponseField& f : parser.fields())
+            headers_scratch_.push_back(kerberus_header{{f.name.data(), f.name.size()}, {f.value.data(), f.value.size()}});
+        ex->stream.on_head(ex->user_data, parser.status(), headers_scratch_.data(), headers_scratch_.size());
+    }
+    if (parser.body().empty()) return true;
+    kerberus_status wanted = ex->stream.on_body(ex->user_data, parser.body().data(), parser.body().size());
+    parser.clear_body();
+    // Progress: the timeout counts from the last piece.
+    ex->total_deadline = now_ + ex->total_timeout;
+    ex->deadline = ex->total_deadline;
+    deadlines_.update(ex);
+    if (wanted != KERBERUS_BUSY || parser.finished()) return true;
+    // Paused: the socket is not read (the upstream's sending stalls in TCP)
+    // and no timeout runs until the plugin resumes.
+    ex->paused = true;
+    set_read_interest(c, false);
+    deadlines_.remove(ex);
+    return false;
+}
+
+void Http1Engine::resume(Exchange* ex) {
+    ex->paused = false;
+    ex->total_deadline = now_ + ex->total_timeout;
+    ex->deadline = ex->total_deadline;
+    deadlines_.push(ex);
+    if (Connection* c = ex->connection) set_read_interest(c, true);
 }
 
 void Http1Engine::on_event(Connection* c, uint32_t events) {
@@ -327,6 +397,12 @@ void Http1Engine::on_event(Connection* c, uint32_t events) {
         write_some(c);
         if (c->closed || c->exchange != ex) return;
     }
+    if (ex->paused) {
+        // Not reading; only a broken connection (always reported) matters.
+        if (events & (EPOLLHUP | EPOLLERR))
+            abort(ex, KERBERUS_ERR_UNREACHABLE, "connection to " + c->pool->authority + " lost while paused");
+        return;
+    }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_some(c);
 }
 
@@ -356,10 +432,12 @@ void Http1Engine::read_some(Connection* c) {
         ssize_t n = ::recv(c->fd, read_buffer_.get(), kReadBuffer, 0);
         if (n > 0) {
             std::size_t used = c->parser.feed(read_buffer_.get(), static_cast<std::size_t>(n));
+            bool go_on = !c->exchange->streaming || deliver(c);
             if (c->parser.finished()) {
                 complete(c, used < static_cast<std::size_t>(n));
                 return;
             }
+            if (!go_on) return;
             if (static_cast<std::size_t>(n) < kReadBuffer) return;
             continue;
         }
@@ -372,6 +450,7 @@ void Http1Engine::read_some(Connection* c) {
             return;
         }
         c->parser.eof();
+        if (c->exchange->streaming) deliver(c);
         complete(c, false);
         return;
     }
@@ -397,7 +476,8 @@ void Http1Engine::complete(Connection* c, bool leftover) {
     response.status = parser.status();
     response.headers = headers_scratch_.data();
     response.header_count = headers_scratch_.size();
-    response.body = kerberus_str{parser.body().data(), parser.body().size()};
+    // Streamed: every piece went to on_body already.
+    response.body = ex->streaming ? kerberus_str{"", 0} : kerberus_str{parser.body().data(), parser.body().size()};
     response.error = "";
     const bool reusable = parser.reusable() && !leftover && !ex->close_after;
     c->exchange = nullptr;

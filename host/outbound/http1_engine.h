@@ -31,8 +31,10 @@ public:
     Http1Engine& operator=(const Http1Engine&) = delete;
 
     // Takes a validated request whose URL parse_plain_url accepted.
+    // `stream` (may be null): deliver the answer as it arrives.
     kerberus_status send(Ledger::Owner owner, const kerberus_outbound_request& request, const PlainUrl& url,
-                         kerberus_outbound_done_fn done, void* user_data, uint64_t* id);
+                         kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
+                         const kerberus_outbound_stream_fns* stream);
     // Makes the loop look at the ledger's cancels and at stopping.
     void wake();
 
@@ -51,6 +53,11 @@ private:
     void on_event(Connection* c, uint32_t events);
     void write_some(Connection* c);
     void read_some(Connection* c);
+    // A streamed exchange: hands the head and the body received so far to
+    // the plugin; false when it asked to pause.
+    bool deliver(Connection* c);
+    void set_read_interest(Connection* c, bool want);
+    void resume(Exchange* ex);
     void complete(Connection* c, bool leftover);
     // The connection died before any response byte on a reused connection:
     // the server closed it while idle, so send once more on a fresh one.
@@ -78,6 +85,7 @@ private:
     // Loop thread only.
     std::vector<std::unique_ptr<Exchange>> taking_;  // swapped with incoming_, keeps its capacity
     std::vector<uint64_t> cancel_ids_;
+    std::vector<uint64_t> resume_ids_;
     bool stopping_ = false;
     Clock::time_point now_;
     Exchange* running_ = nullptr;  // intrusive list of started, unfinished exchanges

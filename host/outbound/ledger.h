@@ -20,6 +20,7 @@ struct Ledger {
     std::condition_variable idle;  // signalled whenever a request finished
     std::unordered_map<uint64_t, Owner> live;  // queued or running, by id
     std::unordered_set<uint64_t> cancels;      // asked to stop, not yet finished
+    std::unordered_set<uint64_t> resumes;      // streams asked to go on after a pause
     uint64_t next_id = 1;
     bool stopping = false;
 
@@ -37,6 +38,7 @@ struct Ledger {
             std::lock_guard lock(mutex);
             live.erase(id);
             if (!cancels.empty()) cancels.erase(id);
+            if (!resumes.empty()) resumes.erase(id);
         }
         idle.notify_all();
     }

@@ -28,7 +28,9 @@ std::string_view chomp(std::string_view line) {
 
 }  // namespace
 
-void ResponseParser::reset(bool head_request, uint64_t max_body) {
+void ResponseParser::reset(bool head_request, uint64_t max_body, bool streaming) {
+    streaming_ = streaming;
+    body_total_ = 0;
     state_ = State::head;
     body_mode_ = Body::none;
     head_request_ = head_request;
@@ -215,7 +217,7 @@ void ResponseParser::frame_body(bool has_te, bool chunked, bool has_length, uint
             fail(State::too_large, "response body larger than the limit");
             return;
         }
-        body_.reserve(length);
+        if (!streaming_) body_.reserve(length);
         remaining_ = length;
         body_mode_ = Body::length;
         if (length == 0) state_ = State::done;
@@ -226,11 +228,12 @@ void ResponseParser::frame_body(bool has_te, bool chunked, bool has_length, uint
 }
 
 bool ResponseParser::append_body(const char* data, std::size_t len) {
-    if (body_.size() + len > max_body_) {
+    if (len > max_body_ - body_total_) {
         fail(State::too_large, "response body larger than the limit");
         return false;
     }
     body_.append(data, len);
+    body_total_ += len;
     return true;
 }
 
@@ -315,7 +318,7 @@ void ResponseParser::end_chunk_line() {
         body_mode_ = Body::trailers;
         return;
     }
-    if (size > max_body_ - body_.size()) {
+    if (size > max_body_ - body_total_) {
         fail(State::too_large, "response body larger than the limit");
         return;
     }

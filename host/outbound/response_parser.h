@@ -28,8 +28,10 @@ public:
     static constexpr std::size_t kMaxChunkLine = 4096;    // a chunk size line with its extensions
 
     // Starts a new response. A response to HEAD has no body whatever its
-    // fields say; bodies larger than max_body end in too_large.
-    void reset(bool head_request, uint64_t max_body);
+    // fields say; bodies larger than max_body end in too_large. `streaming`:
+    // the caller takes the body as it comes (body(), then clear_body()), so
+    // none is reserved up front.
+    void reset(bool head_request, uint64_t max_body, bool streaming = false);
 
     // Consumes bytes up to the end of the response; returns how many. Bytes
     // left over after `done` belong to nothing (the connection is not reused).
@@ -48,7 +50,11 @@ public:
 
     int status() const { return status_; }
     const std::vector<ResponseField>& fields() const { return fields_; }
+    // The body received and not cleared (all of it unless streaming).
     const std::string& body() const { return body_; }
+    void clear_body() { body_.clear(); }
+    // The head is complete: status() and fields() are the final answer's.
+    bool has_head() const { return state_ == State::body || state_ == State::done; }
     // The connection may carry another request: the response was framed by
     // its length and neither HTTP version nor Connection said otherwise.
     bool reusable() const { return state_ == State::done && keep_alive_; }
@@ -75,6 +81,8 @@ private:
     bool started_ = false;
     bool keep_alive_ = false;
     uint64_t max_body_ = 0;
+    uint64_t body_total_ = 0;  // body bytes received, cleared or not
+    bool streaming_ = false;
     uint64_t remaining_ = 0;  // of a Content-Length body or of the current chunk
     int status_ = 0;
     std::size_t line_start_ = 0;  // in head_: where the line being received starts

@@ -43,7 +43,7 @@ inline constexpr const char* kConfigSchema = R"json({
             },
             "credentials": {"enum": ["require", "forward", "dangerously-allow-unauthenticated"]},
             "timeout": {"type": ["string", "integer"], "description": "250ms, 10s, 2m; a number counts seconds"},
-            "maxResponseSize": {"type": ["string", "integer"], "description": "512KiB, 10MiB; at most 64MiB"}
+            "maxResponseSize": {"type": ["string", "integer"], "description": "largest upstream body relayed, such as 512KiB or 10MiB; no limit when absent"}
           }
       }
     }

@@ -18,8 +18,6 @@
 
 namespace proxy {
 
-// respond() takes at most 64 MiB (plugin.h), so no proxied body can be larger.
-inline constexpr std::uint64_t kMaxResponseBytes = 64ull << 20;
 inline constexpr std::chrono::milliseconds kDefaultTimeout{30'000};
 
 struct RewriteRule {
@@ -40,7 +38,9 @@ struct Endpoint {
     Credentials credentials = Credentials::require;
     HeaderPolicy header_policy;
     std::chrono::milliseconds timeout = kDefaultTimeout;
-    std::uint64_t max_response_bytes = kMaxResponseBytes;
+    // maxResponseSize; 0: none (answers are relayed as they arrive, so
+    // their size costs no memory).
+    std::uint64_t max_response_bytes = 0;
 
     bool allows(std::string_view method) const noexcept;
 };

@@ -64,4 +64,13 @@ inline std::optional<std::string_view> stated_length(
     return std::nullopt;
 }
 
+// Whether the upstream framed its body with a transfer coding (which
+// overrides any Content-Length it sent, RFC 9112 6.3).
+inline bool has_transfer_coding(const std::vector<std::pair<std::string_view, std::string_view>>& upstream) {
+    for (const auto& [name, value] : upstream) {
+        if (iequals(name, "transfer-encoding")) return true;
+    }
+    return false;
+}
+
 }  // namespace proxy

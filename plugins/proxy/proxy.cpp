@@ -11,6 +11,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,11 +81,125 @@ private:
         out.body.assign(r.body());
         out.timeout = ep->timeout;
         out.max_response_bytes = ep->max_response_bytes;
-        auto sent = std::chrono::steady_clock::now();
-        host().fetch(out, [this, ep, sent, pending = r.keep()](const kerberus::OutboundResponse& response) mutable {
-            record(*ep, response, std::chrono::steady_clock::now() - sent);
-            complete(*ep, pending, response);
+        auto relay = std::make_shared<Relay>(ep, r.keep());
+        std::optional<std::uint64_t> id = host().fetch_stream(
+            out, [this, relay](int status, const Headers& headers) { on_head(*relay, status, headers); },
+            [this, relay](std::string_view piece) { return on_body(*relay, piece); },
+            [this, relay](const kerberus::OutboundResponse& response) { on_done(*relay, response); });
+        if (id) relay->known_id(host(), *id);
+    }
+
+    using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
+
+    // One proxied exchange. The fetch's callbacks run on its outbound thread
+    // one at a time; the client's stream events on a worker thread, and
+    // only turn into resume or cancel calls on the fetch.
+    struct Relay {
+        Relay(const Endpoint* e, kerberus::PendingRequest p)
+            : ep(e), pending(std::move(p)), sent(std::chrono::steady_clock::now()) {}
+
+        const Endpoint* ep;
+        kerberus::PendingRequest pending;  // until the head arrives
+        kerberus::ResponseStream stream;   // from then on
+        std::chrono::steady_clock::time_point sent;
+        int status = 0;
+
+        // The fetch id arrives after fetch_stream returns, which may be
+        // after the first events: what they asked for waits for it.
+        std::mutex mutex;
+        std::uint64_t id = 0;
+        bool resume_wanted = false;
+        bool cancel_wanted = false;
+
+        void known_id(const kerberus::Host& host, std::uint64_t fetch) {
+            bool resume, cancel;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                id = fetch;
+                resume = resume_wanted;
+                cancel = cancel_wanted;
+            }
+            if (cancel) host.cancel_fetch(fetch);
+            else if (resume) host.resume_fetch(fetch);
+        }
+
+        // On a worker thread: the client read what waited, or left.
+        void on_event(const kerberus::Host& host, kerberus::StreamEvent event) {
+            std::uint64_t fetch;
+            {
+                std::lock_guard<std::mutex> lock(mutex);
+                fetch = id;
+                if (fetch == 0) {
+                    (event == kerberus::StreamEvent::closed ? cancel_wanted : resume_wanted) = true;
+                    return;
+                }
+            }
+            if (event == kerberus::StreamEvent::closed) host.cancel_fetch(fetch);
+            else host.resume_fetch(fetch);
+        }
+    };
+
+    // The upstream's status and headers: the client's answer starts with
+    // them. Streamed, so it carries the upstream's headers alone: the daemon
+    // adds no Content-Type of its own (RFC 9110 8.3). An answer without
+    // content reports the length the upstream stated for it (RFC 9110 8.6).
+    void on_head(Relay& relay, int status, const Headers& headers) const {
+        relay.status = status;
+        if (status < 200 || status > 599) return;  // on_done answers 502
+        const Endpoint& ep = *relay.ep;
+        kerberus::PendingRequest& pending = relay.pending;
+        // add_header wants a terminated name; one buffer serves them all.
+        std::string name;
+        proxy::for_each_returned_header(ep, headers, [&](std::string_view n, std::string_view value) {
+            name.assign(n);
+            pending.add_header(name, value);
         });
+        std::int64_t length = -1;
+        const bool no_content = pending.method() == "HEAD" || status == 304 || status == 204;
+        if (auto stated = proxy::stated_length(headers); stated && (no_content || !proxy::has_transfer_coding(headers)))
+            length = parse_length(*stated);
+        if (status == 204) length = -1;
+        // Events stop before on_done's end or abort returns, and the relay
+        // outlives on_done: a reference is enough.
+        kerberus_status started = KERBERUS_OK;
+        const kerberus::Host& h = host();
+        relay.stream = pending.stream(
+            status, length, [&relay, &h](kerberus::StreamEvent event) { relay.on_event(h, event); }, &started);
+        if (!relay.stream && pending) {
+            pending.respond_error(502, prefixed(ep, std::string("upstream answer could not be relayed: ") +
+                                                        kerberus::status_name(started)));
+        }
+    }
+
+    // A piece of the upstream's body goes straight to the client; a slow
+    // client pauses the upstream (its TCP window fills) until it catches up.
+    kerberus_status on_body(Relay& relay, std::string_view piece) const {
+        if (!relay.stream) return KERBERUS_OK;  // nothing to relay it to
+        kerberus_status written = relay.stream.write(piece);
+        if (written == KERBERUS_OK || written == KERBERUS_BUSY) return written;
+        // The client left (or the answer is over its stated length): the
+        // upstream need not go on.
+        relay.on_event(host(), kerberus::StreamEvent::closed);
+        return KERBERUS_OK;
+    }
+
+    // Last: ends the client's answer, or cuts it off when the upstream
+    // broke off midway, or answers the error when nothing was relayed yet.
+    void on_done(Relay& relay, const kerberus::OutboundResponse& response) const {
+        const Endpoint& ep = *relay.ep;
+        record(ep, response, std::chrono::steady_clock::now() - relay.sent);
+        if (!relay.stream) {
+            complete(ep, relay.pending, response);
+            return;
+        }
+        if (response.result == KERBERUS_OK || response.result == KERBERUS_ERR_CANCELLED) {
+            relay.stream.end();
+            return;
+        }
+        std::string line = prefixed(ep, "upstream answer broke off after its head; the client's was cut off");
+        if (!response.error.empty()) line.append(": ").append(response.error);
+        host().warn(line);
+        relay.stream.abort();
     }
 
     // Per endpoint: upstream latency, answers by status class, failures by
@@ -140,11 +257,9 @@ private:
     void complete(const Endpoint& ep, kerberus::PendingRequest& pending, const kerberus::OutboundResponse& response) const {
         switch (response.result) {
             case KERBERUS_OK:
-                if (response.status >= 200 && response.status <= 599) {
-                    relay(ep, pending, response);
-                } else {
-                    fail(ep, pending, 502, "upstream sent an invalid status", std::to_string(response.status));
-                }
+                // A valid answer was relayed as it came: only an invalid
+                // status is left to answer here.
+                fail(ep, pending, 502, "upstream sent an invalid status", std::to_string(response.status));
                 return;
             case KERBERUS_ERR_UNREACHABLE:
                 fail(ep, pending, 502, "upstream unreachable", response.error);
@@ -165,33 +280,6 @@ private:
                 fail(ep, pending, 502, "upstream request failed", response.error);
                 return;
         }
-    }
-
-    static void relay(const Endpoint& ep, kerberus::PendingRequest& pending, const kerberus::OutboundResponse& response) {
-        // add_header wants a terminated name; one buffer serves them all.
-        std::string name;
-        proxy::for_each_returned_header(ep, response.headers, [&](std::string_view n, std::string_view value) {
-            name.assign(n);
-            pending.add_header(name, value);
-        });
-        // Streamed, so the answer carries the upstream's headers alone: the
-        // daemon adds no Content-Type of its own (RFC 9110 8.3). An answer
-        // without content reports the length the upstream stated for it
-        // (RFC 9110 8.6).
-        std::int64_t length = static_cast<std::int64_t>(response.body.size());
-        if (pending.method() == "HEAD" || response.status == 304 || response.status == 204) {
-            length = -1;
-            if (auto stated = proxy::stated_length(response.headers)) length = parse_length(*stated);
-        }
-        kerberus_status started = KERBERUS_OK;
-        kerberus::ResponseStream stream = pending.stream(response.status, length, {}, &started);
-        if (!stream) {
-            pending.respond_error(502, prefixed(ep, "upstream answer could not be relayed: " +
-                                                        std::string(kerberus::status_name(started))));
-            return;
-        }
-        stream.write(response.body);
-        stream.end();
     }
 
     // An upstream's Content-Length value; -1 (none stated) unless it is 1

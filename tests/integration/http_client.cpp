@@ -292,6 +292,16 @@ bool RawConnection::read_until(std::string_view needle, std::chrono::millisecond
     return true;
 }
 
+std::size_t RawConnection::drain_to_close(std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    std::size_t total = 0;
+    for (;;) {
+        total += buffer_.size();
+        buffer_.clear();
+        if (!fill(deadline)) return total;
+    }
+}
+
 void RawConnection::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

@@ -101,6 +101,9 @@ public:
     const std::string& received() const { return buffer_; }
     // Closes the connection at once (a client that leaves).
     void close();
+    // Reads and drops everything up to the peer's close (or the timeout);
+    // returns how many bytes that was, what received() held included.
+    std::size_t drain_to_close(std::chrono::milliseconds timeout);
 
 private:
     // Appends at least one byte to buffer_; false on EOF, error or timeout.

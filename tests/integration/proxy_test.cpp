@@ -13,26 +13,11 @@
 
 #include "daemon.h"
 #include "http_client.h"
+#include "proxy_config.h"
 #include "upstream_server.h"
 
 namespace kerberus::test {
 namespace {
-
-// A YAML flow-map entry: '<key>': '<url>'.
-std::string simple_endpoint(std::string_view key, std::string_view url) {
-    return "'" + std::string(key) + "': '" + std::string(url) + "'";
-}
-
-// A YAML flow-map entry: '<key>': { target: '<url>', <options> }.
-std::string endpoint(std::string_view key, std::string_view url, std::string_view options) {
-    return "'" + std::string(key) + "': { target: '" + std::string(url) + "', " + std::string(options) + " }";
-}
-
-ConfigBuilder proxy_config(const std::vector<std::string>& endpoints) {
-    std::string joined;
-    for (const auto& e : endpoints) joined += (joined.empty() ? "" : ", ") + e;
-    return bundled_config().plugin("proxy", "config: { endpoints: { " + joined + " } }");
-}
 
 // Bytes of every value, in an order no filter or encoding would preserve by
 // accident.

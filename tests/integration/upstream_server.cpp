@@ -493,6 +493,28 @@ void UpstreamServer::serve(Connection& connection) {
                 sent = send_all(fd, std::string_view(piece).substr(0, n));
                 left -= n;
             }
+        } else if (auto chunks = number_after<std::size_t>(path, "big-chunked"); chunks && *chunks <= kMaxBig) {
+            // /big-chunked/<n>: n bytes of 'y' in 64 KiB chunks, length unknown.
+            std::string out = status_line(200) + "Content-Type: application/octet-stream\r\n"
+                              "Transfer-Encoding: chunked\r\n" + (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+            sent = send_all(fd, out);
+            const std::string piece(64 * 1024, 'y');
+            for (std::size_t left = head_only ? 0 : *chunks; sent && left > 0;) {
+                std::size_t n = std::min(left, piece.size());
+                char size[32];
+                auto [end, ec] = std::to_chars(size, size + sizeof size, n, 16);
+                (void)ec;
+                sent = send_all(fd, std::string(size, end) + "\r\n") &&
+                       send_all(fd, std::string_view(piece).substr(0, n)) && send_all(fd, "\r\n");
+                left -= n;
+            }
+            if (sent && !head_only) sent = send_all(fd, "0\r\n\r\n");
+        } else if (auto cut = number_after<std::size_t>(path, "broken"); cut && *cut <= kMaxBig) {
+            // /broken/<n>: states twice n bytes, sends n, then closes.
+            std::string out = status_line(200) + "Content-Type: application/octet-stream\r\nContent-Length: " +
+                              std::to_string(2 * *cut) + "\r\n\r\n" + std::string(*cut, 'z');
+            send_all(fd, out);
+            break;
         } else if (auto untyped = number_after<std::size_t>(path, "untyped"); untyped && *untyped <= kMaxBig) {
             std::string out = status_line(200) + "Content-Length: " + std::to_string(*untyped) + "\r\n" +
                               (keep_alive ? "" : "Connection: close\r\n") + "\r\n";

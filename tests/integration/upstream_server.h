@@ -74,7 +74,7 @@ public:
 
     static constexpr std::size_t kMaxHead = 64 * 1024;
     static constexpr std::size_t kMaxBody = 64 * 1024 * 1024;
-    static constexpr std::size_t kMaxBig = 128 * 1024 * 1024;
+    static constexpr std::size_t kMaxBig = std::size_t{1} << 30;
     static constexpr std::size_t kMaxConnections = 1024;
     static constexpr std::size_t kMaxRequestsPerConnection = 10'000;
     static constexpr std::size_t kMaxRecorded = 10'000;

@@ -286,6 +286,23 @@ typedef struct kerberus_outbound_response {
  * during the call. */
 typedef void (*kerberus_outbound_done_fn)(void *user_data, const kerberus_outbound_response *response);
 
+/* Streamed outbound responses (ABI 1.4): what outbound_stream calls as the
+ * upstream's answer arrives, on the request's outbound thread, one call at
+ * a time, in this order: on_head once, on_body zero or more times, then the
+ * request's `done` exactly once (as for outbound_send; its response has the
+ * status and headers again and an empty body). None of them may block. */
+typedef struct kerberus_outbound_stream_fns {
+    /* sizeof(kerberus_outbound_stream_fns) as the plugin was built. */
+    size_t struct_size;
+    /* The final status and headers (1xx answers are skipped); the views are
+     * valid during the call. Not called when the request fails before. */
+    void (*on_head)(void *user_data, int status, const kerberus_header *headers, size_t header_count);
+    /* A piece of the body, de-chunked (valid during the call). Return
+     * KERBERUS_OK for more, or KERBERUS_BUSY to pause: no more pieces (and
+     * no timeout) until outbound_resume(id). */
+    kerberus_status (*on_body)(void *user_data, const char *data, size_t len);
+} kerberus_outbound_stream_fns;
+
 /* Streamed responses (ABI 1.4): what response_start's `on_event` hears. */
 #define KERBERUS_STREAM_WRITABLE 1 /* after KERBERUS_BUSY: the client caught up, write again */
 #define KERBERUS_STREAM_CLOSED 2   /* the client's connection is gone (as KERBERUS_ERR_CLOSED) */
@@ -600,7 +617,7 @@ typedef struct kerberus_host_api {
      *     the plugin's stop (the host then cuts the stream off: the client
      *     sees it incomplete). The request handle is valid until
      *     response_end returns, whatever it returns.
-     *   - Check KERBERUS_HOST_HAS(host, response_end) first. */
+     *   - Check KERBERUS_HOST_HAS(host, response_abort) first. */
 
     /* Sends the status line and the headers added so far (see
      * response_header_add; no Content-Type is added, a streamed body has
@@ -638,6 +655,34 @@ typedef struct kerberus_host_api {
      * when not started. After this call (whatever it returns) the handle is
      * gone and no event callback runs any more. */
     kerberus_status (*response_end)(kerberus_request *req);
+
+    /* Cuts a started response off: the connection closes without the rest
+     * of the content (and without the last chunk), so the client sees the
+     * answer incomplete — for when the source of the content failed midway
+     * (an upstream that broke off). Returns KERBERUS_OK, or
+     * KERBERUS_ERR_STATE when not started. The handle is gone afterwards,
+     * as after response_end. */
+    kerberus_status (*response_abort)(kerberus_request *req);
+
+    /* ---- Streamed outbound responses (ABI 1.4) --------------------------- */
+
+    /* outbound_send, with the answer delivered as it arrives (see
+     * kerberus_outbound_stream_fns; `fns` is copied) instead of whole, so
+     * its size is not bounded by memory: max_response_bytes 0 means no
+     * limit here. timeout_ms bounds the wait for the head, then each wait
+     * for the next piece while not paused. A failure after the head (the
+     * upstream broke off, a timeout) reaches `done` with its error. Same
+     * threads, ids, cancel and stop rules as outbound_send. Check
+     * KERBERUS_HOST_HAS(host, outbound_resume) first. */
+    kerberus_status (*outbound_stream)(kerberus_plugin_ctx *ctx, const kerberus_outbound_request *request,
+                                       const kerberus_outbound_stream_fns *fns, kerberus_outbound_done_fn done,
+                                       void *user_data, uint64_t *id);
+
+    /* Resumes a stream paused by on_body's KERBERUS_BUSY (later, on its
+     * outbound thread; resuming one not paused does nothing). Returns
+     * KERBERUS_ERR_NOT_FOUND when the request already completed. Thread:
+     * any, also inside a response's event callback. */
+    kerberus_status (*outbound_resume)(kerberus_plugin_ctx *ctx, uint64_t id);
 
     /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each. */
 } kerberus_host_api;

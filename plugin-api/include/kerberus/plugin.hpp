@@ -325,8 +325,8 @@ inline bool has_outbound(const kerberus_host_api* api) noexcept { return KERBERU
 inline bool has_respond_error(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, respond_error); }
 // metric_observe is the last field of ABI 1.3: testing it covers them all.
 inline bool has_abi_1_3(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, metric_observe); }
-// response_end is the last field of ABI 1.4.
-inline bool has_streaming(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, response_end); }
+// outbound_resume is the last field of ABI 1.4.
+inline bool has_streaming(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, outbound_resume); }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -481,6 +481,16 @@ public:
     kerberus_status write(std::string_view data) noexcept {
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
         return in_->api->response_write(req_, detail::data_of(data), data.size());
+    }
+
+    // Cuts the response off (plugin.h response_abort): the client sees it
+    // incomplete. For a source that failed midway. Empty afterwards.
+    kerberus_status abort() noexcept {
+        if (req_ == nullptr) return KERBERUS_ERR_STATE;
+        kerberus_status s = in_->api->response_abort(std::exchange(req_, nullptr));
+        events_.reset();
+        owner_.reset();
+        return s;
     }
 
     kerberus_status end() noexcept {
@@ -835,6 +845,57 @@ private:
     Done done_;
 };
 
+// One streamed fetch (Host::fetch_stream): a FetchCall whose head and body
+// callbacks come first; `done` still runs last and frees it.
+template <class Head, class Body, class Done>
+class StreamCallOf final : public FetchCall {
+public:
+    template <class H, class B, class D>
+    StreamCallOf(std::shared_ptr<Instance> in, H&& head, B&& body, D&& done)
+        : FetchCall(std::move(in)), head_(std::forward<H>(head)), body_(std::forward<B>(body)),
+          done_(std::forward<D>(done)) {}
+
+    static void on_head(void* user_data, int status, const kerberus_header* raw, std::size_t count) noexcept {
+        auto* call = static_cast<StreamCallOf*>(user_data);
+        try {
+            std::vector<std::pair<std::string_view, std::string_view>> headers;
+            headers.reserve(count);
+            for (std::size_t i = 0; i < count; ++i) headers.emplace_back(view(raw[i].name), view(raw[i].value));
+            call->head_(status, headers);
+        } catch (...) {
+            call->failed_ = true;
+        }
+    }
+
+    static kerberus_status on_body(void* user_data, const char* data, std::size_t len) noexcept {
+        auto* call = static_cast<StreamCallOf*>(user_data);
+        if (call->failed_) return KERBERUS_OK;
+        try {
+            return call->body_(std::string_view(data, len)) == KERBERUS_BUSY ? KERBERUS_BUSY : KERBERUS_OK;
+        } catch (...) {
+            call->failed_ = true;
+            return KERBERUS_OK;
+        }
+    }
+
+private:
+    void run(const OutboundResponse& response) override {
+        if (!failed_) {
+            done_(response);
+            return;
+        }
+        OutboundResponse failed = response;
+        failed.result = KERBERUS_ERR_INTERNAL;
+        failed.error = "a streamed fetch's head or body callback threw";
+        done_(failed);
+    }
+
+    Head head_;
+    Body body_;
+    Done done_;
+    bool failed_ = false;  // a callback threw: the rest is dropped, done learns it
+};
+
 // plugin.h takes 32-bit milliseconds, 0 meaning "the host's default".
 inline std::uint32_t timeout_ms(std::chrono::milliseconds d) noexcept {
     constexpr auto max = std::numeric_limits<std::uint32_t>::max();
@@ -1029,6 +1090,38 @@ public:
         return start_fetch(request, std::make_unique<detail::FetchCallOf<Callable>>(in_, std::forward<Done>(done)));
     }
 
+    // fetch(), with the answer delivered as it arrives (plugin.h
+    // outbound_stream, ABI 1.4), so its size is not bounded by memory:
+    //   on_head(int status, const std::vector<std::pair<std::string_view,
+    //           std::string_view>>& headers)            once, first;
+    //   on_body(std::string_view piece) -> kerberus_status  per piece:
+    //           KERBERUS_BUSY pauses until resume_fetch(id);
+    //   done(const OutboundResponse&)                     last, exactly once
+    //           (its body is empty; a failure after the head shows here).
+    // All on the fetch's outbound thread, one at a time. If on_head or
+    // on_body throws, the rest of the body is dropped and done sees
+    // KERBERUS_ERR_INTERNAL. max_response_bytes 0 means no limit; timeout
+    // bounds each wait for the upstream, not the whole. A host older than
+    // ABI 1.4 refuses it as fetch() does (KERBERUS_ERR_STATE).
+    template <class Head, class Body, class Done>
+    std::optional<std::uint64_t> fetch_stream(const OutboundRequest& request, Head&& on_head, Body&& on_body,
+                                              Done&& done) const {
+        using Call = detail::StreamCallOf<std::decay_t<Head>, std::decay_t<Body>, std::decay_t<Done>>;
+        auto call = std::make_unique<Call>(in_, std::forward<Head>(on_head), std::forward<Body>(on_body),
+                                           std::forward<Done>(done));
+        kerberus_outbound_stream_fns fns{};
+        fns.struct_size = sizeof fns;
+        fns.on_head = &Call::on_head;
+        fns.on_body = &Call::on_body;
+        return start_fetch(request, std::move(call), &fns);
+    }
+
+    // Resumes a streamed fetch paused by on_body's KERBERUS_BUSY. false when
+    // it already completed. Thread: any.
+    bool resume_fetch(std::uint64_t id) const noexcept {
+        return detail::has_streaming(in_->api) && in_->api->outbound_resume(in_->ctx, id) == KERBERUS_OK;
+    }
+
     // Cancels a fetch in flight: its callback then runs with
     // KERBERUS_ERR_CANCELLED, on one of the outbound threads. false when it already
     // completed (its callback ran or is running), or the host has no
@@ -1054,11 +1147,12 @@ private:
         in_->ctx = ctx;
     }
 
-    std::optional<std::uint64_t> start_fetch(const OutboundRequest& request,
-                                             std::unique_ptr<detail::FetchCall> call) const {
+    std::optional<std::uint64_t> start_fetch(const OutboundRequest& request, std::unique_ptr<detail::FetchCall> call,
+                                             const kerberus_outbound_stream_fns* stream = nullptr) const {
         kerberus_status s = KERBERUS_ERR_STATE;
-        const char* why = "this host has no outbound HTTP (it predates ABI 1.1)";
-        if (detail::has_outbound(in_->api)) {
+        const char* why = stream ? "this host has no streamed outbound HTTP (it predates ABI 1.4)"
+                                 : "this host has no outbound HTTP (it predates ABI 1.1)";
+        if (stream ? detail::has_streaming(in_->api) : detail::has_outbound(in_->api)) {
             std::vector<kerberus_header> headers;
             headers.reserve(request.headers.size());
             for (const auto& [name, value] : request.headers) {
@@ -1077,7 +1171,8 @@ private:
             out.max_response_bytes = request.max_response_bytes;
             out.flags = request.insecure_tls ? KERBERUS_OUTBOUND_INSECURE_TLS : 0u;
             std::uint64_t id = 0;
-            s = in_->api->outbound_send(in_->ctx, &out, &detail::FetchCall::complete, call.get(), &id);
+            s = stream ? in_->api->outbound_stream(in_->ctx, &out, stream, &detail::FetchCall::complete, call.get(), &id)
+                       : in_->api->outbound_send(in_->ctx, &out, &detail::FetchCall::complete, call.get(), &id);
             // From here the host owns the call (it may even have completed
             // and freed it already): let go without touching it.
             if (s == KERBERUS_OK) {

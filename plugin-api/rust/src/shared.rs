@@ -130,7 +130,7 @@ pub(crate) unsafe fn missing_function(api: *const sys::kerberus_host_api) -> Opt
         request_query_param, request_query_visit, request_header, request_header_visit, request_body,
         request_remote_address, response_header_add, respond, outbound_send, outbound_cancel, respond_error,
         route_describe, request_id, metric_family, metric_series, metric_add, metric_set, metric_observe,
-        response_start, response_write, response_end,
+        response_start, response_write, response_end, response_abort, outbound_stream, outbound_resume,
     );
     None
 }

@@ -189,6 +189,24 @@ pub struct kerberus_outbound_response {
 pub type kerberus_outbound_done_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, response: *const kerberus_outbound_response)>;
 
+/// What `outbound_stream` calls as the upstream's answer arrives (ABI 1.4),
+/// on the request's outbound thread, one call at a time: `on_head` once,
+/// `on_body` per piece (`KERBERUS_BUSY` pauses until `outbound_resume`),
+/// then the request's `done`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct kerberus_outbound_stream_fns {
+    /// `size_of::<kerberus_outbound_stream_fns>()` as the plugin was built.
+    pub struct_size: usize,
+    /// The final status and headers; views valid during the call.
+    pub on_head: Option<
+        unsafe extern "C" fn(user_data: *mut c_void, status: c_int, headers: *const kerberus_header, header_count: usize),
+    >,
+    /// A piece of the body, de-chunked; valid during the call.
+    pub on_body:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const c_char, len: usize) -> kerberus_status>,
+}
+
 /// Event callback of a streamed response (ABI 1.4): called on the
 /// connection's worker thread, never after `response_end` returned.
 pub type kerberus_stream_event_fn =
@@ -449,6 +467,24 @@ pub struct kerberus_host_api {
     /// ABI 1.4: finishes a streamed response; the handle is gone after it.
     /// Thread: any.
     pub response_end: Option<unsafe extern "C" fn(req: *mut kerberus_request) -> kerberus_status>,
+    /// ABI 1.4: cuts a started response off (the client sees it
+    /// incomplete); the handle is gone after it. Thread: any.
+    pub response_abort: Option<unsafe extern "C" fn(req: *mut kerberus_request) -> kerberus_status>,
+    /// ABI 1.4: `outbound_send` with the answer delivered as it arrives.
+    /// Thread: any.
+    pub outbound_stream: Option<
+        unsafe extern "C" fn(
+            ctx: *mut kerberus_plugin_ctx,
+            request: *const kerberus_outbound_request,
+            fns: *const kerberus_outbound_stream_fns,
+            done: kerberus_outbound_done_fn,
+            user_data: *mut c_void,
+            id: *mut u64,
+        ) -> kerberus_status,
+    >,
+    /// ABI 1.4: resumes a streamed outbound answer paused by `KERBERUS_BUSY`.
+    /// Thread: any.
+    pub outbound_resume: Option<unsafe extern "C" fn(ctx: *mut kerberus_plugin_ctx, id: u64) -> kerberus_status>,
 }
 
 /// The plugin descriptor: static, read by the host before anything else.

@@ -99,8 +99,9 @@ layouts! {
         route_describe,
         request_id,
         metric_family, metric_series, metric_add, metric_set, metric_observe,
-        response_start, response_write, response_end,
+        response_start, response_write, response_end, response_abort, outbound_stream, outbound_resume,
     }
+    kerberus_outbound_stream_fns { struct_size, on_head, on_body }
     kerberus_plugin_descriptor { struct_size, abi_major, abi_minor, id, version, description, init, stop, destroy, health, config_schema }
 }
 
