@@ -206,6 +206,29 @@ TEST(IntegrationStreamingShutdown, StreamsStillOpenAfterTheDrainAreCutOff) {
     EXPECT_NE(d.log().find("streamed responses are cut off"), std::string::npos) << d.log();
 }
 
+// A reload that replaces the streaming plugin waits (server.shutdown_timeout)
+// for its streams, then stops the old instance, whose stop ends them: the
+// client sees its stream complete, and new requests reach the new instance.
+TEST(IntegrationStreamingReload, TheOldInstanceEndsItsStreamsAtStop) {
+    Daemon d;
+    auto config = [](const std::string& generation) {
+        return streamer_config()
+            .server("shutdown_timeout", "300ms")
+            .plugin("streamer", "config: { generation: " + generation + " }");
+    };
+    ASSERT_TRUE(d.start(config("1")));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send(keep_alive_get("/api/streamer/ticks/100000")));
+    ASSERT_TRUE(c.read_until("data: tick 2\n\n", 5s)) << c.received();
+    d.write_config(config("2"));
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_log({"reloaded:"}, 10s)) << d.log();
+    ASSERT_TRUE(c.read_until("\r\n0\r\n\r\n", 5s)) << c.received().substr(c.received().size() - 100);
+    auto r = raw_exchange(d.port(), get_head("/api/streamer/sized"));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->body, "helloworld");
+}
+
 // The echo plugin's Server-Sent Events route: the example of a stream.
 TEST(IntegrationEchoEvents, TicksAsServerSentEvents) {
     Daemon d;
