@@ -34,21 +34,29 @@ struct Options {
     bool head_request = false;
     uint64_t max_body = 1024;
     bool close_at_end = false;  // the peer closes after the bytes
+    bool streaming = false;     // the body is taken (and cleared) after each piece
 };
 
 Outcome run(const std::vector<std::string_view>& pieces, const Options& o) {
     ResponseParser p;
-    p.reset(o.head_request, o.max_body);
+    p.reset(o.head_request, o.max_body, o.streaming);
     Outcome out;
+    auto take = [&] {
+        if (!o.streaming) return;
+        out.body += p.body();
+        p.clear_body();
+    };
     for (std::string_view piece : pieces) {
         if (p.finished()) break;
         out.consumed += p.feed(piece.data(), piece.size());
+        take();
     }
     if (o.close_at_end && !p.finished()) p.eof();
+    take();
     out.state = p.state();
     out.status = p.status();
     for (const auto& f : p.fields()) out.fields.emplace_back(f.name, f.value);
-    out.body = p.body();
+    if (!o.streaming) out.body = p.body();
     out.reusable = p.reusable();
     out.error = p.error();
     return out;
@@ -66,6 +74,16 @@ Outcome parse(std::string_view bytes, Options o = {}) {
     std::vector<std::string_view> bytewise;
     for (std::size_t i = 0; i < bytes.size(); ++i) bytewise.push_back(bytes.substr(i, 1));
     EXPECT_EQ(run(bytewise, o), whole) << "byte by byte";
+    // Taken piece by piece (outbound_stream), the body adds up the same and
+    // the limit counts all of it.
+    if (!o.streaming) {
+        Options streamed = o;
+        streamed.streaming = true;
+        EXPECT_EQ(run(bytewise, streamed), whole) << "streamed byte by byte";
+        for (std::size_t i = 0; i <= bytes.size(); i += 7) {
+            EXPECT_EQ(run({bytes.substr(0, i), bytes.substr(i)}, streamed), whole) << "streamed, split at " << i;
+        }
+    }
     return whole;
 }
 
