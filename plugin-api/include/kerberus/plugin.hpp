@@ -480,6 +480,7 @@ public:
 
     kerberus_status write(std::string_view data) noexcept {
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
+        if (stopped()) return KERBERUS_ERR_EXPIRED;
         return in_->api->response_write(req_, detail::data_of(data), data.size());
     }
 
@@ -487,7 +488,9 @@ public:
     // incomplete. For a source that failed midway. Empty afterwards.
     kerberus_status abort() noexcept {
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
-        kerberus_status s = in_->api->response_abort(std::exchange(req_, nullptr));
+        // After stop() the host has cut the stream off and freed the request.
+        kerberus_status s = stopped() ? KERBERUS_ERR_EXPIRED : in_->api->response_abort(req_);
+        req_ = nullptr;
         events_.reset();
         owner_.reset();
         return s;
@@ -495,7 +498,9 @@ public:
 
     kerberus_status end() noexcept {
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
-        kerberus_status s = in_->api->response_end(std::exchange(req_, nullptr));
+        // After stop() the host has cut the stream off and freed the request.
+        kerberus_status s = stopped() ? KERBERUS_ERR_EXPIRED : in_->api->response_end(req_);
+        req_ = nullptr;
         // No event callback runs once response_end returned.
         events_.reset();
         owner_.reset();
@@ -506,6 +511,8 @@ private:
     friend class Request;
     friend class PendingRequest;
     using EventHandler = std::function<void(StreamEvent)>;
+
+    bool stopped() const noexcept { return in_->stopped.load(std::memory_order_acquire); }
 
     // Starts the response on `req`; an empty stream (and `*status` says
     // why) when the host refused or has no streaming (older than 1.4).
