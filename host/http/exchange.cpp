@@ -305,8 +305,9 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     Stream& s = stream_;
     s.status = status;
     const bool head = method_ == "HEAD";
+    // A Content-Length the plugin added stands in for an unknown length.
     const std::optional<uint64_t> stated =
-        content_length >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(content_length)) : std::nullopt;
+        content_length >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(content_length)) : stated_length_;
     ResponseFraming framing;
     if (head || status == 204 || status == 205 || status == 304) {
         // As respond() frames them, with the stated length as the body's.

@@ -102,6 +102,15 @@ TEST_F(IntegrationStreaming, AStatedLengthIsSentAndHeldTo) {
     EXPECT_TRUE(d.wait_for_log({"streamer: sized first=0 over=-1 second=0"})) << d.log();
 }
 
+TEST_F(IntegrationStreaming, AContentLengthHeaderStandsInForAnUnknownLength) {
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send(get_head("/api/streamer/header-length")));
+    std::string wire = c.read_to_close(5s);
+    EXPECT_TRUE(has_line(wire, "Content-Length: 5")) << wire;
+    EXPECT_EQ(wire.find("Transfer-Encoding"), std::string::npos) << wire;
+    EXPECT_TRUE(wire.ends_with("\r\n\r\nhello")) << wire;
+}
+
 TEST_F(IntegrationStreaming, EndingShortOfTheStatedLengthCutsTheConnection) {
     RawConnection c(d.port());
     ASSERT_TRUE(c.send(keep_alive_get("/api/streamer/short")));

@@ -624,7 +624,8 @@ typedef struct kerberus_host_api {
      * whatever type the plugin states or none). `content_length`: the exact
      * number of bytes the writes will give, or -1 when unknown — then the
      * body goes chunked (RFC 9112 7.1) to HTTP/1.1 clients and ends with the
-     * connection for HTTP/1.0 ones. A HEAD request gets the headers only
+     * connection for HTTP/1.0 ones (a Content-Length added with
+     * response_header_add counts as given). A HEAD request gets the headers only
      * (with content_length, if given, as its Content-Length); 204 and 304
      * carry no content and 205 none either ("Content-Length: 0").
      * `on_event` (may be NULL) with `user_data` hears
