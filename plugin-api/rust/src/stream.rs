@@ -20,6 +20,8 @@ pub enum StreamEvent {
     Writable,
     /// `KERBERUS_STREAM_CLOSED`: the client's connection is gone. Writes
     /// return `Err(ErrorCode::Closed)`; end the stream and stop producing.
+    /// A client that left is noticed as its connection is written to: a
+    /// stream that sends nothing for a while hears of it late.
     Closed,
 }
 
@@ -106,7 +108,8 @@ unsafe extern "C" fn deliver(user_data: *mut c_void, _req: *mut sys::kerberus_re
 ///   time. The event closure runs on a worker thread of the host's,
 ///   whatever thread writes: share state with it through a channel, an
 ///   atomic or a lock, and never let it wait for the writing thread (`end`
-///   waits for a closure that is running on another thread).
+///   waits for a closure that is running on another thread, so don't end
+///   the stream while holding a lock the closure takes).
 /// - Errors: writes return `Err(ErrorCode::Closed)` once the client has
 ///   left (`Closed` is also an event): end the stream and stop producing.
 ///   `Invalid`: more bytes than the stated length, or content for a 204,
