@@ -484,6 +484,21 @@ TEST(IntegrationRustSdk, AnEventClosureMayEndItsOwnStreamAndItsPanicIsLogged) {
     EXPECT_EQ(d.wait_exit(10s), 0) << d.log();
 }
 
+// A handler that panics mid-stream drops its stream while unwinding: the
+// crate cuts it off (no last chunk) instead of ending it, so the half-made
+// answer does not look complete.
+TEST(IntegrationRustSdk, AStreamDroppedByAPanicIsCutOffNotEnded) {
+    Daemon d;
+    ASSERT_TRUE(d.start(contract_config()));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET /api/abi-contract-rust/stream-panic HTTP/1.1\r\nHost: a\r\n\r\n"));
+    std::string wire = c.read_to_close(5s);
+    EXPECT_NE(wire.find("\r\nTransfer-Encoding: chunked\r\n"), std::string::npos) << wire;
+    EXPECT_TRUE(wire.ends_with("\r\n\r\n8\r\npartial\n\r\n")) << wire;
+    EXPECT_TRUE(d.wait_for_log({"[abi-contract-rust]", "handler panicked after keep(): panicked mid-stream on purpose"}, 2s))
+        << d.log();
+}
+
 // A stream still open when the plugin stops is cut off by the host (the
 // client sees no last chunk); the crate's calls after stop touch nothing.
 TEST(IntegrationRustSdk, StreamsAreCutOffAtStopAndInertAfterIt) {

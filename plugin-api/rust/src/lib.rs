@@ -104,7 +104,8 @@
 //!   every thread that holds one there.
 //! - [`Request::stream`] and [`PendingRequest::stream`] (ABI 1.4) move the
 //!   request into a [`ResponseStream`] (`Send`), written from one thread at
-//!   a time and ended by [`ResponseStream::end`] or its drop; its event
+//!   a time and ended by [`ResponseStream::end`] or its drop (cut off, as
+//!   by [`ResponseStream::abort`], when dropped by a panic); its event
 //!   closure runs on a worker thread of the host's and is dropped once the
 //!   stream is over. Streams still open when `stop` returns have been cut
 //!   off by the host: their calls return `Err(ErrorCode::Expired)` and touch

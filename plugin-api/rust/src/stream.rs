@@ -100,9 +100,11 @@ unsafe extern "C" fn deliver(user_data: *mut c_void, _req: *mut sys::kerberus_re
 /// or [`PendingRequest::stream`](crate::PendingRequest::stream), which send
 /// the status line and the headers added so far.
 ///
-/// - Ownership: it owns the request until it ends; [`end`](Self::end)
-///   takes it by value, and dropping it ends it too (cut short, if a stated
-///   length was not reached). Nothing can use the request afterwards.
+/// - Ownership: it owns the request until it ends; [`end`](Self::end) and
+///   [`abort`](Self::abort) take it by value, and dropping it ends it too
+///   (cut short, if a stated length was not reached), or cuts it off when
+///   the thread is panicking, so that a half-made answer never looks
+///   complete. Nothing can use the request afterwards.
 /// - Threads: `Send`, so it may move to the thread that produces the
 ///   content; its methods take `&mut self`, so one thread uses it at a
 ///   time. The event closure runs on a worker thread of the host's,
@@ -236,22 +238,42 @@ impl ResponseStream {
     /// stop (the host cut the stream off). Whatever it returns, the stream
     /// is over, and its event closure never runs again.
     pub fn end(mut self) -> Result<(), ErrorCode> {
-        self.finish()
+        self.finish(false)
     }
 
-    fn finish(&mut self) -> Result<(), ErrorCode> {
+    /// Cuts the response off (plugin.h response_abort): the connection
+    /// closes without the rest of the content (and without the last
+    /// chunk), so the client sees the answer incomplete. For a source that
+    /// failed midway, such as an upstream that broke off.
+    /// `Err(ErrorCode::Expired)` after stop. As after [`end`](Self::end),
+    /// the stream is over and its event closure never runs again.
+    pub fn abort(mut self) -> Result<(), ErrorCode> {
+        self.finish(true)
+    }
+
+    fn finish(&mut self, abort: bool) -> Result<(), ErrorCode> {
         let raw = std::mem::replace(&mut self.raw, ptr::null_mut());
         let events = std::mem::replace(&mut self.events, ptr::null_mut());
         if raw.is_null() {
             return Err(ErrorCode::State);
         }
-        // SAFETY: the request is this stream's; afterwards it is gone.
-        let ended = self.core.while_running(|| unsafe { host_fn!(self.core.api(), response_end)(raw) });
+        let api = self.core.api();
+        let ended = self.core.while_running(|| {
+            // SAFETY: the request is this stream's; afterwards it is gone
+            // (after either call).
+            unsafe {
+                if abort {
+                    host_fn!(api, response_abort)(raw)
+                } else {
+                    host_fn!(api, response_end)(raw)
+                }
+            }
+        });
         match ended {
             Some(status) => {
-                // SAFETY: no callback starts after response_end returned,
-                // and one on another thread has finished (response_end
-                // waited for it).
+                // SAFETY: no callback starts after response_end (or
+                // response_abort) returned, and one on another thread has
+                // finished (the call waited for it).
                 unsafe { release(events) };
                 ErrorCode::check(status)
             }
@@ -287,7 +309,7 @@ unsafe fn release(events: *mut EventSlot) {
 impl Drop for ResponseStream {
     fn drop(&mut self) {
         if !self.raw.is_null() {
-            let _ = self.finish();
+            let _ = self.finish(std::thread::panicking());
         }
     }
 }
@@ -314,6 +336,7 @@ mod tests {
         user_data: *mut c_void,
         body: Vec<u8>,
         ended: bool,
+        aborted: bool,
         write_status: sys::kerberus_status,
         /// Writes wait here twice: as they begin, and to end.
         write_gate: Option<Arc<Barrier>>,
@@ -355,6 +378,11 @@ mod tests {
         sys::KERBERUS_OK
     }
 
+    unsafe extern "C" fn abort(req: *mut sys::kerberus_request) -> sys::kerberus_status {
+        fake(req).aborted = true;
+        sys::KERBERUS_OK
+    }
+
     /// ctx is the log: a Mutex<Vec<String>>.
     unsafe extern "C" fn log(ctx: *mut sys::kerberus_plugin_ctx, _level: c_int, msg: *const c_char, len: usize) {
         let line = std::slice::from_raw_parts(msg as *const u8, len);
@@ -389,6 +417,7 @@ mod tests {
         api.response_start = Some(start);
         api.response_write = Some(write);
         api.response_end = Some(end);
+        api.response_abort = Some(abort);
         let log = Box::new(Mutex::new(Vec::new()));
         let core = Arc::new(Core::new(&*api, &*log as *const Mutex<Vec<String>> as *mut sys::kerberus_plugin_ctx));
         Host { _api: api, log, core }
@@ -406,6 +435,7 @@ mod tests {
                 user_data: ptr::null_mut(),
                 body: Vec::new(),
                 ended: false,
+                aborted: false,
                 write_status: sys::KERBERUS_OK,
                 write_gate: None,
             })))
@@ -471,13 +501,33 @@ mod tests {
     }
 
     #[test]
-    fn dropping_a_stream_ends_it() {
+    fn dropping_a_stream_ends_it_and_a_panic_cuts_it_off() {
         let h = host();
         let f = Request::new();
         let stream = ResponseStream::start(&h.core, f.raw(), 200, Some(5), None).unwrap();
         assert_eq!(f.fake().started, Some((200, 5)));
         drop(stream);
-        assert!(f.fake().ended);
+        assert!(f.fake().ended && !f.fake().aborted);
+
+        let g = Request::new();
+        let stream = ResponseStream::start(&h.core, g.raw(), 200, None, None).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _owned = stream;
+            panic!("the producer failed");
+        }));
+        assert!(panicked.is_err());
+        assert!(g.fake().aborted && !g.fake().ended, "a half-made answer must not look complete");
+    }
+
+    #[test]
+    fn abort_cuts_the_stream_off_and_frees_the_closure() {
+        let h = host();
+        let f = Request::new();
+        let (on_event, seen) = recorder();
+        let stream = ResponseStream::start(&h.core, f.raw(), 200, None, Some(on_event)).unwrap();
+        assert_eq!(stream.abort(), Ok(()));
+        assert!(f.fake().aborted && !f.fake().ended);
+        assert_eq!(Arc::strong_count(&seen), 1);
     }
 
     #[test]
