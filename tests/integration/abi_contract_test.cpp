@@ -4,6 +4,8 @@
 // routes give the same answers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "daemon.h"
 #include "http_client.h"
 
@@ -99,4 +101,35 @@ TEST_P(IntegrationAbiContract, RespondErrorSendsTheDaemonsErrorBodyWithThePlugin
     auto doc = parse_json(r.body);
     ASSERT_FALSE(doc.HasParseError()) << r.body;
     EXPECT_EQ(json_string(doc["error"], "message").value_or(""), "the \"thing\" cannot be processed");
+}
+
+// A kept request streamed from the plugin's thread (keep, thread, start,
+// writes, end) with an unknown length: chunked on the wire, one chunk a
+// write, and complete: the last chunk comes and the connection serves on.
+TEST_P(IntegrationAbiContract, AStreamFromAnotherThreadGoesChunkedAndCompletes) {
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET " + path("/stream/3") + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+    std::string wire = c.read_to_close(5s);
+    ASSERT_TRUE(wire.starts_with("HTTP/1.1 200 OK\r\n")) << wire;
+    EXPECT_NE(wire.find("\r\nTransfer-Encoding: chunked\r\n"), std::string::npos) << wire;
+    EXPECT_EQ(wire.find("Content-Length"), std::string::npos) << wire;
+    EXPECT_TRUE(wire.ends_with("\r\n\r\n7\r\nline 0\n\r\n7\r\nline 1\n\r\n7\r\nline 2\n\r\n0\r\n\r\n")) << wire;
+
+    RawConnection keep_alive(d.port());
+    const std::string request = " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ASSERT_TRUE(keep_alive.send("GET " + path("/stream/5000") + request));
+    auto r = keep_alive.read_response();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("Transfer-Encoding").value_or(""), "chunked");
+    EXPECT_TRUE(r->body.starts_with("line 0\nline 1\n")) << r->body.substr(0, 100);
+    EXPECT_TRUE(r->body.ends_with("\nline 4999\n")) << r->body.substr(r->body.size() - std::min<size_t>(r->body.size(), 100));
+    EXPECT_EQ(std::count(r->body.begin(), r->body.end(), '\n'), 5000);
+    ASSERT_TRUE(keep_alive.send("GET " + path("/stream/0") + request));
+    auto empty = keep_alive.read_response();
+    ASSERT_TRUE(empty.has_value());
+    EXPECT_EQ(empty->status, 200);
+    EXPECT_EQ(empty->body, "");
+
+    EXPECT_TRUE(is_error_response(get(url("/stream/x")), 400, "GET", path("/stream/x")));
 }

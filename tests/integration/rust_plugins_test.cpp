@@ -1,9 +1,10 @@
 // Plugins written in Rust with the kerberus-plugin crate (plugin-api/rust):
 // the bundled rust-greeter end to end, and what the crate promises beyond
 // plugin.h, through the abi-contract-rust fixture: panics and errors never
-// reach the host, a dropped kept request answers 500, kept requests go inert
-// after stop, fetch completions answer kept requests, and the built files
-// export the entry symbol alone.
+// reach the host, a dropped kept request answers 500, kept requests and
+// streams go inert after stop, fetch completions answer kept requests,
+// streams wait for slow clients and their event closures may end them, and
+// the built files export the entry symbol alone.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -56,6 +57,17 @@ fs::path greeter_file() { return find_plugin_file(bundled_plugin_dir(), "rust-gr
 fs::path contract_file() { return find_plugin_file(fixture_plugin_dir("abi-contract-rust"), "fixture_abi_contract_rust"); }
 
 ConfigBuilder contract_config() { return bundled_config().plugin_dir(fixture_plugin_dir("abi-contract-rust")); }
+
+// Waits until `count` log lines hold every needle.
+bool wait_for_lines(const Daemon& d, const std::vector<std::string>& needles, std::size_t count,
+                    std::chrono::milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (d.log_lines_with(needles).size() < count) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -431,4 +443,78 @@ TEST(IntegrationRustSdk, ReloadReplacesARustPluginAndKeepsServing) {
     EXPECT_EQ(get(d.url("/api/rust-greeter/later/b")).body, "Hej, b!\n");
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(10s), 0) << d.log();
+}
+
+// ------------------------------------------------------ streamed responses
+
+// A client that stops reading holds the writer back: the crate's write
+// says Busy, and the closure's Writable event lets the thread go on once
+// the client reads.
+TEST(IntegrationRustSdk, ASlowClientMakesTheStreamWaitForWritable) {
+    Daemon d;
+    ASSERT_TRUE(d.start(contract_config()));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET /api/abi-contract-rust/stream/500000 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+    // Nothing read yet: once the connection holds all it can, writes say Busy.
+    ASSERT_TRUE(d.wait_for_log({"[abi-contract-rust]", "a stream waits for the client"}, 20s)) << d.log();
+    auto r = c.read_response(30s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->body.ends_with("\nline 499999\n"));
+    EXPECT_TRUE(d.wait_for_log({"[abi-contract-rust]", "streamed 500000 lines", "end=KERBERUS_OK"}, 5s)) << d.log();
+}
+
+// The event closure may own its stream and end it from inside (the crate
+// keeps the closure until it returns); a panic after that is logged.
+TEST(IntegrationRustSdk, AnEventClosureMayEndItsOwnStreamAndItsPanicIsLogged) {
+    Daemon d;
+    ASSERT_TRUE(d.start(contract_config()));
+    for (int i = 0; i < 3; ++i) {
+        RawConnection c(d.port());
+        ASSERT_TRUE(c.send("GET /api/abi-contract-rust/stream-event-end HTTP/1.1\r\nHost: a\r\n\r\n"));
+        ASSERT_TRUE(c.read_until("open\n", 5s)) << c.received();
+        c.close();
+    }
+    EXPECT_TRUE(wait_for_lines(d, {"[abi-contract-rust]", "stream ended in its closed event: KERBERUS_OK"}, 3, 5s))
+        << d.log();
+    EXPECT_TRUE(wait_for_lines(
+        d, {"[abi-contract-rust]", "stream event handler panicked: stream event handler panicked on purpose"}, 3, 5s))
+        << d.log();
+    EXPECT_EQ(get(d.url("/api/abi-contract-rust/header")).body, "absent");
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(10s), 0) << d.log();
+}
+
+// A handler that panics mid-stream drops its stream while unwinding: the
+// crate cuts it off (no last chunk) instead of ending it, so the half-made
+// answer does not look complete.
+TEST(IntegrationRustSdk, AStreamDroppedByAPanicIsCutOffNotEnded) {
+    Daemon d;
+    ASSERT_TRUE(d.start(contract_config()));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET /api/abi-contract-rust/stream-panic HTTP/1.1\r\nHost: a\r\n\r\n"));
+    std::string wire = c.read_to_close(5s);
+    EXPECT_NE(wire.find("\r\nTransfer-Encoding: chunked\r\n"), std::string::npos) << wire;
+    EXPECT_TRUE(wire.ends_with("\r\n\r\n8\r\npartial\n\r\n")) << wire;
+    EXPECT_TRUE(d.wait_for_log({"[abi-contract-rust]", "handler panicked after keep(): panicked mid-stream on purpose"}, 2s))
+        << d.log();
+}
+
+// A stream still open when the plugin stops is cut off by the host (the
+// client sees no last chunk); the crate's calls after stop touch nothing.
+TEST(IntegrationRustSdk, StreamsAreCutOffAtStopAndInertAfterIt) {
+    Daemon d;
+    ASSERT_TRUE(d.start(contract_config().server("shutdown_timeout", "300ms")));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("GET /api/abi-contract-rust/stream-hold HTTP/1.1\r\nHost: a\r\n\r\n"));
+    ASSERT_TRUE(c.read_until("held\n", 5s)) << c.received();
+    ASSERT_TRUE(d.wait_for_log({"[abi-contract-rust]", "holding a stream"})) << d.log();
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(10s), 0) << d.log();
+    std::string wire = c.received() + c.read_to_close(2s);
+    EXPECT_TRUE(wire.ends_with("5\r\nheld\n\r\n")) << wire;  // no last chunk: incomplete
+    EXPECT_EQ(d.log_lines_with({"[abi-contract-rust]", "after stop: stream write=KERBERUS_ERR_EXPIRED "
+                                                       "end=KERBERUS_ERR_EXPIRED"})
+                  .size(),
+              1u)
+        << d.log();
 }

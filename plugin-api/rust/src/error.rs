@@ -3,9 +3,10 @@ use std::fmt;
 use crate::sys;
 
 /// A status code plugin.h defines as an error (`KERBERUS_ERR_*`), as a host
-/// function returned it. `KERBERUS_OK` and `KERBERUS_ASYNC` are not errors
-/// and have no variant: functions that can fail return
-/// `Result<_, ErrorCode>`.
+/// function returned it. `KERBERUS_OK`, `KERBERUS_ASYNC` and
+/// `KERBERUS_BUSY` are not errors and have no variant: functions that can
+/// fail return `Result<_, ErrorCode>` (a stream's write says `Busy` in its
+/// `Ok`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// `KERBERUS_ERR_INVALID`: an argument is NULL, malformed or out of range.
@@ -30,17 +31,20 @@ pub enum ErrorCode {
     Timeout,
     /// `KERBERUS_ERR_CANCELLED`: an outbound request was cancelled.
     Cancelled,
+    /// `KERBERUS_ERR_CLOSED` (ABI 1.4): a streamed response's client is
+    /// gone; end the stream and stop producing.
+    Closed,
     /// A code this crate does not know (from a newer host); never
-    /// `KERBERUS_OK` or `KERBERUS_ASYNC`.
+    /// `KERBERUS_OK`, `KERBERUS_ASYNC` or `KERBERUS_BUSY`.
     Other(sys::kerberus_status),
 }
 
 impl ErrorCode {
-    /// The error a status stands for; `None` for `KERBERUS_OK` and
-    /// `KERBERUS_ASYNC`.
+    /// The error a status stands for; `None` for `KERBERUS_OK`,
+    /// `KERBERUS_ASYNC` and `KERBERUS_BUSY`.
     pub fn from_status(status: sys::kerberus_status) -> Option<ErrorCode> {
         Some(match status {
-            sys::KERBERUS_OK | sys::KERBERUS_ASYNC => return None,
+            sys::KERBERUS_OK | sys::KERBERUS_ASYNC | sys::KERBERUS_BUSY => return None,
             sys::KERBERUS_ERR_INVALID => ErrorCode::Invalid,
             sys::KERBERUS_ERR_NOT_FOUND => ErrorCode::NotFound,
             sys::KERBERUS_ERR_WRONG_TYPE => ErrorCode::WrongType,
@@ -52,16 +56,17 @@ impl ErrorCode {
             sys::KERBERUS_ERR_UNREACHABLE => ErrorCode::Unreachable,
             sys::KERBERUS_ERR_TIMEOUT => ErrorCode::Timeout,
             sys::KERBERUS_ERR_CANCELLED => ErrorCode::Cancelled,
+            sys::KERBERUS_ERR_CLOSED => ErrorCode::Closed,
             other => ErrorCode::Other(other),
         })
     }
 
     /// `Ok(())` for `KERBERUS_OK`, the error otherwise (`KERBERUS_ASYNC`,
-    /// which no host function returns, reads as `Other(1)`).
+    /// which no host function returns, reads as `Other(1)`, and
+    /// `KERBERUS_BUSY`, which only response_write returns, as `Other(2)`).
     pub fn check(status: sys::kerberus_status) -> Result<(), ErrorCode> {
         match status {
             sys::KERBERUS_OK => Ok(()),
-            sys::KERBERUS_ASYNC => Err(ErrorCode::Other(status)),
             _ => Err(ErrorCode::from_status(status).unwrap_or(ErrorCode::Other(status))),
         }
     }
@@ -80,6 +85,7 @@ impl ErrorCode {
             ErrorCode::Unreachable => sys::KERBERUS_ERR_UNREACHABLE,
             ErrorCode::Timeout => sys::KERBERUS_ERR_TIMEOUT,
             ErrorCode::Cancelled => sys::KERBERUS_ERR_CANCELLED,
+            ErrorCode::Closed => sys::KERBERUS_ERR_CLOSED,
             ErrorCode::Other(status) => status,
         }
     }
@@ -98,6 +104,7 @@ impl ErrorCode {
             ErrorCode::Unreachable => "KERBERUS_ERR_UNREACHABLE",
             ErrorCode::Timeout => "KERBERUS_ERR_TIMEOUT",
             ErrorCode::Cancelled => "KERBERUS_ERR_CANCELLED",
+            ErrorCode::Closed => "KERBERUS_ERR_CLOSED",
             ErrorCode::Other(_) => "unknown kerberus_status",
         }
     }
@@ -185,17 +192,22 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_through_its_code() {
-        for status in -11..=-1 {
+        for status in sys::KERBERUS_ERR_CLOSED..=-1 {
             let code = ErrorCode::from_status(status).unwrap();
             assert_eq!(code.status(), status);
             assert_ne!(code.name(), "unknown kerberus_status", "{}", status);
         }
         assert_eq!(ErrorCode::from_status(sys::KERBERUS_OK), None);
         assert_eq!(ErrorCode::from_status(sys::KERBERUS_ASYNC), None);
+        assert_eq!(ErrorCode::from_status(sys::KERBERUS_BUSY), None);
+        assert_eq!(ErrorCode::from_status(-12), Some(ErrorCode::Closed));
+        assert_eq!(ErrorCode::Closed.name(), "KERBERUS_ERR_CLOSED");
         assert_eq!(ErrorCode::from_status(-42), Some(ErrorCode::Other(-42)));
         assert_eq!(ErrorCode::check(0), Ok(()));
         assert_eq!(ErrorCode::check(-5), Err(ErrorCode::State));
         assert_eq!(ErrorCode::check(1), Err(ErrorCode::Other(1)));
+        assert_eq!(ErrorCode::check(2), Err(ErrorCode::Other(2)));
+        assert_eq!(ErrorCode::check(-12), Err(ErrorCode::Closed));
     }
 
     #[test]

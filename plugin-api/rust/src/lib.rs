@@ -4,7 +4,8 @@
 //! plugin.h stays the contract; this crate only makes it safe and pleasant
 //! from Rust: a type per plugin, closures as handlers, `Option` and
 //! `Result` instead of status codes, borrowed views that cannot outlive the
-//! request, and an owned [`PendingRequest`] for answers from other threads.
+//! request, an owned [`PendingRequest`] for answers from other threads, and
+//! a [`ResponseStream`] for answers sent as they are produced.
 //! It has no dependencies and builds with Rust 1.63 (Debian 12's), offline.
 //! [`sys`] mirrors the header itself, for anything the safe layer does not
 //! wrap.
@@ -70,6 +71,8 @@
 //!   500. So is an `Err` the handler returns.
 //! - a [`Host::fetch`] completion: logged at ERROR; a [`PendingRequest`] it
 //!   owned and had not answered answers 500 as it is dropped.
+//! - a stream's event closure ([`Request::stream`]): logged at ERROR; the
+//!   stream goes on.
 //! - [`Plugin::stop`]: logged at ERROR; the plugin still counts as stopped.
 //! - [`Plugin::health`]: reported as unhealthy with the message as the
 //!   reason.
@@ -99,6 +102,14 @@
 //!   has been answered 503 and freed by the host; the crate then makes those
 //!   objects inert. Answer or drop kept requests inside `stop`, and join
 //!   every thread that holds one there.
+//! - [`Request::stream`] and [`PendingRequest::stream`] (ABI 1.4) move the
+//!   request into a [`ResponseStream`] (`Send`), written from one thread at
+//!   a time and ended by [`ResponseStream::end`] or its drop (cut off, as
+//!   by [`ResponseStream::abort`], when dropped by a panic); its event
+//!   closure runs on a worker thread of the host's and is dropped once the
+//!   stream is over. Streams still open when `stop` returns have been cut
+//!   off by the host: their calls return `Err(ErrorCode::Expired)` and touch
+//!   nothing. End them, and join their threads, inside `stop`.
 //!
 //! # ABI versions
 //!
@@ -117,6 +128,7 @@ pub mod json;
 mod metrics;
 mod outbound;
 mod request;
+mod stream;
 pub mod sys;
 
 pub use crate::error::{Error, ErrorCode};
@@ -124,6 +136,7 @@ pub use crate::host::{HandlerResult, Host, Level, Route};
 pub use crate::metrics::{Metric, MetricFamily};
 pub use crate::outbound::{OutboundRequest, OutboundResponse};
 pub use crate::request::{PendingRequest, Request};
+pub use crate::stream::{ResponseStream, StreamEvent, Written};
 
 /// One plugin instance: made by `init`, stopped, then dropped. Name the
 /// type in [`plugin!`] to export it.
@@ -340,6 +353,7 @@ pub mod __private {
             // After the plugin: its drop may still need what the handlers
             // hold.
             instance.core.free_routes();
+            instance.core.free_deferred();
             shared::drop_quietly(instance);
         })
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::shared::{self, host_fn, Core};
 use crate::error::ErrorCode;
+use crate::stream::{ResponseStream, StreamEvent};
 use crate::sys;
 
 type Getter = unsafe extern "C" fn(*mut sys::kerberus_request, *mut sys::kerberus_str) -> sys::kerberus_status;
@@ -303,6 +304,40 @@ impl<'a> Request<'a> {
         self.settle(result)
     }
 
+    /// Starts a streamed response (ABI 1.4; see [`ResponseStream`]): sends
+    /// the status line (200..599) and the headers added so far. With
+    /// `content_length` the writes must give exactly that many bytes;
+    /// `None` means unknown: chunked for HTTP/1.1 clients, ended by the
+    /// close for HTTP/1.0 ones. No Content-Type is added: add one first.
+    /// `on_event` hears [`StreamEvent::Writable`] and
+    /// [`StreamEvent::Closed`] on a worker thread of the host's (a panic in
+    /// it is caught and logged at ERROR); it is dropped once the stream is
+    /// over.
+    ///
+    /// The request moves into the stream, which may outlive the handler and
+    /// go to another thread: the handler returns, and the host waits for
+    /// the stream. From here on this `Request` is empty, as after
+    /// [`keep`](Request::keep). `Err(Invalid)` (bad status, or a length
+    /// past `i64::MAX`) sends nothing and leaves the request to answer;
+    /// `Err(State)` when it was answered, kept or streamed already.
+    pub fn stream(
+        &mut self,
+        status: u16,
+        content_length: Option<u64>,
+        on_event: Option<Box<dyn FnMut(StreamEvent) + Send>>,
+    ) -> Result<ResponseStream, ErrorCode> {
+        if self.kept || self.responded {
+            return Err(ErrorCode::State);
+        }
+        let live = self.live().ok_or(ErrorCode::State)?;
+        let stream = ResponseStream::start(self.core, live.raw, status, content_length, on_event)?;
+        // The handler returns KERBERUS_ASYNC: the stream answers, now or
+        // later.
+        self.kept = true;
+        self.raw = ptr::null_mut();
+        Ok(stream)
+    }
+
     /// Takes the request out of the handler, which then returns without
     /// answering: the [`PendingRequest`] answers later, from any thread.
     /// From here on this `Request` is empty (reads are empty, answers
@@ -430,6 +465,23 @@ impl PendingRequest {
             None => Err(self.gone()),
         };
         self.settle(result)
+    }
+
+    /// Starts a streamed response from any thread; as [`Request::stream`].
+    /// The request moves into the stream: afterwards this object is empty
+    /// (calls return `State`, dropping it is silent). When the host refuses
+    /// (`Invalid`; `Expired` when it answered 504 already), the request
+    /// stays this object's to answer.
+    pub fn stream(
+        &mut self,
+        status: u16,
+        content_length: Option<u64>,
+        on_event: Option<Box<dyn FnMut(StreamEvent) + Send>>,
+    ) -> Result<ResponseStream, ErrorCode> {
+        let live = self.live().ok_or_else(|| self.gone())?;
+        let stream = ResponseStream::start(&self.core, live.raw, status, content_length, on_event)?;
+        self.raw = ptr::null_mut();
+        Ok(stream)
     }
 
     fn gone(&self) -> ErrorCode {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::sys;
 
@@ -39,13 +39,29 @@ struct RoutePtr(*mut RouteEntry);
 // are Send + Sync.
 unsafe impl Send for RoutePtr {}
 
+/// Something the host may still hand back until the plugin is destroyed
+/// (the event closure of a stream cut off at stop): a pointer and the
+/// function that frees it, called by destroy.
+pub(crate) struct Deferred {
+    pub(crate) ptr: *mut c_void,
+    pub(crate) free: unsafe fn(*mut c_void),
+}
+// SAFETY: only moved between threads to be freed; what it points to is
+// Send.
+unsafe impl Send for Deferred {}
+
 pub(crate) struct Core {
     api: *const sys::kerberus_host_api,
     pub(crate) ctx: *mut sys::kerberus_plugin_ctx,
     /// Set once stop has returned: the host has answered and freed every
     /// kept request, so PendingRequests must never touch theirs again.
     stopped: AtomicBool,
+    /// Stream calls in flight (see `while_running`); `stopped` is set under
+    /// this lock, once it is zero.
+    stream_calls: Mutex<usize>,
+    stream_calls_done: Condvar,
     routes: Mutex<Vec<RoutePtr>>,
+    deferred: Mutex<Vec<Deferred>>,
 }
 
 // SAFETY: plugin.h makes host functions thread-safe, and api and ctx stay
@@ -55,7 +71,15 @@ unsafe impl Sync for Core {}
 
 impl Core {
     pub(crate) fn new(api: *const sys::kerberus_host_api, ctx: *mut sys::kerberus_plugin_ctx) -> Core {
-        Core { api, ctx, stopped: AtomicBool::new(false), routes: Mutex::new(Vec::new()) }
+        Core {
+            api,
+            ctx,
+            stopped: AtomicBool::new(false),
+            stream_calls: Mutex::new(0),
+            stream_calls_done: Condvar::new(),
+            routes: Mutex::new(Vec::new()),
+            deferred: Mutex::new(Vec::new()),
+        }
     }
 
     pub(crate) fn api(&self) -> &sys::kerberus_host_api {
@@ -72,8 +96,63 @@ impl Core {
         self.stopped.load(Ordering::Acquire)
     }
 
+    /// Called as stop returns (and by destroy). Waits for the stream calls
+    /// in flight: the host frees a stream's request right after stop.
     pub(crate) fn mark_stopped(&self) {
-        self.stopped.store(true, Ordering::Release)
+        let mut calls = lock(&self.stream_calls);
+        self.stopped.store(true, Ordering::Release);
+        while *calls > 0 {
+            calls = self.stream_calls_done.wait(calls).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    /// Runs `f`, a host call on a streamed response, unless stop has
+    /// returned (then `None`, and `f` does not run). Unlike a kept request,
+    /// a stream is written for as long as it lasts, so a thread the plugin
+    /// failed to join in stop is likely to write just as the host frees
+    /// the request: mark_stopped waits for such a call instead.
+    /// `f` must not wait for the main thread.
+    pub(crate) fn while_running<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        {
+            let mut calls = lock(&self.stream_calls);
+            if self.stopped() {
+                return None;
+            }
+            *calls += 1;
+        }
+        struct Done<'c>(&'c Core);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                let mut calls = lock(&self.0.stream_calls);
+                *calls -= 1;
+                if *calls == 0 {
+                    self.0.stream_calls_done.notify_all();
+                }
+            }
+        }
+        let _done = Done(self);
+        Some(f())
+    }
+
+    /// Keeps `what` until destroy frees it.
+    pub(crate) fn defer_free(&self, what: Deferred) {
+        lock(&self.deferred).push(what);
+    }
+
+    /// Frees what `defer_free` kept. Only in destroy: the host hands none of
+    /// it back any more. Freeing may defer more (a closure that owned a
+    /// stream), so this goes on until nothing is left.
+    pub(crate) fn free_deferred(&self) {
+        loop {
+            let batch = std::mem::take(&mut *lock(&self.deferred));
+            if batch.is_empty() {
+                return;
+            }
+            for Deferred { ptr, free } in batch {
+                // SAFETY: each was deferred once, with its own free function.
+                let _ = catch(|| unsafe { free(ptr) });
+            }
+        }
     }
 
     pub(crate) fn add_route(&self, entry: *mut RouteEntry) {
