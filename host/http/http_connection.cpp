@@ -33,10 +33,18 @@ void HttpConnection::on_data(net::Connection& connection, std::string_view bytes
 bool HttpConnection::on_end_of_input(net::Connection& connection) {
     // A client may send its last request and shut its side: the answers it
     // is owed still go out, and the last one closes the connection.
-    std::lock_guard lock(connection.write_mutex());
-    if (!answers_owed()) return true;
-    close_after_answer = true;
-    closing_ = true;
+    std::shared_ptr<StreamEvents> streaming;
+    {
+        std::lock_guard lock(connection.write_mutex());
+        if (!answers_owed()) return true;
+        close_after_answer = true;
+        closing_ = true;
+        streaming = stream_events;
+    }
+    // Except a stream: a client that closes its side while one flows has
+    // left (nginx reads it the same way for proxied answers); the stream's
+    // owner hears it now, not at its next write.
+    if (streaming) streaming->deliver(KERBERUS_STREAM_CLOSED);
     return false;
 }
 

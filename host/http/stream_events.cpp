@@ -11,7 +11,9 @@ thread_local const StreamEvents* delivering = nullptr;
 void StreamEvents::deliver(int event) {
     if (callback_ == nullptr) return;
     std::lock_guard lock(mutex_);
-    if (ended_) return;
+    if (ended_ || closed_) return;
+    // The client leaving is told once, whichever way it showed first.
+    if (event == KERBERUS_STREAM_CLOSED) closed_ = true;
     const StreamEvents* outer = delivering;
     delivering = this;
     callback_(user_data_, request_, event);

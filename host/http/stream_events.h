@@ -30,7 +30,8 @@ private:
     void* const user_data_;
     kerberus_request* const request_;
     std::mutex mutex_;
-    bool ended_ = false;  // under mutex_
+    bool ended_ = false;   // under mutex_
+    bool closed_ = false;  // under mutex_: KERBERUS_STREAM_CLOSED was delivered
 };
 
 }  // namespace kerberus::http

@@ -192,8 +192,14 @@ private:
             complete(ep, relay.pending, response);
             return;
         }
-        if (response.result == KERBERUS_OK || response.result == KERBERUS_ERR_CANCELLED) {
+        if (response.result == KERBERUS_OK) {
             relay.stream.end();
+            return;
+        }
+        if (response.result == KERBERUS_ERR_CANCELLED) {
+            // The client left (or the proxy stops): what it got must not
+            // look complete.
+            relay.stream.abort();
             return;
         }
         std::string line = prefixed(ep, "upstream answer broke off after its head; the client's was cut off");

@@ -305,7 +305,9 @@ typedef struct kerberus_outbound_stream_fns {
 
 /* Streamed responses (ABI 1.4): what response_start's `on_event` hears. */
 #define KERBERUS_STREAM_WRITABLE 1 /* after KERBERUS_BUSY: the client caught up, write again */
-#define KERBERUS_STREAM_CLOSED 2   /* the client's connection is gone (as KERBERUS_ERR_CLOSED) */
+#define KERBERUS_STREAM_CLOSED 2   /* the client left: its connection is gone or it closed its side
+                                    * (told once; later writes may still succeed until the
+                                    * connection is gone, then KERBERUS_ERR_CLOSED) */
 /* Called on the connection's worker thread, never inside a host call of
  * the plugin's and never after response_end returned (a call running on the
  * worker when another thread calls response_end finishes first: response_end

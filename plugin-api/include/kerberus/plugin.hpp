@@ -76,6 +76,7 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -273,6 +274,16 @@ struct Instance {
     const kerberus_host_api* api = nullptr;
     kerberus_plugin_ctx* ctx = nullptr;
     std::atomic<bool> stopped{false};
+
+    // Event handlers of streams left open past stop(): the host may still
+    // call them until it has cut those streams off, so they live as long as
+    // the instance.
+    void keep_until_destroyed(std::shared_ptr<void> handler) {
+        std::lock_guard<std::mutex> lock(parked_mutex);
+        parked.push_back(std::move(handler));
+    }
+    std::mutex parked_mutex;
+    std::vector<std::shared_ptr<void>> parked;
 };
 
 inline std::string_view view(kerberus_str s) noexcept {
@@ -490,9 +501,7 @@ public:
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
         // After stop() the host has cut the stream off and freed the request.
         kerberus_status s = stopped() ? KERBERUS_ERR_EXPIRED : in_->api->response_abort(req_);
-        req_ = nullptr;
-        events_.reset();
-        owner_.reset();
+        release(s);
         return s;
     }
 
@@ -500,10 +509,7 @@ public:
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
         // After stop() the host has cut the stream off and freed the request.
         kerberus_status s = stopped() ? KERBERUS_ERR_EXPIRED : in_->api->response_end(req_);
-        req_ = nullptr;
-        // No event callback runs once response_end returned.
-        events_.reset();
-        owner_.reset();
+        release(s);
         return s;
     }
 
@@ -513,6 +519,22 @@ private:
     using EventHandler = std::function<void(StreamEvent)>;
 
     bool stopped() const noexcept { return in_->stopped.load(std::memory_order_acquire); }
+
+    // No event callback runs once response_end or response_abort returned;
+    // after stop() the host may still call it until it cuts the stream
+    // off, so then the handler stays with the instance.
+    void release(kerberus_status how) noexcept {
+        req_ = nullptr;
+        if (events_ && how == KERBERUS_ERR_EXPIRED && owner_) {
+            try {
+                owner_->keep_until_destroyed(std::shared_ptr<EventHandler>(std::move(events_)));
+            } catch (...) {
+                (void)events_.release();  // out of memory: leak it rather than free it under the host
+            }
+        }
+        events_.reset();
+        owner_.reset();
+    }
 
     // Starts the response on `req`; an empty stream (and `*status` says
     // why) when the host refused or has no streaming (older than 1.4).
