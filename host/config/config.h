@@ -83,6 +83,14 @@ struct LogSettings {
     std::string level = "info";  // trace|debug|info|warn|error|critical|off
 };
 
+// plugin_trust: what a plugin file must satisfy before its code is loaded.
+struct PluginTrustSettings {
+    // Like sshd's StrictModes: a plugin file or directory owned by anyone
+    // but root or the daemon's user, or writable by its group or others, is
+    // refused. Off only for development.
+    bool strict_modes = true;
+};
+
 // plugins.<id>: the host's policy for one plugin plus its own settings.
 struct PluginSettings {
     std::string id;
@@ -90,6 +98,9 @@ struct PluginSettings {
     std::optional<std::string> version;  // a valid constraint (common/semver.h)
     bool required = false;
     std::optional<std::string> log_level;
+    // The SHA-256 (64 lower-case hex digits) a file must have to be loaded
+    // as this plugin; absent: any digest.
+    std::optional<std::string> sha256;
     YAML::Node settings;  // plugins.<id>.config after substitution; Null if absent
     // The same as the loader read it, positions included, for errors found
     // later (a plugin's config schema); null when absent.
@@ -104,6 +115,7 @@ struct Config {
     HealthSettings health;
     AdminSettings admin;
     AccessLogSettings access_log;
+    PluginTrustSettings plugin_trust;
     // Absolute (or relative to the declaring file's directory), in order.
     std::vector<std::filesystem::path> plugin_directories;
     std::map<std::string, PluginSettings> plugins;

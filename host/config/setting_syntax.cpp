@@ -150,6 +150,17 @@ std::optional<std::string> parse_log_level(std::string_view text) {
     return std::nullopt;
 }
 
+std::optional<std::string> parse_sha256(std::string_view text) {
+    constexpr std::size_t kDigits = 64;
+    if (text.size() != kDigits) return std::nullopt;
+    std::string lower(text);
+    for (char& c : lower) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!is_digit(c) && !(c >= 'a' && c <= 'f')) return std::nullopt;
+    }
+    return lower;
+}
+
 bool is_plugin_id(std::string_view text) {
     if (text.empty() || text.size() > kMaxPluginIdLength || text.front() == '-') return false;
     for (char c : text) {

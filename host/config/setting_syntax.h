@@ -28,6 +28,9 @@ std::optional<ListenAddress> parse_listen(std::string_view text, std::string* wh
 // The level names spdlog takes, case-insensitive; returns the lower-case name.
 std::optional<std::string> parse_log_level(std::string_view text);
 
+// 64 hexadecimal digits, either case; returns them in lower case.
+std::optional<std::string> parse_sha256(std::string_view text);
+
 // [a-z0-9][a-z0-9-]*, at most 64 characters: a URL segment and a YAML key.
 bool is_plugin_id(std::string_view text);
 

@@ -70,13 +70,19 @@ void read_bool(const Field& field, bool& out) {
     out = *parsed;
 }
 
+// A setting whose text `parse` turns into its value; nullopt for null.
+template <typename Parse>
+auto read_parsed(const Field& field, const std::string& expected, Parse parse) -> decltype(parse("")) {
+    const std::string* text = text_of(field.value, field.path, expected);
+    if (!text) return std::nullopt;
+    auto value = parse(*text);
+    if (!value) fail_expected(field.value, field.path, expected);
+    return value;
+}
+
 void read_level(const Field& field, std::string& out) {
     static const std::string kExpected = "one of trace, debug, info, warn, error, critical, off";
-    const std::string* text = text_of(field.value, field.path, kExpected);
-    if (!text) return;
-    std::optional<std::string> level = parse_log_level(*text);
-    if (!level) fail_expected(field.value, field.path, kExpected);
-    out = std::move(*level);
+    if (auto level = read_parsed(field, kExpected, parse_log_level)) out = std::move(*level);
 }
 
 void read_duration(const Field& field, Milliseconds& out) {
@@ -206,6 +212,13 @@ AccessLogSettings read_access_log(const Value& value, const std::string& path) {
     return log;
 }
 
+PluginTrustSettings read_plugin_trust(const Value& value, const std::string& path) {
+    reject_unknown_keys(value, path, {"strict_modes"});
+    PluginTrustSettings trust;
+    for_each_field(value, path, [&](const std::string&, const Field& field) { read_bool(field, trust.strict_modes); });
+    return trust;
+}
+
 LogSettings read_logging(const Value& value, const std::string& path) {
     reject_unknown_keys(value, path, {"level"});
     LogSettings log;
@@ -252,6 +265,12 @@ void read_version(const Field& field, std::optional<std::string>& out) {
     out = *text;
 }
 
+// What `sha256sum FILE` prints first; either case, kept in lower case.
+void read_sha256(const Field& field, std::optional<std::string>& out) {
+    static const std::string kExpected = "a SHA-256 digest of 64 hexadecimal digits, as sha256sum prints it";
+    if (auto digest = read_parsed(field, kExpected, parse_sha256)) out = std::move(digest);
+}
+
 PluginSettings read_plugin(const Entry& entry, const std::string& path) {
     if (!is_plugin_id(entry.key)) {
         throw ConfigError(entry.key_where, path,
@@ -260,11 +279,12 @@ PluginSettings read_plugin(const Entry& entry, const std::string& path) {
     PluginSettings plugin;
     plugin.id = entry.key;
     plugin.where = entry.key_where;
-    reject_unknown_keys(entry.value, path, {"enabled", "version", "required", "log_level", "config"});
+    reject_unknown_keys(entry.value, path, {"enabled", "version", "required", "log_level", "sha256", "config"});
     for_each_field(entry.value, path, [&](const std::string& key, const Field& field) {
         if (key == "enabled") read_bool(field, plugin.enabled);
         if (key == "version") read_version(field, plugin.version);
         if (key == "required") read_bool(field, plugin.required);
+        if (key == "sha256") read_sha256(field, plugin.sha256);
         if (key == "log_level") {
             std::string level;
             read_level(field, level);
@@ -291,7 +311,8 @@ std::map<std::string, PluginSettings> read_plugins(const Value& value, const std
 
 Config validate(const Value& document) {
     reject_unknown_keys(document, "",
-                        {"server", "logging", "health", "admin", "access_log", "plugin_directories", "plugins"});
+                        {"server", "logging", "health", "admin", "access_log", "plugin_trust", "plugin_directories",
+                         "plugins"});
     Config config;
     for_each_field(document, "", [&](const std::string& key, const Field& field) {
         if (key == "server") config.server = read_server(field.value, field.path);
@@ -299,6 +320,7 @@ Config validate(const Value& document) {
         if (key == "health") config.health = read_health(field.value, field.path);
         if (key == "admin") config.admin = read_admin(field.value, field.path);
         if (key == "access_log") config.access_log = read_access_log(field.value, field.path);
+        if (key == "plugin_trust") config.plugin_trust = read_plugin_trust(field.value, field.path);
         if (key == "plugin_directories") config.plugin_directories = read_directories(field.value, field.path);
         if (key == "plugins") config.plugins = read_plugins(field.value, field.path);
     });

@@ -59,7 +59,8 @@ int check(const config::Config& config) {
     }
     for (const auto& d : discovery.duplicates) rows.push_back(row_for(d.file, "duplicate"));
     for (const auto& [id, settings] : config.plugins) {
-        if (discovery.plugins.count(id) || !settings.enabled) continue;
+        // A plugin whose file was refused shows in the refused file's row.
+        if (discovery.plugins.count(id) || !settings.enabled || refusal_of(discovery, id)) continue;
         rows.push_back(Row{id, "-", "-", settings.required ? "missing (required)" : "missing", "-", "-", ""});
         if (settings.required) ok = false;
     }
@@ -67,7 +68,14 @@ int check(const config::Config& config) {
         rows.push_back(Row{"-", "-", "-", "refused", "-", r.path.string(), ""});
         ok = false;
     }
+    for (const auto& d : discovery.refused_directories) {
+        for (const auto& f : d.files) rows.push_back(Row{"-", "-", "-", "refused", "-", f.string(), ""});
+        ok = false;
+    }
     print_table(rows);
+    for (const auto& d : discovery.refused_directories) {
+        std::printf("refused directory %s: %s\n", d.path.string().c_str(), describe(d).c_str());
+    }
     for (const auto& r : discovery.refused) std::printf("refused %s: %s\n", r.path.string().c_str(), r.reason.c_str());
     for (const auto& d : discovery.duplicates) {
         std::printf("duplicate %s: the same plugin and version as %s, which is used\n", d.file.path.string().c_str(),

@@ -17,6 +17,9 @@ config::PluginSettings settings_for(const config::Config& config, const std::str
 
 PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, spdlog::logger& log) {
     for (const auto& w : discovery.warnings) log.warn("{}", w);
+    for (const auto& d : discovery.refused_directories) {
+        log.error("refusing plugin directory {}: {}", d.path.string(), describe(d));
+    }
     for (const auto& r : discovery.refused) log.error("refusing plugin file {}: {}", r.path.string(), r.reason);
 
     PluginSet set;
@@ -39,8 +42,12 @@ PluginSet build_plugin_set(const config::Config& config, Discovery& discovery, s
     }
     for (const auto& [id, settings] : config.plugins) {
         if (!settings.enabled || discovery.plugins.count(id)) continue;
-        std::string error = "no plugin file provides \"" + id + "\" in the plugin directories";
-        (settings.required ? log.error("plugin {}: {}", id, error) : log.warn("plugin {}: {}", id, error));
+        std::optional<std::string> refused = refusal_of(discovery, id);
+        std::string error = refused.value_or("no plugin file provides \"" + id + "\" in the plugin directories");
+        // A refusal was logged already, and starting the instance says what it costs.
+        if (!refused) {
+            (settings.required ? log.error("plugin {}: {}", id, error) : log.warn("plugin {}: {}", id, error));
+        }
         set.instances.push_back(std::make_shared<PluginInstance>(id, settings, plugin_logger(id, settings.log_level),
                                                                  error));
     }
@@ -82,6 +89,12 @@ std::vector<admin::FileRecord> file_records(const Discovery& discovery, const co
     }
     for (const auto& r : discovery.refused) {
         records.push_back(admin::FileRecord{r.path.string(), "", "", "", "", "", "refused", r.reason});
+    }
+    for (const auto& d : discovery.refused_directories) {
+        for (const auto& f : d.files) {
+            records.push_back(admin::FileRecord{f.string(), "", "", "", "", "", "refused",
+                                                "plugin directory " + d.path.string() + " is refused: " + d.reason});
+        }
     }
     for (const auto& d : discovery.duplicates) {
         records.push_back(record(d.file, "duplicate", "the same plugin and version as " + d.used.string() + ", which is used"));

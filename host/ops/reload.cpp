@@ -29,6 +29,12 @@ std::shared_ptr<PluginInstance> find(const Instances& instances, const std::stri
 
 bool serving(const std::shared_ptr<PluginInstance>& p) { return p && p->state() == PluginState::running; }
 
+// A pin names the only bytes that may serve as the plugin: a running
+// instance whose digest it does not name stops rather than keep serving.
+bool allowed_by_pin(const PluginInstance& p, const config::PluginSettings& settings) {
+    return !settings.sha256 || (p.has_file() && p.file().copy->sha256() == *settings.sha256);
+}
+
 // Decides, plugin by plugin, what serves after the reload.
 Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log) {
     Outcome out;
@@ -42,7 +48,8 @@ Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log
         }
         // A failed replacement leaves the running version serving: that is
         // the one story to tell, once.
-        const PluginInstance* keeps_serving = serving(old) ? old.get() : nullptr;
+        const PluginInstance* keeps_serving =
+            serving(old) && allowed_by_pin(*old, fresh->settings()) ? old.get() : nullptr;
         if (start_plugin(*fresh, log, keeps_serving)) {
             out.next.push_back(fresh);
             if (old) {

@@ -1,9 +1,13 @@
 #include "plugins/discovery.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <regex>
 #include <set>
 #include <system_error>
+
+#include "plugins/trust.h"
 
 namespace kerberus {
 namespace fs = std::filesystem;
@@ -13,12 +17,23 @@ bool is_plugin_file_name(const std::string& name) {
     return std::regex_match(name, pattern);
 }
 
-DirectoryScan scan_plugin_directories(const std::vector<fs::path>& directories) {
+std::string describe(const DirectoryRefusal& refusal) {
+    if (refusal.files.empty()) return refusal.reason + "; it holds no plugin file yet";
+    std::string names;
+    for (const auto& f : refusal.files) names += (names.empty() ? "" : ", ") + f.filename().string();
+    std::size_t n = refusal.files.size();
+    return refusal.reason + "; " + (n == 1 ? "its plugin file is" : "its " + std::to_string(n) + " plugin files are") +
+           " refused with it: " + names;
+}
+
+DirectoryScan scan_plugin_directories(const std::vector<fs::path>& directories, bool strict_modes) {
     DirectoryScan scan;
     std::set<fs::path> seen;
+    std::set<fs::path> refused;
     for (const auto& dir : directories) {
         std::error_code ec;
-        if (!fs::is_directory(dir, ec)) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
             scan.warnings.push_back("plugin directory " + dir.string() + " does not exist or is not a directory");
             continue;
         }
@@ -28,6 +43,12 @@ DirectoryScan scan_plugin_directories(const std::vector<fs::path>& directories) 
         }
         if (ec) scan.warnings.push_back("cannot list plugin directory " + dir.string() + ": " + ec.message());
         std::sort(names.begin(), names.end());
+        // Whoever can write here can add or replace a file: none is opened.
+        std::optional<std::string> untrusted = strict_modes ? ownership_problem(st, dir.string()) : std::nullopt;
+        if (untrusted) {
+            if (refused.insert(dir).second) scan.refused.push_back(DirectoryRefusal{dir, *untrusted, std::move(names)});
+            continue;
+        }
         for (const auto& p : names) {
             fs::path canonical = fs::canonical(p, ec);
             if (ec) {
@@ -45,13 +66,17 @@ namespace {
 
 std::string describe(const PluginFile& f) { return f.version.str() + " from " + f.path.string(); }
 
+std::string pin_note(const PluginFile& f, bool pinned) {
+    return "sha256 " + f.copy->sha256() + (pinned ? ", as pinned" : "");
+}
+
 // "greet.so.1.1.0" holding greet 1.0.0, or "foo.so" holding bar: the name
 // is what operators read in directory listings and upgrade by, so it must
 // say what the file holds.
 std::optional<std::string> misnamed(const PluginFile& f) {
     std::string name = f.path.filename().string();
     std::size_t so = name.find(".so");
-    std::string id = name.substr(0, so);
+    std::string id = announced_id(f.path);
     std::string version = so + 3 < name.size() ? name.substr(so + 4) : "";
     std::string right = f.id + ".so." + f.version.str();
     if (id != f.id) {
@@ -65,7 +90,7 @@ std::optional<std::string> misnamed(const PluginFile& f) {
 }
 
 PluginChoice choose(const std::string& id, std::vector<PluginFile> candidates,
-                    const std::optional<VersionConstraint>& constraint) {
+                    const std::optional<VersionConstraint>& constraint, bool pinned) {
     std::sort(candidates.begin(), candidates.end(),
               [](const PluginFile& a, const PluginFile& b) { return a.version > b.version; });
     PluginChoice choice;
@@ -80,7 +105,8 @@ PluginChoice choose(const std::string& id, std::vector<PluginFile> candidates,
     }
     std::string why = constraint ? " (version constraint \"" + constraint->str() + "\")" : "";
     if (choice.chosen) {
-        choice.note = "plugin " + id + ": using " + describe(*choice.chosen) + why;
+        choice.note =
+            "plugin " + id + ": using " + describe(*choice.chosen) + why + ", " + pin_note(*choice.chosen, pinned);
         if (!choice.chosen->description.empty()) choice.note += " (" + choice.chosen->description + ")";
     } else {
         choice.note = "plugin " + id + ": no file satisfies version constraint \"" + constraint->str() + "\"";
@@ -92,13 +118,19 @@ PluginChoice choose(const std::string& id, std::vector<PluginFile> candidates,
 }  // namespace
 
 Discovery discover_plugins(const config::Config& config) {
+    LoadPolicy policy;
+    policy.strict_modes = config.plugin_trust.strict_modes;
+    for (const auto& [id, settings] : config.plugins) {
+        if (settings.sha256) policy.pins.emplace(id, *settings.sha256);
+    }
     Discovery result;
-    DirectoryScan scan = scan_plugin_directories(config.plugin_directories);
+    DirectoryScan scan = scan_plugin_directories(config.plugin_directories, policy.strict_modes);
     result.warnings = std::move(scan.warnings);
+    result.refused_directories = std::move(scan.refused);
 
     std::map<std::string, std::vector<PluginFile>> by_id;
     for (const auto& path : scan.files) {
-        PluginFileResult opened = open_plugin_file(path);
+        PluginFileResult opened = open_plugin_file(path, policy);
         if (auto* refusal = std::get_if<PluginRefusal>(&opened)) {
             result.refused.push_back(std::move(*refusal));
             continue;
@@ -123,9 +155,21 @@ Discovery discover_plugins(const config::Config& config) {
         if (auto it = config.plugins.find(id); it != config.plugins.end() && it->second.version) {
             constraint = VersionConstraint::parse(*it->second.version);
         }
-        result.plugins.emplace(id, choose(id, std::move(files), constraint));
+        result.plugins.emplace(id, choose(id, std::move(files), constraint, policy.pins.count(id) > 0));
     }
     return result;
+}
+
+std::optional<std::string> refusal_of(const Discovery& discovery, const std::string& id) {
+    for (const auto& r : discovery.refused) {
+        if (r.id == id) return "plugin file " + r.path.string() + " was refused: " + r.reason;
+    }
+    for (const auto& d : discovery.refused_directories) {
+        for (const auto& f : d.files) {
+            if (announced_id(f) == id) return "plugin directory " + d.path.string() + " was refused: " + d.reason;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace kerberus

@@ -2,9 +2,11 @@
 
 #include <cstddef>
 #include <exception>
+#include <optional>
 
 #include "common/plugin_id.h"
 #include "config/schema.h"
+#include "plugins/trust.h"
 
 namespace kerberus {
 namespace {
@@ -29,7 +31,7 @@ std::string abi_text(uint32_t major, uint32_t minor) {
 }
 
 PluginRefusal refuse(const std::filesystem::path& path, std::string reason) {
-    return PluginRefusal{path, std::move(reason)};
+    return PluginRefusal{path, std::move(reason), {}};
 }
 
 std::string host_provides() { return "this kerberusd " KERBERUS_VERSION " provides ABI " + host_abi(); }
@@ -50,19 +52,29 @@ PluginRefusal refuse_other_major(const std::filesystem::path& path, const dll::s
 
 bool is_c_string_ok(const char* s) { return s != nullptr && *s != '\0'; }
 
-}  // namespace
+// Why the copy may not be loaded as plugin `id` under its pin, if it has one.
+std::optional<std::string> pin_problem(const PrivateCopy& copy, const std::string& id, const LoadPolicy& policy) {
+    auto pin = policy.pins.find(id);
+    if (pin == policy.pins.end() || copy.sha256() == pin->second) return std::nullopt;
+    std::string found = copy.sha256().empty() ? "could not be computed" : "is " + copy.sha256();
+    return "its SHA-256 " + found + ", but plugins." + id + ".sha256 pins " + pin->second +
+           "; install the pinned file, or pin this one if it is the version to run";
+}
 
-std::string host_abi() { return abi_text(KERBERUS_ABI_MAJOR, KERBERUS_ABI_MINOR); }
-
-std::string PluginFile::abi() const { return abi_text(descriptor->abi_major, descriptor->abi_minor); }
-
-PluginFileResult open_plugin_file(const std::filesystem::path& path) {
+PluginFileResult open_checked(const std::filesystem::path& path, const LoadPolicy& policy) {
     std::shared_ptr<PrivateCopy> copy;
     try {
         copy = std::make_shared<PrivateCopy>(path);
     } catch (const std::exception& e) {
         return refuse(path, std::string("cannot read: ") + e.what());
     }
+    // The owner and mode are those of the open file the copy was read from,
+    // the digest is the sealed copy's own, and that copy is what dlopen
+    // (which runs the file's code) maps: nothing can change in between.
+    if (policy.strict_modes) {
+        if (auto why = ownership_problem(copy->source(), path.string())) return refuse(path, *why);
+    }
+    if (auto why = pin_problem(*copy, announced_id(path), policy)) return refuse(path, *why);
     auto lib = std::make_shared<dll::shared_library>();
     try {
         lib->load(dll::fs::path(copy->load_path()), dll::load_mode::rtld_now | dll::load_mode::rtld_local);
@@ -105,6 +117,14 @@ PluginFileResult open_plugin_file(const std::filesystem::path& path) {
         return refuse(path, std::string("invalid plugin id \"") + (d->id ? d->id : "(null)") +
                                 "\" (must match [a-z0-9][a-z0-9-]*, at most 64 characters)");
     }
+    // A misnamed file still answers to the pin of the id it holds.
+    if (d->id != announced_id(path)) {
+        if (auto why = pin_problem(*copy, d->id, policy)) {
+            PluginRefusal refusal = refuse(path, *why);
+            refusal.id = d->id;
+            return refusal;
+        }
+    }
     if (!is_c_string_ok(d->version)) return refuse(path, std::string("plugin ") + d->id + " has no version");
     auto version = Version::parse(d->version);
     if (!version) {
@@ -132,6 +152,25 @@ PluginFileResult open_plugin_file(const std::filesystem::path& path) {
     file.code_range = std::make_shared<fault_report::CodeRange>(reinterpret_cast<const void*>(d->init), file.id,
                                                                 file.version.str(), path.string());
     return file;
+}
+
+}  // namespace
+
+std::string host_abi() { return abi_text(KERBERUS_ABI_MAJOR, KERBERUS_ABI_MINOR); }
+
+std::string PluginFile::abi() const { return abi_text(descriptor->abi_major, descriptor->abi_minor); }
+
+std::string announced_id(const std::filesystem::path& path) {
+    std::string name = path.filename().string();
+    return name.substr(0, name.find(".so"));
+}
+
+PluginFileResult open_plugin_file(const std::filesystem::path& path, const LoadPolicy& policy) {
+    PluginFileResult result = open_checked(path, policy);
+    if (auto* refusal = std::get_if<PluginRefusal>(&result); refusal && refusal->id.empty()) {
+        refusal->id = announced_id(path);
+    }
+    return result;
 }
 
 }  // namespace kerberus

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -39,13 +40,31 @@ struct PluginFile {
 struct PluginRefusal {
     std::filesystem::path path;
     std::string reason;
+    // The plugin the file was meant to provide: the id in its descriptor
+    // when it was read, else the one its name announces.
+    std::string id;
 };
 
 using PluginFileResult = std::variant<PluginFile, PluginRefusal>;
 
-// dlopen (RTLD_NOW | RTLD_LOCAL), find the entry symbol, check the ABI, then
-// the id and version. Never throws.
-PluginFileResult open_plugin_file(const std::filesystem::path& path);
+// What the configuration asks of a file before its code is loaded.
+struct LoadPolicy {
+    // plugin_trust.strict_modes (plugins/trust.h).
+    bool strict_modes = true;
+    // plugins.<id>.sha256 by id: the digest a file providing that id must
+    // have.
+    std::map<std::string, std::string> pins;
+};
+
+// Copies the file into sealed memory, checks the copy's owner and mode and
+// its digest against the pin for the id its name announces, and only then
+// loads it: dlopen (RTLD_NOW | RTLD_LOCAL), find the entry symbol, check the
+// ABI, then the id (and its pin, if the name announced another) and the
+// version. Never throws.
+PluginFileResult open_plugin_file(const std::filesystem::path& path, const LoadPolicy& policy = {});
+
+// The plugin id a file's name announces: "hello" for hello.so.1.2.3.
+std::string announced_id(const std::filesystem::path& path);
 
 // "1.0": the ABI this host provides.
 std::string host_abi();

@@ -110,7 +110,8 @@ bool PluginInstance::same_as(const PluginFile& file, const config::PluginSetting
     if (!has_file() || !file.copy || !file_.copy) return false;
     return file_.path == file.path && file_.version == file.version && file_.copy->identity() == file.copy->identity() &&
            settings_.enabled == settings.enabled && settings_.required == settings.required &&
-           settings_.version == settings.version && namespace_.json() == config::PluginNamespace(settings.settings).json();
+           settings_.version == settings.version && settings_.sha256 == settings.sha256 &&
+           namespace_.json() == config::PluginNamespace(settings.settings).json();
 }
 
 kerberus_status PluginInstance::add_route(const char* method, const char* pattern, kerberus_handler_fn fn,

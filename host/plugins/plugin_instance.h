@@ -110,8 +110,8 @@ public:
     void set_error(std::string message);
 
     // True if `file` and `settings` would give an instance equal to this one
-    // (same file contents, same policy, same namespace); the log level is
-    // not part of it, it changes in place.
+    // (same file contents, same policy and pin, same namespace); the log
+    // level is not part of it, it changes in place.
     bool same_as(const PluginFile& file, const config::PluginSettings& settings) const;
 
     // Requests inside this instance (handler running or request kept). A

@@ -43,7 +43,7 @@ std::string digest(int fd, std::size_t size) {
 PrivateCopy::PrivateCopy(const std::filesystem::path& path) {
     int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (in < 0) throw system_error("cannot open");
-    struct stat st {};
+    struct stat& st = source_;
     if (::fstat(in, &st) != 0) {
         ::close(in);
         throw system_error("cannot stat");

@@ -5,6 +5,8 @@
 // reloaded from the same file starts fresh.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -28,12 +30,16 @@ public:
     const std::string& identity() const { return identity_; }
     // SHA-256 of the copy's bytes, lower-case hex: what is actually loaded.
     const std::string& sha256() const { return sha256_; }
+    // The status of the file the bytes were read from (fstat of the open
+    // file): its owner and mode are those of what was copied.
+    const struct stat& source() const { return source_; }
 
 private:
     int fd_ = -1;
     std::string load_path_;
     std::string identity_;
     std::string sha256_;
+    struct stat source_ {};
 };
 
 }  // namespace kerberus

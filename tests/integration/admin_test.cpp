@@ -17,22 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string sha256sum(const fs::path& file) {
-    std::string command = "sha256sum '" + file.string() + "'";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    char hex[65] = {};
-    if (pipe == nullptr || std::fread(hex, 1, 64, pipe) != 64) hex[0] = '\0';
-    if (pipe) ::pclose(pipe);
-    return hex;
-}
-
-const rapidjson::Value* find_by(const rapidjson::Value& array, const char* field, const std::string& value) {
-    for (const auto& item : array.GetArray()) {
-        if (json_string(item, field) == value) return &item;
-    }
-    return nullptr;
-}
-
 Response admin_get(const Daemon& d, const std::string& path) { return get(d.admin_url(path)); }
 
 TEST(IntegrationAdmin, InventoryListsEveryPluginFileWithStateRoutesAndRedactedConfig) {

@@ -184,7 +184,8 @@ INSTANTIATE_TEST_SUITE_P(Files, IntegrationConfigError,
                                            BadConfig{"bad-workers.yaml", 3, "server.workers"},
                                            BadConfig{"bad-duration.yaml", 3, "server.request_timeout"},
                                            BadConfig{"bad-encoded-slashes.yaml", 3, "server.encoded_slashes"},
-                                           BadConfig{"bad-version-constraint.yaml", 7, "plugins.hello.version"}),
+                                           BadConfig{"bad-version-constraint.yaml", 7, "plugins.hello.version"},
+                                           BadConfig{"bad-sha256.yaml", 7, "plugins.hello.sha256"}),
                          [](const auto& info) {
                              std::string name = info.param.file;
                              name = name.substr(0, name.find('.'));

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -43,6 +44,15 @@ std::string read_file(const fs::path& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+std::string sha256sum(const fs::path& file) {
+    std::string command = "sha256sum '" + file.string() + "'";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char hex[65] = {};
+    if (pipe == nullptr || std::fread(hex, 1, 64, pipe) != 64) hex[0] = '\0';
+    if (pipe) ::pclose(pipe);
+    return hex;
 }
 
 std::vector<std::string> split_lines(std::string_view text) {
@@ -312,6 +322,25 @@ ExitStatus Daemon::wait_exit(Millis timeout) {
         std::this_thread::sleep_for(5ms);
     }
     return exit_status_;
+}
+
+namespace {
+
+std::size_t reload_outcomes(const Daemon& d) {
+    return d.log_lines_with({"reloaded:"}).size() + d.log_lines_with({"reload failed"}).size();
+}
+
+}  // namespace
+
+::testing::AssertionResult reload(Daemon& d) {
+    std::size_t before = reload_outcomes(d);
+    d.signal(SIGHUP);
+    auto until = Clock::now() + 10s;
+    while (Clock::now() < until) {
+        if (reload_outcomes(d) > before) return ::testing::AssertionSuccess();
+        std::this_thread::sleep_for(10ms);
+    }
+    return ::testing::AssertionFailure() << "no reload outcome logged\n" << d.log();
 }
 
 void Daemon::kill_and_reap() {

@@ -148,8 +148,13 @@ private:
     uint16_t admin_port_ = 0;
 };
 
+// Sends SIGHUP and waits until the daemon logs how the reload ended.
+::testing::AssertionResult reload(Daemon& d);
+
 // Reads a whole file; empty when it does not exist.
 std::string read_file(const std::filesystem::path& path);
+// What sha256sum prints for the file: 64 lower-case hex digits (empty on failure).
+std::string sha256sum(const std::filesystem::path& file);
 std::vector<std::string> split_lines(std::string_view text);
 
 }  // namespace kerberus::test

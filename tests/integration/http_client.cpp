@@ -338,6 +338,14 @@ std::optional<std::string> json_string(const rapidjson::Value& object, const cha
     return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
+const rapidjson::Value* find_by(const rapidjson::Value& array, const char* field, const std::string& value) {
+    if (!array.IsArray()) return nullptr;
+    for (const auto& item : array.GetArray()) {
+        if (json_string(item, field) == value) return &item;
+    }
+    return nullptr;
+}
+
 ::testing::AssertionResult is_error_response(long status, std::string_view content_type, std::string_view body,
                                              long expected_status, std::string_view method, std::string_view url,
                                              std::string_view name) {

@@ -126,6 +126,9 @@ std::string raw_get(std::string_view target);
 rapidjson::Document parse_json(std::string_view body);
 // A string member of an object, nullopt if absent or not a string.
 std::optional<std::string> json_string(const rapidjson::Value& object, const char* name);
+// The first object of an array whose string member `field` is `value`;
+// null when there is none or `array` is not an array.
+const rapidjson::Value* find_by(const rapidjson::Value& array, const char* field, const std::string& value);
 
 // Checks the error shape every kerberusd error answer has:
 // {"error":{"name","message"},"request":{"method","url"},"response":{"statusCode"}}

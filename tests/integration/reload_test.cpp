@@ -17,22 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::size_t reload_outcomes(const Daemon& d) {
-    return d.log_lines_with({"reloaded:"}).size() + d.log_lines_with({"reload failed"}).size();
-}
-
-// Sends SIGHUP and waits for the daemon to log how the reload ended.
-::testing::AssertionResult reload(Daemon& d) {
-    std::size_t before = reload_outcomes(d);
-    d.signal(SIGHUP);
-    auto until = Clock::now() + 10s;
-    while (Clock::now() < until) {
-        if (reload_outcomes(d) > before) return ::testing::AssertionSuccess();
-        std::this_thread::sleep_for(10ms);
-    }
-    return ::testing::AssertionFailure() << "no reload outcome logged\n" << d.log();
-}
-
 fs::path copy_plugin(const fs::path& from_dir, std::string_view prefix, const fs::path& to_dir) {
     fs::path file = find_plugin_file(from_dir, prefix);
     fs::path to = to_dir / file.filename();

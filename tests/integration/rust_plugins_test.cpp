@@ -26,14 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const rapidjson::Value* find_by(const rapidjson::Value& array, const char* field, const std::string& value) {
-    if (!array.IsArray()) return nullptr;
-    for (const auto& item : array.GetArray()) {
-        if (json_string(item, field) == value) return &item;
-    }
-    return nullptr;
-}
-
 // The value of the sample line starting with `series` ("name{labels}").
 std::optional<double> sample(const std::string& text, const std::string& series) {
     for (const auto& line : split_lines(text)) {

@@ -31,11 +31,11 @@ TEST_F(ConfigErrorTest, Fixtures) {
     EXPECT_EQ(fixture_error("unknown_top_key.yaml"),
               at("unknown_top_key.yaml",
                  "3:1: plugin_dirs: unknown key (expected one of: server, logging, health, admin, access_log, "
-                  "plugin_directories, plugins)"));
+                  "plugin_trust, plugin_directories, plugins)"));
     EXPECT_EQ(fixture_error("unknown_plugin_key.yaml"),
               at("unknown_plugin_key.yaml",
                  "4:5: plugins.hello.settings: unknown key (expected one of: enabled, "
-                 "version, required, log_level, config)"));
+                 "version, required, log_level, sha256, config)"));
     EXPECT_EQ(fixture_error("wrong_type_workers.yaml"),
               at("wrong_type_workers.yaml", "2:12: server.workers: expected an integer from 1 to 256, got \"abc\""));
     EXPECT_EQ(fixture_error("map_for_scalar.yaml"),
@@ -158,6 +158,31 @@ TEST_F(ConfigErrorTest, PluginFields) {
     EXPECT_EQ(load_error({b}), b + ":3:15: plugins.p.required: expected true or false, got a map");
     std::string c = write("c.yaml", "plugins:\n  p:\n    version: [1]\n");
     EXPECT_EQ(load_error({c}), c + ":3:14: plugins.p.version: expected a version constraint such as ^1.2, got a list");
+}
+
+TEST_F(ConfigErrorTest, PluginSha256) {
+    const std::string expected = "expected a SHA-256 digest of 64 hexadecimal digits, as sha256sum prints it, got ";
+    const std::string digest(64, 'a');
+    for (const std::string& bad : {digest.substr(1), digest + "a", digest.substr(1) + "g", "sha256:" + digest}) {
+        std::string a = write("a.yaml", "plugins:\n  p:\n    sha256: " + bad + "\n");
+        EXPECT_EQ(load_error({a}), a + ":3:13: plugins.p.sha256: " + expected + "\"" + bad.substr(0, 60) +
+                                       (bad.size() > 60 ? "..." : "") + "\"");
+    }
+    std::string b = write("b.yaml", "plugins:\n  p:\n    sha256: [" + digest + "]\n");
+    EXPECT_EQ(load_error({b}), b + ":3:13: plugins.p.sha256: " + expected + "a list");
+    // A digest from the environment is not repeated in the message.
+    std::string c = write("c.yaml", "plugins:\n  p:\n    sha256: ${PIN}\n");
+    EXPECT_EQ(load_error({c}, environment({{"PIN", "0123"}})),
+              c + ":3:13: plugins.p.sha256: " + expected + "the value of ${PIN} (not shown)");
+}
+
+TEST_F(ConfigErrorTest, PluginTrust) {
+    std::string a = write("a.yaml", "plugin_trust:\n  strict_modes: sometimes\n");
+    EXPECT_EQ(load_error({a}), a + ":2:17: plugin_trust.strict_modes: expected true or false, got \"sometimes\"");
+    std::string b = write("b.yaml", "plugin_trust:\n  strict: false\n");
+    EXPECT_EQ(load_error({b}), b + ":2:3: plugin_trust.strict: unknown key (expected one of: strict_modes)");
+    std::string c = write("c.yaml", "plugin_trust: false\n");
+    EXPECT_EQ(load_error({c}), c + ":1:15: plugin_trust: expected a map, got \"false\"");
 }
 
 TEST_F(ConfigErrorTest, PluginIds) {

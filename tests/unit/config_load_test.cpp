@@ -23,6 +23,7 @@ TEST_F(ConfigLoadTest, NoFilesGiveTheDefaults) {
     EXPECT_EQ(config.server.idle_timeout, 75s);
     EXPECT_EQ(config.server.shutdown_timeout, 10s);
     EXPECT_EQ(config.log.level, "info");
+    EXPECT_TRUE(config.plugin_trust.strict_modes);
     EXPECT_TRUE(config.plugin_directories.empty());
     EXPECT_TRUE(config.plugins.empty());
 }
@@ -56,6 +57,7 @@ TEST_F(ConfigLoadTest, ReadsEveryKey) {
     EXPECT_EQ(config.server.idle_timeout, 90s);
     EXPECT_EQ(config.server.shutdown_timeout, 1h);
     EXPECT_EQ(config.log.level, "warn");
+    EXPECT_FALSE(config.plugin_trust.strict_modes);
     ASSERT_EQ(config.plugin_directories.size(), 2u);
     EXPECT_EQ(config.plugin_directories[0], std::filesystem::path(fixture("plugins")));
     EXPECT_EQ(config.plugin_directories[1], std::filesystem::path("/opt/kerberus/plugins"));
@@ -67,8 +69,10 @@ TEST_F(ConfigLoadTest, ReadsEveryKey) {
     EXPECT_EQ(hello.version, "^1.2");
     EXPECT_TRUE(hello.required);
     EXPECT_EQ(hello.log_level, "debug");
+    // Kept in lower case, as sha256sum prints it.
+    EXPECT_EQ(hello.sha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     EXPECT_EQ(hello.where.file, file);
-    EXPECT_EQ(hello.where.line, 16);
+    EXPECT_EQ(hello.where.line, 18);
     EXPECT_EQ(hello.where.column, 3);
     EXPECT_EQ(PluginNamespace(hello.settings).json(),
               R"({"greeting":"Hello","port":8080,"quoted":"8080","ratio":0.5,"flags":["on",true],)"
@@ -79,11 +83,12 @@ TEST_F(ConfigLoadTest, ReadsEveryKey) {
     EXPECT_FALSE(other.version);
     EXPECT_FALSE(other.required);
     EXPECT_FALSE(other.log_level);
+    EXPECT_FALSE(other.sha256);
     EXPECT_TRUE(other.settings.IsNull());
 
     const PluginSettings& bare = config.plugins.at("bare");
     EXPECT_TRUE(bare.enabled);
-    EXPECT_EQ(bare.where.line, 32);
+    EXPECT_EQ(bare.where.line, 35);
     EXPECT_EQ(PluginNamespace(bare.settings).json(), "{}");
 }
 

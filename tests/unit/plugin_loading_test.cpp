@@ -2,6 +2,8 @@
 // plugins built in this tree and the bundled ones.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <string>
 
@@ -182,4 +184,115 @@ TEST(PluginDiscovery, RefusedFilesAreReportedAndOthersStillLoad) {
     EXPECT_EQ(d.refused.size(), 1u);
     EXPECT_EQ(d.plugins.count("hello"), 1u);
     EXPECT_EQ(d.plugins.count("echo"), 1u);
+}
+
+namespace {
+
+fs::path bundled_hello() { return fs::path(KERBERUS_BUNDLED_PLUGIN_DIR) / "hello.so.1.0.0"; }
+
+std::string digest_of(const fs::path& file) {
+    PluginFileResult r = open_plugin_file(file);
+    return std::holds_alternative<PluginFile>(r) ? std::get<PluginFile>(r).copy->sha256() : "";
+}
+
+// A copy of hello under `name` in `dir`, with `mode`.
+fs::path hello_copy(const TempDir& dir, const std::string& name, fs::perms mode) {
+    fs::path to = dir.path() / name;
+    fs::copy_file(bundled_hello(), to);
+    fs::permissions(to, mode);
+    return to;
+}
+
+}  // namespace
+
+TEST(PluginFileTrust, GroupWritableFileIsRefusedBeforeItIsLoadedUnlessStrictModesIsOff) {
+    TempDir dir;
+    fs::path file = hello_copy(dir, "hello.so.1.0.0", fs::perms(0664));
+    PluginFileResult r = open_plugin_file(file);
+    ASSERT_TRUE(std::holds_alternative<PluginRefusal>(r));
+    const PluginRefusal& refusal = std::get<PluginRefusal>(r);
+    EXPECT_EQ(refusal.reason.find("writable by group"), 0u) << refusal.reason;
+    EXPECT_NE(refusal.reason.find("run chmod go-w " + file.string()), std::string::npos) << refusal.reason;
+    EXPECT_EQ(refusal.id, "hello");
+    LoadPolicy relaxed;
+    relaxed.strict_modes = false;
+    EXPECT_TRUE(std::holds_alternative<PluginFile>(open_plugin_file(file, relaxed)));
+}
+
+TEST(PluginFileTrust, UntrustedDirectoryRefusesEveryPluginFileInItOnce) {
+    TempDir dir;
+    fs::path file = hello_copy(dir, "hello.so.1.0.0", fs::perms(0644));
+    fs::permissions(dir.path(), fs::perms(0777));
+    DirectoryScan scan = scan_plugin_directories({dir.path(), dir.path(), KERBERUS_BUNDLED_PLUGIN_DIR});
+    ASSERT_EQ(scan.refused.size(), 1u);
+    EXPECT_EQ(scan.refused[0].path, dir.path());
+    EXPECT_EQ(scan.refused[0].files, std::vector<fs::path>{file});
+    std::string said = describe(scan.refused[0]);
+    EXPECT_EQ(said.find("writable by group and others (owner "), 0u) << said;
+    EXPECT_NE(said.find(", mode 0777); run chmod go-w " + dir.path().string() +
+                        "; its plugin file is refused with it: hello.so.1.0.0"),
+              std::string::npos)
+        << said;
+    EXPECT_EQ(std::count(scan.files.begin(), scan.files.end(), fs::canonical(file)), 0);
+    EXPECT_EQ(std::count(scan.files.begin(), scan.files.end(), fs::canonical(bundled_hello())), 1);
+
+    DirectoryScan relaxed = scan_plugin_directories({dir.path()}, false);
+    EXPECT_TRUE(relaxed.refused.empty());
+    EXPECT_EQ(relaxed.files, std::vector<fs::path>{fs::canonical(file)});
+}
+
+TEST(PluginPin, MatchingDigestLoadsAndAnotherIsRefusedWithBoth) {
+    std::string digest = digest_of(bundled_hello());
+    ASSERT_EQ(digest.size(), 64u);
+    LoadPolicy pinned;
+    pinned.pins["hello"] = digest;
+    EXPECT_TRUE(std::holds_alternative<PluginFile>(open_plugin_file(bundled_hello(), pinned)));
+
+    std::string other(64, '0');
+    pinned.pins["hello"] = other;
+    PluginFileResult r = open_plugin_file(bundled_hello(), pinned);
+    ASSERT_TRUE(std::holds_alternative<PluginRefusal>(r));
+    EXPECT_EQ(std::get<PluginRefusal>(r).reason,
+              "its SHA-256 is " + digest + ", but plugins.hello.sha256 pins " + other +
+                  "; install the pinned file, or pin this one if it is the version to run");
+    // Pins of other plugins do not apply.
+    LoadPolicy elsewhere;
+    elsewhere.pins["echo"] = other;
+    EXPECT_TRUE(std::holds_alternative<PluginFile>(open_plugin_file(bundled_hello(), elsewhere)));
+}
+
+TEST(PluginPin, MisnamedFileAnswersToThePinOfTheIdItHolds) {
+    TempDir dir;
+    fs::path greet = hello_copy(dir, "greet.so.1.0.0", fs::perms(0644));
+    LoadPolicy pinned;
+    pinned.pins["hello"] = std::string(64, '0');
+    PluginFileResult r = open_plugin_file(greet, pinned);
+    ASSERT_TRUE(std::holds_alternative<PluginRefusal>(r));
+    EXPECT_EQ(std::get<PluginRefusal>(r).id, "hello");
+    EXPECT_NE(std::get<PluginRefusal>(r).reason.find("plugins.hello.sha256"), std::string::npos);
+}
+
+TEST(PluginPin, TheChosenFilesDigestIsInTheNoteThatIsLogged) {
+    config::Config cfg = config_with_dirs({KERBERUS_BUNDLED_PLUGIN_DIR});
+    std::string digest = digest_of(bundled_hello());
+    cfg.plugins["hello"].id = "hello";
+    cfg.plugins["hello"].sha256 = digest;
+    Discovery d = discover_plugins(cfg);
+    ASSERT_EQ(d.plugins.count("hello"), 1u);
+    EXPECT_NE(d.plugins.at("hello").note.find("sha256 " + digest + ", as pinned"), std::string::npos)
+        << d.plugins.at("hello").note;
+    ASSERT_EQ(d.plugins.count("echo"), 1u);
+    EXPECT_NE(d.plugins.at("echo").note.find("sha256 " + digest_of(d.plugins.at("echo").chosen->path)),
+              std::string::npos)
+        << d.plugins.at("echo").note;
+
+    cfg.plugins["hello"].sha256 = std::string(64, 'f');
+    Discovery refused = discover_plugins(cfg);
+    EXPECT_EQ(refused.plugins.count("hello"), 0u);
+    ASSERT_EQ(refused.refused.size(), 1u);
+    auto why = refusal_of(refused, "hello");
+    ASSERT_TRUE(why);
+    EXPECT_EQ(why->find("plugin file " + bundled_hello().string() + " was refused: its SHA-256 is " + digest), 0u)
+        << *why;
+    EXPECT_FALSE(refusal_of(refused, "echo"));
 }
