@@ -185,7 +185,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     std::unique_ptr<http::AccessLog> access_log;
     if (config.access_log.enabled) {
         try {
-            access_log = std::make_unique<http::AccessLog>(config.access_log);
+            access_log = std::make_unique<http::AccessLog>(config.access_log, log);
         } catch (const std::exception& e) {
             log->critical("cannot open the access log: {}", e.what());
             return kExitFailure;
