@@ -128,8 +128,11 @@ void AccessLog::format(const AccessEntry& e, std::string& line) const {
         w.Int(e.status);
         w.Key("bytes");
         w.Uint64(e.bytes);
+        // Microseconds, as in the text format: Double() would print binary noise.
+        char seconds[32];
+        int length = std::snprintf(seconds, sizeof seconds, "%.6f", e.seconds);
         w.Key("duration_seconds");
-        w.Double(e.seconds);
+        w.RawValue(seconds, static_cast<std::size_t>(length), rapidjson::kNumberType);
         w.Key("plugin");
         if (e.plugin.empty()) w.Null();
         else w.String(e.plugin.data(), static_cast<rapidjson::SizeType>(e.plugin.size()));

@@ -352,9 +352,13 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     format_response(s.head, to_.http10, status, block_, {}, framing,
                     has_request_id_header_ ? std::string_view() : request_id_);
     s.wire_bytes = s.head.size();
-    if (s.events) {
-        std::lock_guard lock(to_.socket->write_mutex());
-        to_.http->stream_events = s.events;
+    std::lock_guard lock(to_.socket->write_mutex());
+    if (s.events) to_.http->stream_events = s.events;
+    // Without content (HEAD, 204, 205, 304) no piece will carry the head:
+    // the client gets it now, not when the stream ends.
+    if (!s.send_body) {
+        to_.socket->write_locked(s.head, false);
+        s.head.clear();
     }
 }
 

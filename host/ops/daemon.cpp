@@ -211,7 +211,13 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     http::Server server(config.server, dispatcher, log);
 
     admin::AdminSurface surface(view, [] { ::kill(::getpid(), SIGHUP); });
-    http::Dispatcher admin_dispatcher(http_settings, log);
+    // An admin reload answers once the reload is done, which may wait
+    // server.shutdown_timeout for a retired instance (twice: the old and a
+    // failed new one): the admin surface's own deadline allows for that.
+    http::Dispatcher::Settings admin_http = http_settings;
+    admin_http.request_timeout =
+        std::max(http_settings.request_timeout, 3 * config.server.shutdown_timeout + std::chrono::seconds(30));
+    http::Dispatcher admin_dispatcher(admin_http, log);
     admin_dispatcher.set_host_routes(surface.routes(), false);
     config::ServerSettings admin_settings = config.server;
     admin_settings.listen_host = config.admin.listen_host;

@@ -36,7 +36,8 @@ bool allowed_by_pin(const PluginInstance& p, const config::PluginSettings& setti
 }
 
 // Decides, plugin by plugin, what serves after the reload.
-Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log) {
+Outcome plan(const Instances& current, Instances candidates, const std::vector<std::string>& disabled,
+             const Discovery& discovery, spdlog::logger& log) {
     Outcome out;
     for (auto& fresh : candidates) {
         auto old = find(current, fresh->id());
@@ -71,11 +72,21 @@ Outcome plan(const Instances& current, Instances candidates, spdlog::logger& log
         ++out.failed;
     }
     for (const auto& old : current) {
-        if (!find(out.next, old->id())) {
-            log.info("plugin {} stops: no longer provided or enabled", old->id());
-            out.retired.push_back(old);
-            ++out.stopped;
+        if (find(out.next, old->id())) continue;
+        // Its file is still there but refused now (plugin_trust): the
+        // running copy was checked when it loaded and cannot change, so it
+        // keeps serving, as after any failed replacement.
+        const bool disabled_now = std::find(disabled.begin(), disabled.end(), old->id()) != disabled.end();
+        if (std::optional<std::string> refusal = refusal_of(discovery, old->id());
+            refusal && serving(old) && !disabled_now) {
+            log.warn("plugin {} keeps its running version: {}", old->id(), *refusal);
+            out.next.push_back(old);
+            ++out.replacement_failed;
+            continue;
         }
+        log.info("plugin {} stops: no longer provided or enabled", old->id());
+        out.retired.push_back(old);
+        ++out.stopped;
     }
     return out;
 }
@@ -154,7 +165,7 @@ ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Cl
     warn_about_restart_only_changes(running.config, config, log);
 
     PluginSet candidates = build_plugin_set(config, discovery, log);
-    Outcome out = plan(running.instances, std::move(candidates.instances), log);
+    Outcome out = plan(running.instances, std::move(candidates.instances), candidates.disabled, discovery, log);
     std::sort(out.next.begin(), out.next.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
 
     dispatcher.publish(out.next, candidates.disabled);

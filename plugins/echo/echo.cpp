@@ -10,8 +10,8 @@
 //   GET /events?interval=MS&count=N
 //                                Server-Sent Events: a "tick" event every MS
 //                                milliseconds (default 1000, clamped to
-//                                10..60000), N of them (default: until the
-//                                client leaves); a streamed response
+//                                10..60000), N of them (default, and 0: until
+//                                the client leaves); a streamed response
 #include <kerberus/plugin.hpp>
 
 #include <rapidjson/stringbuffer.h>
@@ -121,7 +121,7 @@ public:
         host.route("GET", "/status/:code", [](kerberus::Request& r) { handle_status(r); },
                    "Answers with the given status");
         host.route("GET", "/events", [this](kerberus::Request& r) { handle_events(r); },
-                   "Server-Sent Events: a tick every ?interval=MS milliseconds until the client leaves");
+                   "Server-Sent Events: a tick every ?interval=MS milliseconds, ?count=N of them or until the client leaves");
         // Last, so that a failing init never leaves a thread behind.
         worker_ = std::thread([this] { run(); });
     }
@@ -177,7 +177,7 @@ private:
     void handle_events(kerberus::Request& r) {
         std::int64_t interval = kDefaultIntervalMs, count = 0;
         for (auto [name, value, low, high] : {std::tuple{"interval", &interval, kMinIntervalMs, kMaxDelayMs},
-                                              std::tuple{"count", &count, std::int64_t{1},
+                                              std::tuple{"count", &count, std::int64_t{0},
                                                          std::numeric_limits<std::int64_t>::max()}}) {
             std::optional<std::string_view> text = r.query_param(name);
             if (!text) continue;

@@ -202,7 +202,9 @@ private:
             relay.stream.abort();
             return;
         }
-        std::string line = prefixed(ep, "upstream answer broke off after its head; the client's was cut off");
+        std::string line = prefixed(ep, response.result == KERBERUS_ERR_TOO_LARGE
+                                            ? "upstream answer larger than maxResponseSize; the client's was cut off"
+                                            : "upstream answer broke off after its head; the client's was cut off");
         if (!response.error.empty()) line.append(": ").append(response.error);
         host().warn(line);
         relay.stream.abort();

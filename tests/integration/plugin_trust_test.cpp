@@ -135,6 +135,21 @@ TEST(IntegrationPluginTrust, GroupWritableDirectoryRefusesEveryPluginInItOnce) {
               std::string::npos);
 }
 
+// A running plugin whose file turns untrusted keeps serving from the copy
+// that was checked when it loaded, as after any failed replacement; the
+// reload says why it was not replaced.
+TEST(IntegrationPluginTrust, ARunningPluginWhoseFileTurnsUntrustedKeepsServing) {
+    Daemon d;
+    fs::path dir = plugin_dir(d);
+    ASSERT_TRUE(d.start(ConfigBuilder().plugin_dir(dir)));
+    ASSERT_TRUE(serves(d, "/api/echo/x"));
+    fs::path echo = file_of(dir, "echo");
+    fs::permissions(echo, fs::perms(0664));
+    ASSERT_TRUE(reload(d));
+    EXPECT_TRUE(serves(d, "/api/echo/x"));
+    EXPECT_TRUE(d.wait_for_log({"plugin echo keeps its running version", "writable by group"})) << d.log();
+}
+
 TEST(IntegrationPluginTrust, StrictModesOffLoadsWhatOthersCanWrite) {
     Daemon d;
     fs::path dir = plugin_dir(d);

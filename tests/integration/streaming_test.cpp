@@ -92,6 +92,19 @@ TEST_F(IntegrationStreaming, HeadGetsTheHeadersAlone) {
     EXPECT_EQ(next->body, "helloworld");
 }
 
+// No content follows, so nothing waits for a piece: the head goes out at
+// once even though the stream (an endless one here) goes on.
+TEST_F(IntegrationStreaming, HeadOfAnEndlessStreamAnswersAtOnce) {
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("HEAD /api/streamer/ticks/100000 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    auto started = Clock::now();
+    auto head = c.read_response(2s, true);
+    ASSERT_TRUE(head.has_value());
+    EXPECT_EQ(head->status, 200);
+    EXPECT_EQ(head->header("Content-Type").value_or(""), "text/event-stream");
+    EXPECT_LT(elapsed_ms(started), 1000);
+}
+
 TEST_F(IntegrationStreaming, AStatedLengthIsSentAndHeldTo) {
     RawConnection c(d.port());
     ASSERT_TRUE(c.send(get_head("/api/streamer/sized")));
@@ -256,6 +269,10 @@ TEST(IntegrationEchoEvents, TicksAsServerSentEvents) {
               "id: 0\nevent: tick\ndata: {\"tick\":0}\n\n"
               "id: 1\nevent: tick\ndata: {\"tick\":1}\n\n"
               "id: 2\nevent: tick\ndata: {\"tick\":2}\n\n");
+    // count=0: no limit, as without it.
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send(keep_alive_get("/api/echo/events?interval=10&count=0")));
+    EXPECT_TRUE(c.read_until("data: {\"tick\":5}", 5s)) << c.received();
     EXPECT_TRUE(is_error_response(get(d.url("/api/echo/events?interval=soon")), 400, "GET",
                                   "/api/echo/events"));
 }

@@ -253,8 +253,10 @@ typedef struct kerberus_outbound_request {
     /* 0 means the host's default: 10 s to connect, 30 s in total. */
     uint32_t connect_timeout_ms;
     uint32_t timeout_ms;
-    /* Largest response body accepted; 0 means 64 MiB. Larger responses end
-     * with KERBERUS_ERR_TOO_LARGE. */
+    /* Largest response body accepted; 0 means 64 MiB (outbound_stream, ABI
+     * 1.4: 0 means no limit). Larger responses end with
+     * KERBERUS_ERR_TOO_LARGE: before any callback when the upstream stated
+     * a larger Content-Length, else once the limit is passed. */
     uint64_t max_response_bytes;
     /* KERBERUS_OUTBOUND_* flags. */
     uint32_t flags;
@@ -452,7 +454,11 @@ typedef struct kerberus_host_api {
      * encoded, uppercase: "/projects/team%2Fservice" for
      * "/api/x/projects/team%2fservice", "/a%25b%2Fc" for "/api/x/a%25b%2Fc",
      * so it splits on '/' as the client meant. (Host 0.2 and later; with
-     * server.encoded_slashes: refuse such requests get 400 instead.) */
+     * server.encoded_slashes: refuse such requests get 400 instead.)
+     * Without an encoded slash "%25" is decoded as usual, so "/a%2Fb" here
+     * may come from either "/a%252Fb" or "/a%2Fb": to tell them apart, or to
+     * decode a piece, use request_param (decoded exactly once) or
+     * request_raw_path. */
     kerberus_status (*request_path)(kerberus_request *req, kerberus_str *out);
     /* The full path as the client sent it (still percent-encoded), without
      * the query: "/api/hello/w%20x". */
