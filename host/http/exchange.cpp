@@ -352,12 +352,16 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     format_response(s.head, to_.http10, status, block_, {}, framing,
                     has_request_id_header_ ? std::string_view() : request_id_);
     s.wire_bytes = s.head.size();
-    std::lock_guard lock(to_.socket->write_mutex());
-    if (s.events) to_.http->stream_events = s.events;
-    // Without content (HEAD, 204, 205, 304) no piece will carry the head:
-    // the client gets it now, not when the stream ends.
+    if (s.events) {
+        std::lock_guard lock(to_.socket->write_mutex());
+        to_.http->stream_events = s.events;
+    }
+    // Without content (HEAD, 204, 205, 304) the head is the whole answer:
+    // it goes now, and counts as answered, so the client's next request is
+    // served though the plugin ends its stream later.
     if (!s.send_body) {
-        to_.socket->write_locked(s.head, false);
+        s.answered = true;
+        write_response(to_, s.head, !keep_alive_);
         s.head.clear();
     }
 }
@@ -402,6 +406,10 @@ void Exchange::end_stream(bool cut) {
     Stream& s = stream_;
     // No event callback runs once this returns (plugin.h).
     if (s.events) s.events->end();
+    if (to_.socket) {
+        std::lock_guard lock(to_.socket->write_mutex());
+        if (to_.http->stream_events == s.events) to_.http->stream_events.reset();
+    }
     std::string tail = std::move(s.head);  // unsent (and counted) when nothing was written
     if (!cut && s.chunked) {
         constexpr std::string_view kLastChunk = "0\r\n\r\n";
@@ -409,11 +417,8 @@ void Exchange::end_stream(bool cut) {
         s.wire_bytes += kLastChunk.size();
     }
     record_answer(s.status, s.wire_bytes);
-    if (to_.socket) {
-        std::lock_guard lock(to_.socket->write_mutex());
-        if (to_.http->stream_events == s.events) to_.http->stream_events.reset();
-    }
-    write_response(to_, tail, cut || !keep_alive_);
+    // Without content the head alone was the answer, sent at the start.
+    if (!s.answered) write_response(to_, tail, cut || !keep_alive_);
     to_.socket.reset();
 }
 

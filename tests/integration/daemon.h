@@ -104,6 +104,9 @@ public:
     std::filesystem::path write_config(const ConfigBuilder& config, const std::string& name = "kerberus.yaml") const;
     // Adds NAME=value to the environment of the daemons started from now on.
     void set_env(std::string name, std::string value);
+    // Adds NAME=value to ASAN_OPTIONS (the test's own, if any, included)
+    // for the daemons started from now on.
+    void add_asan_option(const std::string& option);
 
     // Spawns kerberusd with `args` and waits for its "serving on" line.
     ::testing::AssertionResult start(const std::vector<std::string>& args, Millis ready_timeout = 10s);

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <string>
 
 #include "daemon.h"
@@ -26,13 +25,12 @@ class IntegrationFaultReport : public ::testing::TestWithParam<Fault> {};
 
 TEST_P(IntegrationFaultReport, NamesThePluginAndTheRouteThenDiesOfTheSignal) {
     const Fault& fault = GetParam();
-    Daemon d;
-    if (KERBERUS_TEST_SANITIZED) {
-        // AddressSanitizer's own SIGSEGV handler would report instead of the
-        // daemon's; the daemon's is what is under test.
-        const char* options = std::getenv("ASAN_OPTIONS");
-        d.set_env("ASAN_OPTIONS", std::string(options ? options : "") + (options ? ":" : "") + "handle_segv=0");
+    if (KERBERUS_TEST_SANITIZED && fault.signal == SIGSEGV) {
+        // AddressSanitizer stops the bad access itself (instrumented code,
+        // intercepted strlen) before any signal the daemon could report.
+        GTEST_SKIP() << "AddressSanitizer reports this fault itself";
     }
+    Daemon d;
     ASSERT_TRUE(d.start(bundled_config().plugin_dir(fixture_plugin_dir("faults"))));
     ASSERT_EQ(get(d.url("/api/faults/ok")).status, 200);
 
