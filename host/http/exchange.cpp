@@ -387,11 +387,18 @@ kerberus_status Exchange::write_stream(std::string_view data) {
     piece.append(data);
     if (s.chunked) piece.append("\r\n");
     const std::size_t wire_bytes = piece.size() - s.head.size();
+    // The piece that completes a stated length completes the answer.
+    const bool last = s.length && data.size() == *s.length - s.written;
     net::Connection& socket = *to_.socket;
     std::lock_guard lock(socket.write_mutex());
     if (!socket.writable_locked()) return KERBERUS_ERR_CLOSED;
     if (socket.queued_bytes_locked() >= kRefusedBytes) return KERBERUS_ERR_TOO_LARGE;
-    socket.write_locked(piece, false);
+    if (last) {
+        s.answered = true;
+        write_response_locked(to_, piece, !keep_alive_);
+    } else {
+        socket.write_locked(piece, false);
+    }
     s.head.clear();
     s.written += data.size();
     s.wire_bytes += wire_bytes;
@@ -417,7 +424,7 @@ void Exchange::end_stream(bool cut) {
         s.wire_bytes += kLastChunk.size();
     }
     record_answer(s.status, s.wire_bytes);
-    // Without content the head alone was the answer, sent at the start.
+    // An answer that went out whole already (see Stream::answered) is not sent again.
     if (!s.answered) write_response(to_, tail, cut || !keep_alive_);
     to_.socket.reset();
 }

@@ -155,7 +155,10 @@ private:
         uint64_t written = 0;            // content bytes taken
         std::string head;                // status line and headers, sent with the first piece
         bool cut = false;                // response_abort asked to cut it off
-        bool answered = false;           // no content: the head alone went out at the start
+        // The answer went out whole and counted (the head of one without
+        // content, or the piece that completed a stated length): the end
+        // only finishes the bookkeeping.
+        bool answered = false;
         std::size_t wire_bytes = 0;      // bytes put on the wire, head included
         std::shared_ptr<StreamEvents> events;
     };

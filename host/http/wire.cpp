@@ -118,13 +118,16 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
 
 void write_response(const Connection& to, std::string& bytes, bool close, bool interim) {
     if (!to.socket) return;
-    net::Connection& socket = *to.socket;
-    std::lock_guard lock(socket.write_mutex());
+    std::lock_guard lock(to.socket->write_mutex());
+    write_response_locked(to, bytes, close, interim);
+}
+
+void write_response_locked(const Connection& to, std::string& bytes, bool close, bool interim) {
     if (!interim) {
         to.http->answers_written.fetch_add(1, std::memory_order_release);
         if (to.http->close_after_answer) close = true;
     }
-    socket.write_locked(bytes, close);
+    to.socket->write_locked(bytes, close);
 }
 
 }  // namespace kerberus::http

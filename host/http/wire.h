@@ -52,5 +52,9 @@ void format_response(std::string& out, bool http10, int status, const HeaderBloc
 // they were queued. An `interim` answer (100 Continue) does not count as
 // the request's answer.
 void write_response(const Connection& to, std::string& bytes, bool close, bool interim = false);
+// The same with the socket's write mutex already held: for a streamed
+// answer's last piece, which must count as the answer in the same step it
+// goes out (else the client's next request may arrive first and be dropped).
+void write_response_locked(const Connection& to, std::string& bytes, bool close, bool interim = false);
 
 }  // namespace kerberus::http
