@@ -197,6 +197,16 @@ void Daemon::add_asan_option(const std::string& option) {
     set_env("ASAN_OPTIONS", options + (options.empty() ? "" : ":") + option);
 }
 
+long Daemon::status_kib(std::string_view field) const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 && line[field.size()] == ':')
+            return std::stol(line.substr(field.size() + 1));
+    }
+    return -1;
+}
+
 std::string Daemon::url(std::string_view path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }

@@ -125,6 +125,8 @@ public:
     // "http://127.0.0.1:<port><path>"
     std::string url(std::string_view path) const;
     pid_t pid() const { return pid_; }
+    // A field of /proc/<pid>/status in KiB ("VmRSS", "VmHWM"); -1 if absent.
+    long status_kib(std::string_view field) const;
 
     // The captured streams, re-read on every call.
     std::string log() const;

@@ -3,7 +3,6 @@
 // length, and cut off (never completed short) when the upstream breaks off.
 #include <sys/socket.h>
 
-#include <fstream>
 #include <thread>
 
 #include "daemon.h"
@@ -13,16 +12,6 @@
 
 namespace kerberus::test {
 namespace {
-
-// kB of a /proc/<pid>/status line ("VmRSS", "VmHWM").
-long status_kib(pid_t pid, std::string_view field) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind(std::string(field) + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-    }
-    return -1;
-}
 
 constexpr bool kSanitized = KERBERUS_TEST_SANITIZED;
 
@@ -41,7 +30,7 @@ protected:
 TEST_F(IntegrationProxyStreaming, ADownloadLargerThanAnyBufferStreamsThrough) {
     constexpr std::size_t kBytes = std::size_t{512} << 20;
     ASSERT_TRUE(start());
-    const long before = status_kib(d.pid(), "VmRSS");
+    const long before = d.status_kib("VmRSS");
     RawConnection c(d.port());
     ASSERT_TRUE(c.send("GET /api/proxy/up/big/" + std::to_string(kBytes) +
                        " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
@@ -49,7 +38,7 @@ TEST_F(IntegrationProxyStreaming, ADownloadLargerThanAnyBufferStreamsThrough) {
     const std::string head = c.received().substr(0, c.received().find("\r\n\r\n") + 4);
     EXPECT_NE(head.find("Content-Length: " + std::to_string(kBytes)), std::string::npos) << head;
     EXPECT_EQ(c.drain_to_close(60s) - head.size(), kBytes);
-    const long peak = status_kib(d.pid(), "VmHWM");
+    const long peak = d.status_kib("VmHWM");
     if (!kSanitized) {
         EXPECT_LT(peak - before, 48 * 1024) << "peak RSS " << peak << " KiB, " << before << " before";
     }
@@ -58,12 +47,12 @@ TEST_F(IntegrationProxyStreaming, ADownloadLargerThanAnyBufferStreamsThrough) {
 TEST_F(IntegrationProxyStreaming, ASlowClientPausesTheUpstream) {
     constexpr std::size_t kBytes = std::size_t{128} << 20;
     ASSERT_TRUE(start());
-    const long before = status_kib(d.pid(), "VmRSS");
+    const long before = d.status_kib("VmRSS");
     RawConnection c(d.port());
     ASSERT_TRUE(c.send("GET /api/proxy/up/big/" + std::to_string(kBytes) +
                        " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
     std::this_thread::sleep_for(1s);  // not reading
-    const long stalled = status_kib(d.pid(), "VmRSS");
+    const long stalled = d.status_kib("VmRSS");
     if (!kSanitized) {
         EXPECT_LT(stalled - before, 16 * 1024) << "RSS " << before << " -> " << stalled << " KiB";
     }
@@ -136,12 +125,12 @@ TEST_F(IntegrationProxyStreaming, AClientLeavingCancelsTheUpstreamTransfer) {
 TEST_F(IntegrationProxyStreaming, AHostNameTargetStreamsAndPausesToo) {
     constexpr std::size_t kBytes = std::size_t{64} << 20;
     ASSERT_TRUE(d.start(proxy_config({simple_endpoint("/named", "http://localhost:" + std::to_string(upstream.port()))})));
-    const long before = status_kib(d.pid(), "VmRSS");
+    const long before = d.status_kib("VmRSS");
     RawConnection c(d.port());
     ASSERT_TRUE(c.send("GET /api/proxy/named/big-chunked/" + std::to_string(kBytes) +
                        " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
     std::this_thread::sleep_for(1s);  // not reading
-    const long stalled = status_kib(d.pid(), "VmRSS");
+    const long stalled = d.status_kib("VmRSS");
     if (!kSanitized) {
         EXPECT_LT(stalled - before, 16 * 1024) << "RSS " << before << " -> " << stalled << " KiB";
     }

@@ -3,7 +3,6 @@
 // statuses without content, a stated length held to, streams that outlive
 // server.request_timeout, a client leaving, backpressure, and shutdown.
 // The streamer fixture logs what the host returned to it.
-#include <fstream>
 #include <thread>
 
 #include "daemon.h"
@@ -27,14 +26,6 @@ bool has_line(const std::string& wire, std::string_view line) {
     return wire.find("\r\n" + std::string(line) + "\r\n") != std::string::npos;
 }
 
-long resident_kib(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    }
-    return -1;
-}
 
 class IntegrationStreaming : public ::testing::Test {
 protected:
@@ -206,11 +197,11 @@ TEST_F(IntegrationStreaming, AClientLeavingEndsTheStream) {
 // KERBERUS_STREAM_WRITABLE) instead of the daemon buffering the body.
 TEST_F(IntegrationStreaming, ASlowClientHoldsTheWriterBack) {
     constexpr long kMiB = 64;
-    const long before = resident_kib(d.pid());
+    const long before = d.status_kib("VmRSS");
     RawConnection c(d.port());
     ASSERT_TRUE(c.send(get_head("/api/streamer/flood/" + std::to_string(kMiB))));
     std::this_thread::sleep_for(700ms);
-    const long stalled = resident_kib(d.pid());
+    const long stalled = d.status_kib("VmRSS");
     EXPECT_LT(stalled - before, 16 * 1024) << "resident KiB grew from " << before << " to " << stalled;
     auto r = c.read_response(20s);
     ASSERT_TRUE(r.has_value());
