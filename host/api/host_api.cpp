@@ -164,6 +164,7 @@ kerberus_status request_header(kerberus_request* req, const char* name, kerberus
     return read(req, out, [&](Exchange& ex) { return ex.header(name); });
 }
 kerberus_status request_body(kerberus_request* req, kerberus_str* out) {
+    if (req && Exchange::from(req).streamed_body_route()) return KERBERUS_ERR_STATE;
     return read(req, out, [](Exchange& ex) -> OptView { return ex.body(); });
 }
 kerberus_status request_remote_address(kerberus_request* req, kerberus_str* out) {
@@ -356,6 +357,42 @@ kerberus_status metric_observe(kerberus_metric* metric, double value) {
     return KERBERUS_OK;
 }
 
+// --- ABI 1.5: streamed request bodies ---------------------------------------
+
+kerberus_status route_set_flags(kerberus_plugin_ctx* ctx, const char* method, const char* pattern, uint32_t flags) {
+    if (!ctx) return KERBERUS_ERR_INVALID;
+    return guarded([&] { return PluginInstance::from(ctx).set_route_flags(method, pattern, flags); });
+}
+
+kerberus_status request_body_stream(kerberus_request* req, const kerberus_body_fns* fns, void* user_data) {
+    if (!req || !fns) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        Exchange& ex = Exchange::from(req);
+        return ex.dispatcher->start_body(ex, *fns, user_data);
+    });
+}
+
+kerberus_status request_body_resume(kerberus_request* req) {
+    if (!req) return KERBERUS_ERR_INVALID;
+    return guarded([&] { return Exchange::from(req).resume_body(); });
+}
+
+kerberus_status outbound_body_write(kerberus_plugin_ctx* ctx, uint64_t id, const char* data, size_t len) {
+    if (!ctx || (!data && len)) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        if (!outbound_client) return KERBERUS_ERR_NOT_FOUND;
+        return outbound_client->write_body(&PluginInstance::from(ctx), id, std::string_view(data ? data : "", len));
+    });
+}
+
+kerberus_status outbound_body_end(kerberus_plugin_ctx* ctx, uint64_t id) {
+    if (!ctx) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        if (!outbound_client) return KERBERUS_ERR_NOT_FOUND;
+        return outbound_client->end_body(&PluginInstance::from(ctx), id);
+    });
+}
+
 const kerberus_host_api kTable = {
     sizeof(kerberus_host_api),
     KERBERUS_ABI_MAJOR,
@@ -399,6 +436,11 @@ const kerberus_host_api kTable = {
     response_abort,
     outbound_stream,
     outbound_resume,
+    route_set_flags,
+    request_body_stream,
+    request_body_resume,
+    outbound_body_write,
+    outbound_body_end,
 };
 
 }  // namespace

@@ -22,7 +22,9 @@ thread_local std::unique_ptr<Exchange> spare_exchange;
 }  // namespace
 
 Dispatcher::Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger)
-    : settings_(settings), logger_(std::move(logger)), kept_([this](Exchange& ex) { answered(ex); }) {
+    : settings_(settings),
+      logger_(std::move(logger)),
+      kept_([this](Exchange& ex) { answered(ex); }, settings.request_timeout) {
     publish({});
 }
 
@@ -31,7 +33,10 @@ void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plu
     auto next = std::make_shared<Snapshot>();
     next->owners = plugins;
     next->disabled = disabled;
-    for (const auto& p : plugins) next->by_id.emplace(p->id(), p.get());
+    for (const auto& p : plugins) {
+        next->by_id.emplace(p->id(), p.get());
+        if (p->streams_bodies()) next->streams_bodies = true;
+    }
     snapshot_.store(std::move(next));
     // Drawn from one process-wide sequence, so a worker's cached generation
     // can never match a different dispatcher's.
@@ -66,14 +71,38 @@ PluginInstance* Dispatcher::enter_plugin(std::string_view id) {
     return nullptr;
 }
 
-bool Dispatcher::handle(const ParsedRequest& request, Connection to, const Arrival& arrival) {
+bool Dispatcher::handle(const ParsedRequest& request, Connection to, const Arrival& arrival,
+                        std::shared_ptr<RequestBody> body) {
     if (!spare_exchange) spare_exchange = std::make_unique<Exchange>();
     Exchange& ex = *spare_exchange;
     in_flight_.fetch_add(1, std::memory_order_acq_rel);
     bool keep = request.keep_alive && !draining_.load(std::memory_order_relaxed);
     ex.begin(request, std::move(to), arrival.remote, keep);
     ex.dispatcher = this;
+    if (body) ex.set_arriving_body(std::move(body));
     return route(ex, arrival.pipelined);
+}
+
+bool Dispatcher::streams_body(const ParsedRequest& request) {
+    if (!plugin_routes_) return false;
+    const Snapshot& snap = current_snapshot();
+    if (!snap.streams_bodies) return false;
+    std::string_view raw, query;
+    split_target(request.target, raw, query);
+    thread_local std::string path;
+    if (normalise_path(raw, path, settings_.encoded_slashes).error != PathError::none) return false;
+    std::string_view p(path);
+    if (p.substr(0, kApiPrefix.size()) != kApiPrefix) return false;
+    std::string_view rest = p.substr(kApiPrefix.size());
+    std::string_view id = rest.substr(0, rest.find('/'));
+    auto it = snap.by_id.find(id);
+    if (it == snap.by_id.end() || !it->second->streams_bodies()) return false;
+    std::string_view relative = rest.substr(id.size());
+    if (relative.empty()) relative = "/";
+    RouteParams params;
+    MatchResult match = it->second->routes().match(request.method, relative, params);
+    if (match.kind != MatchResult::Kind::found) return false;
+    return (it->second->handler(match.target).flags & KERBERUS_ROUTE_STREAMED_BODY) != 0;
 }
 
 void Dispatcher::reject(Connection to, int status, std::string_view message, std::string_view method,
@@ -159,6 +188,14 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     }
     if (normal.escaped) ex.unescape_params();
     const RouteHandler& handler = plugin.handler(match.target);
+    const bool streamed_body = (handler.flags & KERBERUS_ROUTE_STREAMED_BODY) != 0;
+    if (ex.has_arriving_body() && !streamed_body) {
+        // The plugin was reloaded between the head and here, and the new
+        // route takes its body whole: it is too late to collect it.
+        return answer_error(ex, Reason::plugin_unavailable,
+                            "plugin " + plugin.id() + " was reloaded while this request arrived; send it again");
+    }
+    ex.set_streamed_body_route(streamed_body);
     handler.stats->started();
     ex.set_route(handler.method, handler.pattern, handler.stats);
     kerberus_status status;
@@ -261,6 +298,15 @@ kerberus_status Dispatcher::abort_stream(Exchange& ex) {
     if (!ex.streaming()) return KERBERUS_ERR_STATE;
     ex.cut_stream_at_end();
     return deliver(ex, 0, {});
+}
+
+kerberus_status Dispatcher::start_body(Exchange& ex, const kerberus_body_fns& fns, void* user_data) {
+    switch (ex.state.load(std::memory_order_acquire)) {
+        case State::handling:
+        case State::kept: break;
+        default: return KERBERUS_ERR_STATE;
+    }
+    return ex.start_body(fns, user_data);
 }
 
 kerberus_status Dispatcher::end_stream(Exchange& ex) {

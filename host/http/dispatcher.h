@@ -95,7 +95,14 @@ public:
 
     // Server worker threads. Returns false when a plugin kept the request:
     // its answer comes later (and closes the connection if `pipelined`).
-    bool handle(const ParsedRequest& request, Connection to, const Arrival& arrival);
+    // `body`: the request's body arrives after its head and is streamed to
+    // the route (see streams_body).
+    bool handle(const ParsedRequest& request, Connection to, const Arrival& arrival,
+                std::shared_ptr<RequestBody> body = nullptr);
+    // Whether the route `request` goes to streams its body (ABI 1.5
+    // KERBERUS_ROUTE_STREAMED_BODY). Asked at the head of a request whose
+    // body has not arrived whole; false when no plugin streams bodies.
+    bool streams_body(const ParsedRequest& request);
 
     // Answers a request that could not be parsed, or did not arrive in
     // time, with `status` (its method and target when known, for the error
@@ -113,6 +120,8 @@ public:
     kerberus_status write_stream(Exchange& ex, std::string_view data);
     kerberus_status end_stream(Exchange& ex);
     kerberus_status abort_stream(Exchange& ex);
+    // kerberus_host_api::request_body_stream, request_body_resume.
+    kerberus_status start_body(Exchange& ex, const kerberus_body_fns& fns, void* user_data);
 
     KeptRequests& kept() { return kept_; }
 
@@ -130,6 +139,7 @@ private:
         std::vector<std::shared_ptr<PluginInstance>> owners;  // keeps the map's pointers alive
         PluginMap by_id;
         std::vector<std::string> disabled;
+        bool streams_bodies = false;  // some plugin has a route with a streamed body
     };
     const Snapshot& current_snapshot();
     PluginInstance* enter_plugin(std::string_view id);

@@ -90,23 +90,6 @@ std::string_view make_request_id(char (&out)[32]) {
 
 bool needs_decoding(std::string_view s) { return s.find_first_of("%+") != std::string_view::npos; }
 
-// The path and query of a request target. The absolute form
-// ("http://host/p?q", RFC 9112 3.2.2) is read for its path; a fragment
-// never reaches a server, but a broken client may send one.
-void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
-    if (target.front() != '/') {
-        std::size_t scheme = target.find("://");
-        if (scheme != std::string_view::npos && target.find_first_of("/?#") > scheme) {
-            std::size_t slash = target.find('/', scheme + 3);
-            target = slash == std::string_view::npos ? target.substr(target.size()) : target.substr(slash);
-        }
-    }
-    target = target.substr(0, target.find('#'));
-    std::size_t q = target.find('?');
-    path = target.substr(0, q);
-    query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-}
-
 }  // namespace
 
 void Exchange::begin(const ParsedRequest& request, Connection to, std::string_view remote, bool keep_alive) {
@@ -124,6 +107,11 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
         fields_[i] = HeaderField{rebase(request.fields[i].name), rebase(request.fields[i].value)};
     }
     body_.assign(request.body);
+    if (arriving_body_) arriving_body_.reset();
+    if (streamed_body_route_) {
+        streamed_body_route_ = false;
+        held_body_.store(nullptr);
+    }
     remote_.assign(remote);
     if (request.request_id_field >= 0 && valid_request_id(fields_[request.request_id_field].value)) {
         request_id_ = fields_[request.request_id_field].value;
@@ -261,11 +249,43 @@ bool Exchange::stated_length_fits(int status, std::size_t body_size) const {
     return response_framing(false, status, body_size, stated_length_).send_body ? *stated_length_ == body_size : true;
 }
 
+kerberus_status Exchange::start_body(const kerberus_body_fns& fns, void* user_data) {
+    if (!streamed_body_route_) return KERBERUS_ERR_STATE;
+    if (arriving_body_) return arriving_body_->start(fns, user_data);
+    // The body came whole with the head: delivered from memory, on the
+    // worker as an arriving one would be.
+    auto held = std::make_shared<RequestBody>(std::move(body_));
+    body_.clear();
+    std::shared_ptr<RequestBody> none;
+    if (!held_body_.compare_exchange_strong(none, held)) return KERBERUS_ERR_STATE;
+    held->set_wake([socket = to_.socket, body = std::weak_ptr<RequestBody>(held)] {
+        socket->post([body] {
+            if (std::shared_ptr<RequestBody> b = body.lock()) b->feed_held();
+        });
+    });
+    return held->start(fns, user_data);
+}
+
+kerberus_status Exchange::resume_body() {
+    if (arriving_body_) return arriving_body_->resume();
+    std::shared_ptr<RequestBody> held = held_body_.load();
+    return held ? held->resume() : KERBERUS_ERR_STATE;
+}
+
+void Exchange::stop_body() {
+    std::shared_ptr<RequestBody> body = arriving_body_;
+    if (!body && streamed_body_route_) body = held_body_.load();
+    if (!body) return;
+    body->stop();
+    if (!body->fully_read()) close_after_response();
+}
+
 void Exchange::send(int status, std::string_view body) {
     if (streaming()) {
         end_stream(stream_.cut || stream_short());
         return;
     }
+    stop_body();
     // A body that is never sent (204, 205, 304) has no type to state.
     bool content = status != 204 && status != 205 && status != 304;
     if (!has_content_type_ && !body.empty() && content) block_.add("Content-Type", "text/plain; charset=utf-8");
@@ -281,6 +301,7 @@ void Exchange::send_host_error(metrics::HostReason reason, std::string_view mess
         end_stream(true);
         return;
     }
+    stop_body();
     int status = metrics::reason_status(reason);
     HeaderBlock headers;
     headers.reset(keep_alive_ ? "keep-alive" : "close");
@@ -411,8 +432,9 @@ bool Exchange::stream_short() const { return stream_.send_body && stream_.length
 
 void Exchange::end_stream(bool cut) {
     Stream& s = stream_;
-    // No event callback runs once this returns (plugin.h).
+    // No event or body callback runs once this returns (plugin.h).
     if (s.events) s.events->end();
+    stop_body();
     if (to_.socket) {
         std::lock_guard lock(to_.socket->write_mutex());
         if (to_.http->stream_events == s.events) to_.http->stream_events.reset();
@@ -424,8 +446,16 @@ void Exchange::end_stream(bool cut) {
         s.wire_bytes += kLastChunk.size();
     }
     record_answer(s.status, s.wire_bytes);
-    // An answer that went out whole already (see Stream::answered) is not sent again.
-    if (!s.answered) write_response(to_, tail, cut || !keep_alive_);
+    // An answer that went out whole already (see Stream::answered) is not
+    // sent again; it only closes the connection when the rest of a body
+    // will not be read.
+    if (!s.answered) {
+        write_response(to_, tail, cut || !keep_alive_);
+    } else if (!keep_alive_ && to_.socket) {
+        std::string nothing;
+        std::lock_guard lock(to_.socket->write_mutex());
+        to_.socket->write_locked(nothing, true);
+    }
     to_.socket.reset();
 }
 

@@ -23,6 +23,7 @@
 
 #include "http/header_block.h"
 #include "metrics/http_stats.h"
+#include "http/request_body.h"
 #include "http/request_parser.h"
 #include "http/wire.h"
 #include "http/route_table.h"
@@ -134,6 +135,23 @@ public:
     void cut_stream_at_end() { stream_.cut = true; }
     const std::shared_ptr<StreamEvents>& stream_events() const { return stream_.events; }
 
+    // --- streamed request body (plugin.h "Streamed request bodies") ------
+    // A body still arriving when the request was dispatched (set before
+    // the handler runs).
+    void set_arriving_body(std::shared_ptr<RequestBody> body) { arriving_body_ = std::move(body); }
+    bool has_arriving_body() const { return arriving_body_ != nullptr; }
+    // The route takes its body streamed: request_body refuses, and a body
+    // that arrived whole is delivered in one piece.
+    void set_streamed_body_route(bool on) { streamed_body_route_ = on; }
+    bool streamed_body_route() const { return streamed_body_route_; }
+    kerberus_status start_body(const kerberus_body_fns& fns, void* user_data);
+    kerberus_status resume_body();
+    // While the body arrives no answer deadline runs; after, it counts
+    // from the body's end (see RequestBody::deadline_after).
+    std::optional<std::chrono::steady_clock::time_point> body_deadline(std::chrono::milliseconds timeout) const {
+        return arriving_body_ ? arriving_body_->deadline_after(timeout) : std::nullopt;
+    }
+
     // --- ownership state (see kerberus/plugin.h "Async responses") ------
     std::atomic<State> state{State::handling};
     kerberus::PluginInstance* plugin = nullptr;
@@ -146,6 +164,9 @@ private:
     void record_answer(int status, std::size_t wire_bytes);
     // Finishes a stream: the last chunk, or the cut when it fell short.
     void end_stream(bool cut);
+    // The answer is going out: no more body callbacks, and a body not read
+    // to its end closes the connection after the answer.
+    void stop_body();
 
     struct Stream {
         int status = 0;
@@ -175,6 +196,9 @@ private:
     bool has_request_id_header_ = false;  // the plugin set X-Request-Id itself
     std::vector<HeaderField> fields_;
     std::string body_;
+    std::shared_ptr<RequestBody> arriving_body_;
+    std::atomic<std::shared_ptr<RequestBody>> held_body_;  // a whole body being delivered
+    bool streamed_body_route_ = false;
     std::string remote_;
     std::string path_;
     std::size_t prefix_length_ = 0;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "http/request_body.h"
 #include "http/request_parser.h"
 #include "http/stream_events.h"
 #include "http/wire.h"
@@ -37,10 +38,17 @@ public:
     // any (under the write mutex too).
     std::shared_ptr<StreamEvents> stream_events;
 
+    // Worker thread: delivers what arrived of `body` (the request body
+    // being streamed on this connection) and decides whether to read on.
+    void pump_body(net::Connection& connection, RequestBody* body);
+
 private:
     // Handles the complete requests at the start of `input`; returns how
     // many bytes they took.
     std::size_t serve(std::string_view input, net::Connection& connection);
+    // A request whose route streams its body: dispatched at its head, its
+    // body delivered from then on.
+    void start_body(net::Connection& connection, bool continue_owed);
     // True (and the connection set to close after that answer) when a
     // request a plugin kept is still unanswered.
     bool kept_unanswered(net::Connection& connection);
@@ -54,7 +62,8 @@ private:
     Dispatcher& dispatcher_;
     RequestParser parser_;
     ParsedRequest request_;  // reused: its field vector stays warm
-    std::string pending_;    // received bytes of a request not yet complete
+    std::string pending_;    // received bytes of a request (or a streamed body) not yet taken
+    std::shared_ptr<RequestBody> body_;  // the streamed body being received, if any
     uint64_t requests_dispatched_ = 0;
     // Answered with "Connection: close" (or about to be): whatever else
     // arrives is not read.

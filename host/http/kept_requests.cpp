@@ -8,8 +8,8 @@ namespace kerberus::http {
 
 using State = Exchange::State;
 
-KeptRequests::KeptRequests(std::function<void(Exchange&)> on_answered)
-    : on_answered_(std::move(on_answered)), timer_([this] { run_deadlines(); }) {}
+KeptRequests::KeptRequests(std::function<void(Exchange&)> on_answered, std::chrono::milliseconds request_timeout)
+    : on_answered_(std::move(on_answered)), request_timeout_(request_timeout), timer_([this] { run_deadlines(); }) {}
 
 KeptRequests::~KeptRequests() {
     {
@@ -140,6 +140,13 @@ void KeptRequests::run_deadlines() {
         while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
             Exchange* ex = deadlines_.begin()->second;
             deadlines_.erase(deadlines_.begin());
+            // A streamed body still arriving, or one that ended less than a
+            // timeout ago, moves the deadline on.
+            if (auto later = ex->body_deadline(request_timeout_); later && *later > now) {
+                ex->deadline = *later;
+                deadlines_.emplace(*later, ex);
+                continue;
+            }
             // Still held: the plugin's respond() frees it and learns EXPIRED.
             expire_locked(ex, metrics::HostReason::answer_timeout, "the plugin did not answer within server.request_timeout");
             // The plugin's own log says which of its requests went unanswered.

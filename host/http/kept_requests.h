@@ -25,7 +25,9 @@ class KeptRequests {
 public:
     // `on_answered` runs after every answer the host or a plugin sends for a
     // kept exchange (in-flight accounting).
-    explicit KeptRequests(std::function<void(Exchange&)> on_answered);
+    // `request_timeout`: how long after a streamed request body's end its
+    // answer may take (the deadline moves while the body arrives).
+    KeptRequests(std::function<void(Exchange&)> on_answered, std::chrono::milliseconds request_timeout);
     ~KeptRequests();
     KeptRequests(const KeptRequests&) = delete;
     KeptRequests& operator=(const KeptRequests&) = delete;
@@ -65,6 +67,7 @@ private:
     void forget_deadline_locked(Exchange* ex);
 
     std::function<void(Exchange&)> on_answered_;
+    const std::chrono::milliseconds request_timeout_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

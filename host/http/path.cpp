@@ -185,4 +185,19 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_as_space)
     return true;
 }
 
+void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
+    if (target.front() != '/') {
+        std::size_t scheme = target.find("://");
+        if (scheme != std::string_view::npos && target.find_first_of("/?#") > scheme) {
+            std::size_t slash = target.find('/', scheme + 3);
+            target = slash == std::string_view::npos ? target.substr(target.size()) : target.substr(slash);
+        }
+    }
+    target = target.substr(0, target.find('#'));
+    std::size_t q = target.find('?');
+    path = target.substr(0, q);
+    query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
+
 }  // namespace kerberus::http

@@ -57,4 +57,9 @@ void unescape_kept(std::string_view escaped, std::string& out);
 // application/x-www-form-urlencoded. Returns false on a malformed escape.
 bool percent_decode(std::string_view in, std::string& out, bool plus_as_space);
 
+// The path and query of a request target. The absolute form
+// ("http://host/p?q", RFC 9112 3.2.2) is read for its path; a fragment
+// never reaches a server, but a broken client may send one.
+void split_target(std::string_view target, std::string_view& path, std::string_view& query);
+
 }  // namespace kerberus::http

@@ -147,10 +147,8 @@ void RequestParser::reset() {
     has_content_length_ = chunked_ = expect_continue_ = continue_taken_ = false;
     hosts_ = 0;
     close_ = keep_alive_token_ = false;
-    chunk_ = Chunk::size_line;
+    body_choice_ = BodyChoice::undecided;
     chunk_pos_ = 0;
-    chunk_left_ = 0;
-    trailer_bytes_ = 0;
     decoded_.clear();
 }
 
@@ -242,8 +240,31 @@ RequestParser::Status RequestParser::parse(std::string_view input, ParsedRequest
         if (Status s = parse_head(head, out, first_time); s != Status::complete) return s;
     }
 
+    if (body_choice_ == BodyChoice::undecided && ask_before_body_ && body_may_stream(input)) {
+        out.body = {};
+        out.size = head_end_;
+        out.keep_alive = out.http10 ? keep_alive_token_ && !close_ : !close_;
+        return Status::body_follows;
+    }
+    if (body_choice_ == BodyChoice::stream) {
+        out.body = {};
+        out.size = head_end_;
+        return Status::complete;
+    }
+    if (!chunked_ && content_length_ > limits_.max_body) {
+        return fail(413, "request body of " + std::to_string(content_length_) +
+                             " bytes exceeds server.max_request_body (" + std::to_string(limits_.max_body) + " bytes)");
+    }
     if (chunked_) {
-        if (Status s = read_chunks(input); s != Status::complete) return s;
+        auto collect = [](void* into, std::string_view piece) {
+            static_cast<std::string*>(into)->append(piece);
+            return true;
+        };
+        switch (chunks_.decode(input, chunk_pos_, collect, &decoded_)) {
+            case ChunkedDecoder::Result::more: return Status::incomplete;
+            case ChunkedDecoder::Result::failed: return fail(chunks_.error_status(), chunks_.error_message());
+            case ChunkedDecoder::Result::done: break;
+        }
         out.body = decoded_;
         out.size = chunk_pos_;
     } else {
@@ -254,6 +275,11 @@ RequestParser::Status RequestParser::parse(std::string_view input, ParsedRequest
     out.keep_alive = out.http10 ? keep_alive_token_ && !close_ : !close_;
     continue_taken_ = true;  // nothing left to continue to
     return Status::complete;
+}
+
+bool RequestParser::body_may_stream(std::string_view input) const {
+    if (chunked_) return true;
+    return content_length_ > 0 && (content_length_ > limits_.max_body || input.size() - head_end_ < content_length_);
 }
 
 RequestParser::Status RequestParser::parse_head(std::string_view head, ParsedRequest& out, bool first_time) {
@@ -308,12 +334,10 @@ RequestParser::Status RequestParser::parse_head(std::string_view head, ParsedReq
     if (hosts_ > 1) return fail(400, "more than one Host header");
     if (chunked_ && has_content_length_) return fail(400, "both Content-Length and Transfer-Encoding");
     if (chunked_ && out.http10) return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
-    if (content_length_ > limits_.max_body) {
-        return fail(413, "request body of " + std::to_string(content_length_) +
-                             " bytes exceeds server.max_request_body (" + std::to_string(limits_.max_body) +
-                             " bytes)");
+    if (chunked_) {
+        chunk_pos_ = head_end_;
+        chunks_.reset(limits_.max_body, limits_.max_head);
     }
-    if (chunked_) chunk_pos_ = head_end_;
     return Status::complete;
 }
 
@@ -386,14 +410,31 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
     return Status::complete;
 }
 
-RequestParser::Status RequestParser::read_chunks(std::string_view input) {
+void ChunkedDecoder::reset(uint64_t max_body, std::size_t max_trailers) {
+    max_body_ = max_body;
+    max_trailers_ = max_trailers;
+    chunk_ = Chunk::size_line;
+    chunk_left_ = 0;
+    decoded_ = 0;
+    trailer_bytes_ = 0;
+    error_status_ = 0;
+    error_message_.clear();
+}
+
+ChunkedDecoder::Result ChunkedDecoder::fail(int status, std::string message) {
+    error_status_ = status;
+    error_message_ = std::move(message);
+    return Result::failed;
+}
+
+ChunkedDecoder::Result ChunkedDecoder::decode(std::string_view input, std::size_t& pos, Sink sink, void* context) {
     while (chunk_ != Chunk::done) {
         switch (chunk_) {
             case Chunk::size_line: {
                 std::string_view line;
-                switch (next_crlf_line(input, kMaxChunkLine, line)) {
+                switch (next_crlf_line(input, pos, kMaxChunkLine, line)) {
                     case Line::complete: break;
-                    case Line::incomplete: return Status::incomplete;
+                    case Line::incomplete: return Result::more;
                     case Line::too_long: return fail(400, "chunk size line too long");
                     case Line::bad_ending: return fail(400, "chunk size line not ended by CRLF");
                 }
@@ -404,43 +445,44 @@ RequestParser::Status RequestParser::read_chunks(std::string_view input) {
                     size = size * 16 + static_cast<uint64_t>(hex_digit(line[i]));
                 }
                 if (i == 0 || !valid_chunk_extensions(line.substr(i))) return fail(400, "invalid chunk size line");
-                if (size > limits_.max_body - decoded_.size()) {
-                    return fail(413, "request body exceeds server.max_request_body (" +
-                                         std::to_string(limits_.max_body) + " bytes)");
+                if (size > max_body_ - decoded_) {
+                    return fail(413, "request body exceeds server.max_request_body (" + std::to_string(max_body_) +
+                                         " bytes)");
                 }
                 chunk_left_ = size;
                 chunk_ = size == 0 ? Chunk::trailers : Chunk::data;
                 break;
             }
             case Chunk::data: {
-                std::size_t take = std::min<uint64_t>(chunk_left_, input.size() - chunk_pos_);
-                decoded_.append(input.substr(chunk_pos_, take));
-                chunk_pos_ += take;
+                std::size_t take = std::min<uint64_t>(chunk_left_, input.size() - pos);
+                const bool go_on = take == 0 || sink(context, input.substr(pos, take));
+                pos += take;
                 chunk_left_ -= take;
-                if (chunk_left_ > 0) return Status::incomplete;
-                chunk_ = Chunk::data_end;
+                decoded_ += take;
+                if (chunk_left_ == 0) chunk_ = Chunk::data_end;
+                if (chunk_left_ > 0 || !go_on) return Result::more;
                 break;
             }
             case Chunk::data_end: {
-                std::string_view tail = input.substr(chunk_pos_, 2);
+                std::string_view tail = input.substr(pos, 2);
                 if (tail != std::string_view("\r\n", tail.size())) return fail(400, "chunk data not followed by CRLF");
-                if (tail.size() < 2) return Status::incomplete;
-                chunk_pos_ += 2;
+                if (tail.size() < 2) return Result::more;
+                pos += 2;
                 chunk_ = Chunk::size_line;
                 break;
             }
             case Chunk::trailers: {
                 // Trailer fields are checked like header fields and read
                 // past, not kept: nothing in the plugin API exposes them.
-                std::size_t from = chunk_pos_;
+                std::size_t from = pos;
                 std::string_view line;
-                switch (next_crlf_line(input, limits_.max_head - trailer_bytes_, line)) {
+                switch (next_crlf_line(input, pos, max_trailers_ - trailer_bytes_, line)) {
                     case Line::complete: break;
-                    case Line::incomplete: return Status::incomplete;
+                    case Line::incomplete: return Result::more;
                     case Line::too_long: return fail(431, "request trailers too large");
                     case Line::bad_ending: return fail(400, "trailer line not ended by CRLF");
                 }
-                trailer_bytes_ += chunk_pos_ - from;
+                trailer_bytes_ += pos - from;
                 if (line.empty()) {
                     chunk_ = Chunk::done;
                     break;
@@ -454,22 +496,22 @@ RequestParser::Status RequestParser::read_chunks(std::string_view input) {
             case Chunk::done: break;
         }
     }
-    return Status::complete;
+    return Result::done;
 }
 
 // The chunked framing's lines (chunk size, trailers) end in CRLF and
 // nothing else: RFC 9112 2.2 lets a recipient take a bare LF only in the
 // start line and header fields, and a parser that takes one here while a
 // proxy in front does not reads a different body (request smuggling).
-RequestParser::Line RequestParser::next_crlf_line(std::string_view input, std::size_t max_line,
-                                                  std::string_view& line) {
-    std::size_t nl = input.find('\n', chunk_pos_);
-    if (nl == std::string_view::npos) return input.size() - chunk_pos_ > max_line ? Line::too_long : Line::incomplete;
-    if (nl + 1 - chunk_pos_ > max_line) return Line::too_long;
-    if (nl == chunk_pos_ || input[nl - 1] != '\r') return Line::bad_ending;
-    line = input.substr(chunk_pos_, nl - 1 - chunk_pos_);
+ChunkedDecoder::Line ChunkedDecoder::next_crlf_line(std::string_view input, std::size_t& pos, std::size_t max_line,
+                                                    std::string_view& line) {
+    std::size_t nl = input.find('\n', pos);
+    if (nl == std::string_view::npos) return input.size() - pos > max_line ? Line::too_long : Line::incomplete;
+    if (nl + 1 - pos > max_line) return Line::too_long;
+    if (nl == pos || input[nl - 1] != '\r') return Line::bad_ending;
+    line = input.substr(pos, nl - 1 - pos);
     if (line.find('\r') != std::string_view::npos) return Line::bad_ending;
-    chunk_pos_ = nl + 1;
+    pos = nl + 1;
     return Line::complete;
 }
 

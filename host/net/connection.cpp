@@ -92,6 +92,16 @@ void Connection::end_output_locked() {
     worker_.schedule_finish(*this);
 }
 
+void Connection::post(std::function<void()> task) { worker_.post(std::move(task)); }
+
+void Connection::set_reading(bool on) {
+    std::lock_guard lock(write_mutex_);
+    on = on && !input_ended_;
+    if (want_read_ == on) return;
+    want_read_ = on;
+    update_interest_locked();
+}
+
 void Connection::set_phase(Phase phase, bool restart) { worker_.enter_phase(*this, phase, restart); }
 
 }  // namespace kerberus::net

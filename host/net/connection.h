@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -88,7 +89,18 @@ public:
     // last bytes were written.
     bool writable_locked() const { return open_ && !closing_; }
 
+    // Any thread: runs `task` on this connection's worker thread, also
+    // after the connection closed (the worker outlives its connections;
+    // the task checks gone()).
+    void post(std::function<void()> task);
+
     // --- worker thread only --------------------------------------------
+    // The descriptor was closed.
+    bool gone() const { return gone_; }
+    // Reads the socket or leaves its input waiting in the kernel (a paused
+    // streamed body: the client's sending stalls in TCP). The end of the
+    // input turns reading off for good.
+    void set_reading(bool on);
     // Moves the connection to the timeout of `phase`. Entering `receiving`
     // starts its deadline; staying in it keeps the deadline unless
     // `restart` (a request completed meanwhile); `idle` starts a new one

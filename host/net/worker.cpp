@@ -277,8 +277,10 @@ void Worker::expire(Connection& c) {
     bool keep = c.protocol_->on_timeout(c, phase);
     if (c.gone_) return;
     if (keep) {
+        // A new deadline in whatever phase the protocol left it in.
+        Phase now = c.phase_;
         unlink(c);
-        append(c, phase);
+        append(c, now);
         return;
     }
     bool closing;

@@ -1,6 +1,8 @@
 #include "outbound/client.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -16,6 +18,10 @@ namespace {
 // plugin built against an older minor passes a shorter struct.
 #define KERBERUS_REQUEST_HAS(r, field) \
     ((r).struct_size >= offsetof(kerberus_outbound_request, field) + sizeof((r).field))
+
+// kerberus_outbound_stream_fns as ABI 1.4 made it (up to on_body).
+constexpr std::size_t KERBERUS_STREAM_FNS_SIZE_1_4 =
+    offsetof(kerberus_outbound_stream_fns, on_body) + sizeof(kerberus_outbound_stream_fns::on_body);
 
 }  // namespace
 
@@ -38,11 +44,22 @@ Client::~Client() {
 
 kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, kerberus_outbound_done_fn done,
                              void* user_data, uint64_t* id, const kerberus_outbound_stream_fns* stream) {
-    if (stream != nullptr && (stream->struct_size < sizeof(kerberus_outbound_stream_fns) ||
-                              stream->on_head == nullptr || stream->on_body == nullptr)) {
-        return KERBERUS_ERR_INVALID;
+    // A plugin built against ABI 1.4 passes the struct without on_body_writable.
+    kerberus_outbound_stream_fns fns{};
+    if (stream != nullptr) {
+        if (stream->struct_size < KERBERUS_STREAM_FNS_SIZE_1_4 || stream->on_head == nullptr ||
+            stream->on_body == nullptr) {
+            return KERBERUS_ERR_INVALID;
+        }
+        std::memcpy(&fns, stream, std::min(stream->struct_size, sizeof fns));
+        fns.struct_size = sizeof fns;
+        stream = &fns;
     }
     if (done == nullptr || !KERBERUS_REQUEST_HAS(r, flags) || r.method == nullptr || r.url == nullptr) {
+        return KERBERUS_ERR_INVALID;
+    }
+    const bool streamed_body = (r.flags & KERBERUS_OUTBOUND_STREAMED_BODY) != 0;
+    if (streamed_body && (stream == nullptr || fns.on_body_writable == nullptr || r.body != nullptr)) {
         return KERBERUS_ERR_INVALID;
     }
     std::string_view method(r.method), url(r.url);
@@ -50,15 +67,55 @@ kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, ke
         !(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0)) {
         return KERBERUS_ERR_INVALID;
     }
-    if ((r.header_count > 0 && r.headers == nullptr) || (r.body_len > 0 && r.body == nullptr)) {
+    if ((r.header_count > 0 && r.headers == nullptr) || (!streamed_body && r.body_len > 0 && r.body == nullptr)) {
         return KERBERUS_ERR_INVALID;
     }
     for (std::size_t i = 0; i < r.header_count; ++i) {
         if (!is_token(view_of(r.headers[i].name)) || has_line_break(view_of(r.headers[i].value)))
             return KERBERUS_ERR_INVALID;
     }
-    if (auto plain = parse_plain_url(url)) return http1_->send(owner, r, *plain, done, user_data, id, stream);
-    return curl_->send(owner, r, done, user_data, id, stream);
+    auto plain = parse_plain_url(url);
+    // libcurl frames a body of unknown length itself; the plain engine
+    // sends the chunks the upload frames.
+    std::shared_ptr<Upload> upload;
+    if (streamed_body) upload = std::make_shared<Upload>(r.body_len, plain.has_value());
+    if (plain) return http1_->send(owner, r, *plain, done, user_data, id, stream, upload);
+    return curl_->send(owner, r, done, user_data, id, stream, upload);
+}
+
+std::shared_ptr<Upload> Client::upload_of(Owner owner, uint64_t id) {
+    std::lock_guard lock(ledger_.mutex);
+    auto live = ledger_.live.find(id);
+    if (live == ledger_.live.end() || live->second != owner) return nullptr;
+    auto it = ledger_.uploads.find(id);
+    return it == ledger_.uploads.end() ? nullptr : it->second;
+}
+
+void Client::body_ready(uint64_t id) {
+    {
+        std::lock_guard lock(ledger_.mutex);
+        if (!ledger_.uploads.count(id)) return;
+        ledger_.body_ready.insert(id);
+    }
+    wake_engines();
+}
+
+kerberus_status Client::write_body(Owner owner, uint64_t id, std::string_view data) {
+    std::shared_ptr<Upload> upload = upload_of(owner, id);
+    if (!upload) return KERBERUS_ERR_NOT_FOUND;
+    bool ready = false;
+    kerberus_status s = upload->write(data, ready);
+    if (ready) body_ready(id);
+    return s;
+}
+
+kerberus_status Client::end_body(Owner owner, uint64_t id) {
+    std::shared_ptr<Upload> upload = upload_of(owner, id);
+    if (!upload) return KERBERUS_ERR_NOT_FOUND;
+    bool ready = false;
+    kerberus_status s = upload->end(ready);
+    if (ready) body_ready(id);
+    return s;
 }
 
 void Client::wake_engines() {

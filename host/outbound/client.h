@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <unordered_set>
 
 #include <spdlog/logger.h>
@@ -40,6 +41,10 @@ public:
                          void* user_data, uint64_t* id, const kerberus_outbound_stream_fns* stream = nullptr);
     // NOT_FOUND once the request completed.
     kerberus_status resume(Owner owner, uint64_t id);
+    // outbound_body_write and outbound_body_end; NOT_FOUND once the request
+    // completed or when it has no streamed body.
+    kerberus_status write_body(Owner owner, uint64_t id, std::string_view data);
+    kerberus_status end_body(Owner owner, uint64_t id);
     // NOT_FOUND once the request completed.
     kerberus_status cancel(Owner owner, uint64_t id);
     // Cancels every request of `owner` and returns once all their callbacks
@@ -51,6 +56,9 @@ private:
     // Records a cancel or resume of a live request of `owner`'s for the
     // engines; NOT_FOUND when there is none.
     kerberus_status ask(std::unordered_set<uint64_t> Ledger::*requests, Owner owner, uint64_t id);
+    std::shared_ptr<Upload> upload_of(Owner owner, uint64_t id);
+    // The engines learn that `id`'s upload has bytes (or its end) waiting.
+    void body_ready(uint64_t id);
 
     Settings settings_;
     std::shared_ptr<spdlog::logger> logger_;

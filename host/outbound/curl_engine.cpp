@@ -30,6 +30,14 @@ struct CurlEngine::Transfer {
     kerberus_outbound_stream_fns stream{};
     bool head_delivered = false;
     bool paused = false;
+    // A streamed request body (ABI 1.5), taken from the upload as libcurl
+    // asks for it.
+    std::shared_ptr<Upload> upload;
+    std::string upload_buffer;
+    std::size_t upload_offset = 0;
+    bool upload_last = false;
+    bool upload_paused = false;
+    bool upload_short = false;
     std::string response_body;
     std::vector<std::pair<std::string, std::string>> response_headers;
     char error[CURL_ERROR_SIZE] = {};
@@ -58,6 +66,32 @@ struct CurlEngine::Transfer {
             t->paused = true;
             curl_easy_pause(t->easy, CURLPAUSE_RECV);
         }
+        return n;
+    }
+
+    static size_t on_read(char* buffer, size_t size, size_t count, void* self) {
+        auto* t = static_cast<Transfer*>(self);
+        if (t->upload_offset == t->upload_buffer.size()) {
+            if (t->upload_last) return 0;  // the end of the body
+            t->upload_buffer.clear();
+            t->upload_offset = 0;
+            bool writable = false;
+            Upload::Taken taken = t->upload->take(t->upload_buffer, writable);
+            if (taken == Upload::Taken::short_body) {
+                t->upload_short = true;
+                return CURL_READFUNC_ABORT;
+            }
+            if (taken == Upload::Taken::complete) t->upload_last = true;
+            if (writable) t->stream.on_body_writable(t->user_data);
+            if (taken == Upload::Taken::waiting) {
+                t->upload_paused = true;  // body_ready unpauses it
+                return CURL_READFUNC_PAUSE;
+            }
+            if (t->upload_buffer.empty()) return 0;
+        }
+        std::size_t n = std::min(size * count, t->upload_buffer.size() - t->upload_offset);
+        std::memcpy(buffer, t->upload_buffer.data() + t->upload_offset, n);
+        t->upload_offset += n;
         return n;
     }
 
@@ -116,12 +150,13 @@ void CurlEngine::wake() { curl_multi_wakeup(static_cast<CURLM*>(multi_)); }
 
 kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_request& r,
                                  kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
-                                 const kerberus_outbound_stream_fns* stream) {
+                                 const kerberus_outbound_stream_fns* stream, std::shared_ptr<Upload> upload) {
     std::string_view method(r.method), url(r.url);
     auto t = std::make_unique<Transfer>();
+    t->upload = upload;
     t->method = method;
     t->url = url;
-    t->body.assign(r.body ? r.body : "", r.body_len);
+    if (!upload) t->body.assign(r.body ? r.body : "", r.body_len);  // a streamed body's body_len is its length
     t->done = done;
     t->user_data = user_data;
     t->max_bytes = r.max_response_bytes ? r.max_response_bytes : settings_.max_response_bytes;
@@ -157,7 +192,16 @@ kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_re
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    if (t->method == "HEAD") {
+    if (t->upload) {
+        // UPLOAD reads the body from on_read; the method stays the caller's.
+        curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method.c_str());
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, &Transfer::on_read);
+        curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+        // -1 (unknown) makes libcurl send it chunked.
+        curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+                         t->upload->chunked() ? curl_off_t{-1} : static_cast<curl_off_t>(t->upload->length()));
+    } else if (t->method == "HEAD") {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method.c_str());
@@ -193,6 +237,7 @@ kerberus_status CurlEngine::send(Ledger::Owner owner, const kerberus_outbound_re
         std::lock_guard lock(ledger_.mutex);
         if (!ledger_.admit_locked(owner, t->id)) return KERBERUS_ERR_STATE;
         if (id) *id = t->id;
+        if (upload) ledger_.uploads.emplace(t->id, std::move(upload));
         incoming_.push_back(std::move(t));
     }
     curl_multi_wakeup(static_cast<CURLM*>(multi_));
@@ -259,7 +304,23 @@ void CurlEngine::apply_resumes() {
     }
     for (Transfer* t : resumed) {
         t->paused = false;
-        curl_easy_pause(t->easy, CURLPAUSE_CONT);
+        curl_easy_pause(t->easy, t->upload_paused ? CURLPAUSE_SEND : CURLPAUSE_CONT);
+    }
+}
+
+void CurlEngine::apply_body_ready() {
+    std::vector<Transfer*> ready;
+    {
+        std::lock_guard lock(ledger_.mutex);
+        if (ledger_.body_ready.empty()) return;
+        for (auto& [id, t] : running_) {
+            if (t->upload && ledger_.body_ready.erase(id) > 0) ready.push_back(t.get());
+        }
+    }
+    for (Transfer* t : ready) {
+        if (!t->upload_paused) continue;  // libcurl asks again by itself
+        t->upload_paused = false;
+        curl_easy_pause(t->easy, t->paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
     }
 }
 
@@ -278,6 +339,9 @@ void CurlEngine::finish_done_transfers() {
         } else if ((code == CURLE_WRITE_ERROR && t->too_large) || code == CURLE_FILESIZE_EXCEEDED) {
             result = KERBERUS_ERR_TOO_LARGE;
             error = "response body larger than the limit";
+        } else if (code == CURLE_ABORTED_BY_CALLBACK && t->upload_short) {
+            result = KERBERUS_ERR_INVALID;
+            error = "the request body ended before the length stated for it";
         } else if (code != CURLE_OK) {
             result = KERBERUS_ERR_UNREACHABLE;
         }
@@ -313,6 +377,7 @@ void CurlEngine::run() {
         }
         apply_cancels();
         apply_resumes();
+        apply_body_ready();
         if (stopping && running_.empty()) {
             std::lock_guard lock(ledger_.mutex);
             if (incoming_.empty()) return;

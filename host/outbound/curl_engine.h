@@ -10,6 +10,7 @@
 #include "kerberus/plugin.h"
 #include "outbound/ledger.h"
 #include "outbound/settings.h"
+#include "outbound/upload.h"
 
 namespace kerberus::outbound {
 
@@ -26,7 +27,7 @@ public:
     // `stream` (may be null): deliver the answer as it arrives.
     kerberus_status send(Ledger::Owner owner, const kerberus_outbound_request& request,
                          kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
-                         const kerberus_outbound_stream_fns* stream);
+                         const kerberus_outbound_stream_fns* stream, std::shared_ptr<Upload> upload);
     // Makes the thread look at the ledger's cancels and at stopping.
     void wake();
 
@@ -38,6 +39,7 @@ private:
     void finish_done_transfers();
     void apply_cancels();
     void apply_resumes();
+    void apply_body_ready();
 
     const Settings& settings_;
     Ledger& ledger_;

@@ -48,6 +48,13 @@ struct Http1Engine::Exchange {
     bool head_delivered = false;
     bool paused = false;
     bool retried = false;
+    // A streamed request body (ABI 1.5): what was taken of it and not yet
+    // sent, and whether its end went out.
+    std::shared_ptr<Upload> upload;
+    std::string body_out;
+    std::size_t body_sent = 0;
+    bool body_last = false;  // body_out holds the end
+    bool body_done = false;
     uint64_t max_bytes = 0;
     std::chrono::milliseconds connect_timeout{0}, total_timeout{0};
     Clock::time_point total_deadline;
@@ -117,8 +124,9 @@ void Http1Engine::wake() {
 
 kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_request& r, const PlainUrl& url,
                                   kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
-                                  const kerberus_outbound_stream_fns* stream) {
+                                  const kerberus_outbound_stream_fns* stream, std::shared_ptr<Upload> upload) {
     auto ex = std::make_unique<Exchange>();
+    ex->upload = upload;
     std::string_view method(r.method);
     write_request(ex->request, method, url, r);
     ex->done = done;
@@ -145,6 +153,7 @@ kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_r
         std::lock_guard lock(ledger_.mutex);
         if (!ledger_.admit_locked(owner, ex->id)) return KERBERUS_ERR_STATE;
         if (id) *id = ex->id;
+        if (upload) ledger_.uploads.emplace(ex->id, std::move(upload));
         incoming_.push_back(std::move(ex));
         // One wake-up carries every request queued before the loop takes them.
         must_wake = !wake_pending_;
@@ -215,8 +224,10 @@ void Http1Engine::take_incoming() {
         for (uint64_t id : ledger_.cancels) cancel_ids_.push_back(id);
         // Resumes are taken by whichever engine runs the request.
         resume_ids_.clear();
+        body_ids_.clear();
         for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
             if (ex->paused && ledger_.resumes.erase(ex->id) > 0) resume_ids_.push_back(ex->id);
+            if (ex->upload && ledger_.body_ready.erase(ex->id) > 0) body_ids_.push_back(ex->id);
         }
     }
     for (auto& owned : taking_) {
@@ -230,6 +241,15 @@ void Http1Engine::take_incoming() {
                 resume(ex);
                 break;
             }
+        }
+    }
+    for (uint64_t id : body_ids_) {
+        for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
+            if (ex->id != id) continue;
+            // Once connected and past the head; otherwise the head's
+            // writing gets to the body.
+            if (Connection* c = ex->connection; c != nullptr && !c->connecting) write_some(c);
+            break;
         }
     }
     for (uint64_t id : cancel_ids_) {
@@ -408,6 +428,11 @@ void Http1Engine::on_event(Connection* c, uint32_t events) {
 
 void Http1Engine::write_some(Connection* c) {
     const std::string& out = c->exchange->request;
+    if (c->sent >= out.size()) {
+        if (c->exchange->upload) write_body(c);
+        else set_write_interest(c, false);
+        return;
+    }
     while (c->sent < out.size()) {
         ssize_t n = ::send(c->fd, out.data() + c->sent, out.size() - c->sent, MSG_NOSIGNAL);
         if (n > 0) {
@@ -424,7 +449,58 @@ void Http1Engine::write_some(Connection* c) {
             return;
         }
     }
+    if (c->exchange->upload) {
+        write_body(c);
+        return;
+    }
     set_write_interest(c, false);
+}
+
+bool Http1Engine::write_body(Connection* c) {
+    Exchange* ex = c->exchange;
+    while (!ex->body_done) {
+        if (ex->body_sent == ex->body_out.size()) {
+            if (ex->body_last) {
+                ex->body_done = true;
+                break;
+            }
+            ex->body_out.clear();
+            ex->body_sent = 0;
+            bool writable = false;
+            Upload::Taken taken = ex->upload->take(ex->body_out, writable);
+            if (taken == Upload::Taken::short_body) {
+                abort(ex, KERBERUS_ERR_INVALID, "the request body ended before the length stated for it");
+                return false;
+            }
+            if (taken == Upload::Taken::complete) ex->body_last = true;
+            // The callback only queues (writes, cancels): the exchange stays.
+            if (writable) ex->stream.on_body_writable(ex->user_data);
+            if (taken == Upload::Taken::waiting) break;  // body_ready wakes the loop
+            continue;
+        }
+        ssize_t n = ::send(c->fd, ex->body_out.data() + ex->body_sent, ex->body_out.size() - ex->body_sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            ex->body_sent += static_cast<std::size_t>(n);
+            // Progress: the timeout counts from the last piece, either way.
+            if (!ex->paused) {
+                ex->total_deadline = now_ + ex->total_timeout;
+                ex->deadline = ex->total_deadline;
+                deadlines_.update(ex);
+            }
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            set_write_interest(c, true);
+            return true;
+        } else {
+            // The upstream stopped reading the body; an answer it sent
+            // before (a 413, say) is still read.
+            ex->body_done = true;
+            break;
+        }
+    }
+    set_write_interest(c, false);
+    return true;
 }
 
 void Http1Engine::read_some(Connection* c) {
@@ -479,7 +555,7 @@ void Http1Engine::complete(Connection* c, bool leftover) {
     // Streamed: every piece went to on_body already.
     response.body = ex->streaming ? kerberus_str{"", 0} : kerberus_str{parser.body().data(), parser.body().size()};
     response.error = "";
-    const bool reusable = parser.reusable() && !leftover && !ex->close_after;
+    const bool reusable = parser.reusable() && !leftover && !ex->close_after && (!ex->upload || ex->body_done);
     c->exchange = nullptr;
     ex->connection = nullptr;
     finish(ex, response);
@@ -495,7 +571,7 @@ void Http1Engine::complete(Connection* c, bool leftover) {
 
 bool Http1Engine::retry_on_fresh(Connection* c) {
     Exchange* ex = c->exchange;
-    if (!c->reused || ex->retried || stopping_) return false;
+    if (!c->reused || ex->retried || stopping_ || (ex->upload && ex->upload->started())) return false;
     ex->retried = true;
     Pool* pool = c->pool;
     c->exchange = nullptr;

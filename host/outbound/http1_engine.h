@@ -18,6 +18,7 @@
 #include "outbound/ledger.h"
 #include "outbound/plain_request.h"
 #include "outbound/settings.h"
+#include "outbound/upload.h"
 
 namespace kerberus::outbound {
 
@@ -34,7 +35,7 @@ public:
     // `stream` (may be null): deliver the answer as it arrives.
     kerberus_status send(Ledger::Owner owner, const kerberus_outbound_request& request, const PlainUrl& url,
                          kerberus_outbound_done_fn done, void* user_data, uint64_t* id,
-                         const kerberus_outbound_stream_fns* stream);
+                         const kerberus_outbound_stream_fns* stream, std::shared_ptr<Upload> upload);
     // Makes the loop look at the ledger's cancels and at stopping.
     void wake();
 
@@ -52,6 +53,8 @@ private:
     void attach(Connection* c, Exchange* ex);
     void on_event(Connection* c, uint32_t events);
     void write_some(Connection* c);
+    // The streamed request body after the head; false when the exchange ended.
+    bool write_body(Connection* c);
     void read_some(Connection* c);
     // A streamed exchange: hands the head and the body received so far to
     // the plugin; false when it asked to pause.
@@ -86,6 +89,7 @@ private:
     std::vector<std::unique_ptr<Exchange>> taking_;  // swapped with incoming_, keeps its capacity
     std::vector<uint64_t> cancel_ids_;
     std::vector<uint64_t> resume_ids_;
+    std::vector<uint64_t> body_ids_;
     bool stopping_ = false;
     Clock::time_point now_;
     Exchange* running_ = nullptr;  // intrusive list of started, unfinished exchanges

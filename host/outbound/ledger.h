@@ -7,9 +7,12 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "outbound/upload.h"
 
 namespace kerberus::outbound {
 
@@ -21,6 +24,8 @@ struct Ledger {
     std::unordered_map<uint64_t, Owner> live;  // queued or running, by id
     std::unordered_set<uint64_t> cancels;      // asked to stop, not yet finished
     std::unordered_set<uint64_t> resumes;      // streams asked to go on after a pause
+    std::unordered_map<uint64_t, std::shared_ptr<Upload>> uploads;  // streamed request bodies
+    std::unordered_set<uint64_t> body_ready;   // uploads with bytes waiting that the engine may not know of
     uint64_t next_id = 1;
     bool stopping = false;
 
@@ -34,12 +39,21 @@ struct Ledger {
 
     // After the request's callback returned: cancel_owner() may stop waiting.
     void finished(uint64_t id) {
+        std::shared_ptr<Upload> upload;
         {
             std::lock_guard lock(mutex);
             live.erase(id);
             if (!cancels.empty()) cancels.erase(id);
             if (!resumes.empty()) resumes.erase(id);
+            if (!uploads.empty()) {
+                if (auto it = uploads.find(id); it != uploads.end()) {
+                    upload = std::move(it->second);
+                    uploads.erase(it);
+                    body_ready.erase(id);
+                }
+            }
         }
+        if (upload) upload->close();
         idle.notify_all();
     }
 };

@@ -82,8 +82,13 @@ std::optional<PlainUrl> parse_plain_url(std::string_view url) {
 void write_request(std::string& out, std::string_view method, const PlainUrl& url,
                    const kerberus_outbound_request& r) {
     const bool head = method == "HEAD";
-    const bool sends_body = !head && (r.body_len > 0 || method == "POST" || method == "PUT" || method == "PATCH");
-    std::size_t size = method.size() + url.target.size() + url.host_header.size() + 40 + (sends_body ? r.body_len : 0);
+    // A streamed body (ABI 1.5) follows the head as the plugin gives it.
+    const bool streamed = (r.flags & KERBERUS_OUTBOUND_STREAMED_BODY) != 0;
+    const bool chunked = streamed && r.body_len == KERBERUS_BODY_LENGTH_UNKNOWN;
+    const bool sends_body =
+        streamed || (!head && (r.body_len > 0 || method == "POST" || method == "PUT" || method == "PATCH"));
+    std::size_t size =
+        method.size() + url.target.size() + url.host_header.size() + 40 + (sends_body && !streamed ? r.body_len : 0);
     for (std::size_t i = 0; i < r.header_count; ++i) size += r.headers[i].name.len + r.headers[i].value.len + 4;
     out.reserve(out.size() + size);
 
@@ -98,14 +103,16 @@ void write_request(std::string& out, std::string_view method, const PlainUrl& ur
         if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
         out.append(name).append(value.empty() ? ":" : ": ").append(value).append("\r\n");
     }
-    if (sends_body) {
+    if (chunked) {
+        out.append("Transfer-Encoding: chunked\r\n");
+    } else if (sends_body) {
         char digits[24];
         auto [end, ec] = std::to_chars(digits, digits + sizeof digits, r.body_len);
         (void)ec;
         out.append("Content-Length: ").append(digits, end).append("\r\n");
     }
     out.append("\r\n");
-    if (sends_body && r.body_len > 0) out.append(r.body, r.body_len);
+    if (sends_body && !streamed && r.body_len > 0) out.append(r.body, r.body_len);
 }
 
 bool asks_to_close(const kerberus_outbound_request& r) {

@@ -132,7 +132,7 @@ kerberus_status PluginInstance::add_route(const char* method, const char* patter
             return KERBERUS_ERR_INVALID;
     }
     handlers_.push_back(
-        RouteHandler{fn, user_data, method, pattern, {}, &metrics::Registry::instance().route(id_, method, pattern)});
+        RouteHandler{fn, user_data, method, pattern, {}, 0, &metrics::Registry::instance().route(id_, method, pattern)});
     return KERBERUS_OK;
 }
 
@@ -176,6 +176,19 @@ kerberus_status PluginInstance::describe_route(const char* method, const char* p
     for (RouteHandler& h : handlers_) {
         if (h.method == method && h.pattern == pattern) {
             h.summary.assign(summary);
+            return KERBERUS_OK;
+        }
+    }
+    return KERBERUS_ERR_NOT_FOUND;
+}
+
+kerberus_status PluginInstance::set_route_flags(const char* method, const char* pattern, uint32_t flags) {
+    if (!initialising_) return KERBERUS_ERR_STATE;
+    if (method == nullptr || pattern == nullptr || (flags & ~KERBERUS_ROUTE_STREAMED_BODY) != 0) return KERBERUS_ERR_INVALID;
+    for (RouteHandler& h : handlers_) {
+        if (h.method == method && h.pattern == pattern) {
+            h.flags = flags;
+            if (flags & KERBERUS_ROUTE_STREAMED_BODY) streams_bodies_ = true;
             return KERBERUS_OK;
         }
     }

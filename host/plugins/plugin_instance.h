@@ -47,6 +47,7 @@ struct RouteHandler {
     std::string method;
     std::string pattern;
     std::string summary;          // route_describe (ABI 1.3); empty when none
+    uint32_t flags;               // route_set_flags (ABI 1.5): KERBERUS_ROUTE_*
     metrics::RouteStats* stats;   // kept by the metrics registry for the process's life
 };
 
@@ -89,6 +90,10 @@ public:
     // Host API backing (route_add, set_error).
     kerberus_status add_route(const char* method, const char* pattern, kerberus_handler_fn fn, void* user_data);
     kerberus_status describe_route(const char* method, const char* pattern, std::string_view summary);
+    kerberus_status set_route_flags(const char* method, const char* pattern, uint32_t flags);
+    // Whether any route streams its body: only then does a connection stop
+    // at a request's head to ask (see RequestParser::ask_before_body).
+    bool streams_bodies() const { return streams_bodies_; }
     kerberus_status add_metric_family(const kerberus_metric_spec& spec, kerberus_metric_family** out);
     // Which instance of this plugin id this is in the process (1, 2, ...
     // one more per reload that replaced it), and when it was made.
@@ -145,6 +150,7 @@ private:
     std::string error_;
     void* instance_ = nullptr;
     bool initialising_ = false;
+    bool streams_bodies_ = false;  // some route has KERBERUS_ROUTE_STREAMED_BODY
     std::atomic<bool> accepting_work_{false};
     std::atomic<int64_t> in_flight_{0};
     std::atomic<bool> routable_{true};

@@ -9,6 +9,7 @@
 // proxy ever waits for an upstream.
 #include <kerberus/plugin.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,6 +41,8 @@ public:
         for (const std::string& warning : config.warnings) host.warn(warning);
         host.route("*", "/*", [this](kerberus::Request& r) { handle(r); },
                    "Forwards the rest of the path to the endpoint it starts with");
+        // Request bodies go upstream as they arrive, whatever their size.
+        host.stream_body_of("*", "/*");
         metrics_ = make_metrics(host, endpoints_);
         std::string summary = std::to_string(endpoints_.size()) + (endpoints_.size() == 1 ? " endpoint" : " endpoints");
         for (std::size_t i = 0; i < endpoints_.size(); ++i) summary += (i == 0 ? ": " : ", ") + endpoints_[i].key;
@@ -78,13 +81,21 @@ private:
             headers.add_client_header(name, value);
         });
         headers.finish(r.remote_address(), r.request_id());
-        out.body.assign(r.body());
         out.timeout = ep->timeout;
         out.max_response_bytes = ep->max_response_bytes;
+        const std::optional<std::int64_t> body_length = request_body_length(r);
+        if (body_length) {
+            out.stream_body = true;
+            out.body_length = *body_length;
+        }
         auto relay = std::make_shared<Relay>(ep, r.keep());
+        // The body is delivered on this worker after the handler returns,
+        // when the fetch id below is known.
+        if (body_length) read_body(relay);
         std::optional<std::uint64_t> id = host().fetch_stream(
             out, [this, relay](int status, const Headers& headers) { on_head(*relay, status, headers); },
             [this, relay](std::string_view piece) { return on_body(*relay, piece); },
+            [relay] { relay->resume_body(); },
             [this, relay](const kerberus::OutboundResponse& response) { on_done(*relay, response); });
         if (id) relay->known_id(host(), *id);
     }
@@ -110,6 +121,20 @@ private:
         std::uint64_t id = 0;
         bool resume_wanted = false;
         bool cancel_wanted = false;
+        // Why the client's body broke off (on its worker), for on_done's answer.
+        std::atomic<kerberus_status> body_error{KERBERUS_OK};
+
+        std::uint64_t fetch_id() {
+            std::lock_guard<std::mutex> lock(mutex);
+            return id;
+        }
+
+        // On the fetch's outbound thread, as are on_head and on_done: the
+        // request is in `pending` or `stream`, never both.
+        void resume_body() {
+            if (stream) stream.resume_body();
+            else if (pending) pending.resume_body();
+        }
 
         void known_id(const kerberus::Host& host, std::uint64_t fetch) {
             bool resume, cancel;
@@ -138,6 +163,37 @@ private:
             else host.resume_fetch(fetch);
         }
     };
+
+    // The client's body as RFC 9112 6.3 frames a request's: chunked (its
+    // length unknown, -1), a Content-Length, or none.
+    static std::optional<std::int64_t> request_body_length(const kerberus::Request& r) {
+        if (r.header("Transfer-Encoding")) return -1;
+        std::optional<std::string_view> length = r.header("Content-Length");
+        if (!length) return std::nullopt;
+        std::int64_t n = parse_length(*length);
+        return n > 0 ? std::optional<std::int64_t>(n) : std::nullopt;
+    }
+
+    // Each piece goes upstream as it comes; when the upstream reads slower,
+    // the client is paused until the outbound client has sent what waits.
+    void read_body(const std::shared_ptr<Relay>& relay) const {
+        const kerberus::Host& h = host();
+        relay->pending.read_body(
+            [relay, &h](std::string_view piece) {
+                kerberus_status written = h.write_fetch_body(relay->fetch_id(), piece);
+                // Not found: the upstream answered (or failed) already; the
+                // rest of the body has nowhere to go and is dropped.
+                return written == KERBERUS_BUSY ? KERBERUS_BUSY : KERBERUS_OK;
+            },
+            [relay, &h](kerberus_status result) {
+                if (result == KERBERUS_OK) {
+                    h.end_fetch_body(relay->fetch_id());
+                    return;
+                }
+                relay->body_error.store(result);
+                h.cancel_fetch(relay->fetch_id());
+            });
+    }
 
     // The upstream's status and headers: the client's answer starts with
     // them. Streamed, so it carries the upstream's headers alone: the daemon
@@ -188,6 +244,14 @@ private:
     void on_done(Relay& relay, const kerberus::OutboundResponse& response) const {
         const Endpoint& ep = *relay.ep;
         record(ep, response, std::chrono::steady_clock::now() - relay.sent);
+        if (kerberus_status broke = relay.body_error.load(); broke != KERBERUS_OK && !relay.stream) {
+            // The fetch was cancelled because the client's body broke off.
+            const bool timeout = broke == KERBERUS_ERR_TIMEOUT;
+            relay.pending.respond_error(timeout ? 408 : 400,
+                                        prefixed(ep, timeout ? "the request body stopped arriving"
+                                                             : "the request body broke off or was malformed"));
+            return;
+        }
         if (!relay.stream) {
             complete(ep, relay.pending, response);
             return;

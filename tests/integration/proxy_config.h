@@ -5,7 +5,11 @@
 #include <string_view>
 #include <vector>
 
+#include <chrono>
+#include <thread>
+
 #include "daemon.h"
+#include "http_client.h"
 
 namespace kerberus::test {
 
@@ -24,6 +28,19 @@ inline ConfigBuilder proxy_config(const std::vector<std::string>& endpoints) {
     std::string joined;
     for (const auto& e : endpoints) joined += (joined.empty() ? "" : ", ") + e;
     return bundled_config().plugin("proxy", "config: { endpoints: { " + joined + " } }");
+}
+
+// Waits (up to 5 s) until no request is in flight in the proxy's route:
+// an upstream transfer that a client's leaving cancelled has ended.
+inline bool wait_for_proxy_idle(Daemon& d) {
+    for (int i = 0; i < 100; ++i) {
+        auto metrics = get(d.admin_url("/metrics")).body;
+        if (metrics.find(R"(kerberus_http_requests_in_flight{plugin="proxy",route="/*",method="*"} 0)") !=
+            std::string::npos)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
 }
 
 }  // namespace kerberus::test

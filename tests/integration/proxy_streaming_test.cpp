@@ -110,14 +110,7 @@ TEST_F(IntegrationProxyStreaming, AClientLeavingCancelsTheUpstreamTransfer) {
     }
     // The proxy's own fetch metrics show it ended (cancelled, not counted
     // as an upstream error) well before a GiB could have gone through.
-    bool ended = false;
-    for (int i = 0; i < 100 && !ended; ++i) {
-        auto metrics = get(d.admin_url("/metrics")).body;
-        ended = metrics.find(R"(kerberus_http_requests_in_flight{plugin="proxy",route="/*",method="*"} 0)") !=
-                std::string::npos;
-        if (!ended) std::this_thread::sleep_for(50ms);
-    }
-    EXPECT_TRUE(ended) << get(d.admin_url("/metrics")).body << d.log();
+    EXPECT_TRUE(wait_for_proxy_idle(d)) << get(d.admin_url("/metrics")).body << d.log();
 }
 
 // A target written with a host name goes through libcurl: the same

@@ -234,6 +234,45 @@ bool read_chunked_body(Reader& reader, std::string& body, Clock::time_point dead
     }
 }
 
+// /count and /slow-count: the body is counted as it is read, never kept
+// (uploads larger than kMaxBody). `pause` is slept after each read: an
+// upstream that reads slower than the client sends.
+struct Counted {
+    uint64_t bytes = 0;
+    uint32_t sum = 0;  // of every byte, modulo 2^32
+};
+
+bool count_piece(Reader& reader, std::size_t size, Counted& counted, milliseconds pause) {
+    while (size > 0) {
+        if (reader.buffer().empty() && !reader.fill(Clock::now() + UpstreamServer::kIdleTimeout)) return false;
+        std::size_t take = std::min(size, reader.buffer().size());
+        for (std::size_t i = 0; i < take; ++i) counted.sum += static_cast<unsigned char>(reader.buffer()[i]);
+        reader.buffer().erase(0, take);
+        counted.bytes += take;
+        size -= take;
+        if (pause.count() > 0) std::this_thread::sleep_for(pause);
+    }
+    return true;
+}
+
+bool count_body(Reader& reader, const UpstreamRequest& request, Counted& counted, milliseconds pause) {
+    if (auto te = request.header("Transfer-Encoding")) {
+        for (;;) {
+            auto size_line = reader.line(kMaxChunkLine, Clock::now() + UpstreamServer::kIdleTimeout);
+            if (!size_line) return false;
+            std::string_view digits(*size_line);
+            auto size = parse_number<std::size_t>(trim(digits.substr(0, digits.find(';'))), 16);
+            if (!size) return false;
+            if (*size == 0) return reader.line(kMaxChunkLine, Clock::now() + UpstreamServer::kIdleTimeout).has_value();
+            if (!count_piece(reader, *size, counted, pause)) return false;
+            std::string crlf;
+            if (!reader.take(2, crlf, Clock::now() + UpstreamServer::kIdleTimeout) || crlf != "\r\n") return false;
+        }
+    }
+    auto length = parse_number<std::size_t>(request.header("Content-Length").value_or("0"));
+    return length && count_piece(reader, *length, counted, pause);
+}
+
 std::string status_line(int status) {
     return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
 }
@@ -446,8 +485,15 @@ void UpstreamServer::serve(Connection& connection) {
         if (auto expect = request.header("Expect"); expect && iequals(*expect, "100-continue")) {
             if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n")) break;
         }
+        const std::string target_path = request.target.substr(0, request.target.find('?'));
+        const bool counting = target_path.ends_with("/count") || target_path.ends_with("/slow-count");
+        Counted counted;
         bool body_ok = true;
-        if (te) {
+        if (counting) {
+            request.chunked = te.has_value();
+            body_ok = count_body(reader, request, counted,
+                                 target_path.ends_with("/slow-count") ? milliseconds(2) : milliseconds(0));
+        } else if (te) {
             request.chunked = has_token(*te, "chunked");
             body_ok = request.chunked && read_chunked_body(reader, request.body, body_deadline);
         } else if (cl) {
@@ -469,7 +515,10 @@ void UpstreamServer::serve(Connection& connection) {
         record(std::move(request));
 
         bool sent = true;
-        if (auto status = number_after<int>(path, "status"); status && *status >= 200 && *status <= 599) {
+        if (counting) {
+            std::string json = "{\"bytes\":" + std::to_string(counted.bytes) + ",\"sum\":" + std::to_string(counted.sum) + "}";
+            sent = send_all(fd, simple_response(200, "application/json", json, keep_alive, head_only));
+        } else if (auto status = number_after<int>(path, "status"); status && *status >= 200 && *status <= 599) {
             std::string out = status_line(*status);
             out += "Content-Type: application/json\r\n";
             for (const auto& [name, value] : kStatusHeaders)

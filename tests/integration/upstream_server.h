@@ -18,6 +18,10 @@
 //                 connection just before
 //   /bad-length   200 with an invalid Content-Length
 //   /untyped/<bytes>  200 with untyped_body(bytes) and no Content-Type
+//   /count        reads the body (any size) without keeping it and answers
+//                 {"bytes":<n>,"sum":<byte sum mod 2^32>}; the request is
+//                 recorded without its body
+//   /slow-count   the same, pausing 2 ms after each read (a slow reader)
 //   anything else 200 application/json: {"method","target","headers":[[n,v],...],"body"}
 // The special targets are recognised by how the path ends, so they also work
 // below a prefix ("/base/status/404").

@@ -19,6 +19,7 @@ static void PrintTo(RequestParser::Status status, std::ostream* os) {
         case RequestParser::Status::complete: *os << "complete"; return;
         case RequestParser::Status::incomplete: *os << "incomplete"; return;
         case RequestParser::Status::failed: *os << "failed"; return;
+        case RequestParser::Status::body_follows: *os << "body_follows"; return;
     }
     *os << "Status(" << static_cast<int>(status) << ")";
 }
@@ -105,6 +106,7 @@ std::ostream& operator<<(std::ostream& os, const Outcome& o) {
         case Status::incomplete: return os << "incomplete after " << o.fed << " bytes";
         case Status::failed:
             return os << "failed " << o.error_status << " (" << o.error_message << ") after " << o.fed << " bytes";
+        case Status::body_follows: return os << "body follows its head " << o.request;
     }
     return os;
 }

@@ -115,7 +115,7 @@ extern "C" {
  * kerberus_host_api; a plugin records the pair it was built against in its
  * descriptor. */
 #define KERBERUS_ABI_MAJOR 1
-#define KERBERUS_ABI_MINOR 4
+#define KERBERUS_ABI_MINOR 5
 
 /* The entry symbol for this major version, as a string and as an identifier. */
 #define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
@@ -233,6 +233,12 @@ typedef struct kerberus_header {
 /* Skip TLS certificate and host name verification (tests, private CAs you
  * cannot install). Verification is on by default. */
 #define KERBERUS_OUTBOUND_INSECURE_TLS 0x1u
+/* Streamed request body (ABI 1.5, outbound_stream only): `body` must be
+ * NULL and `body_len` is the exact length the body will have (sent as
+ * Content-Length), or KERBERUS_BODY_LENGTH_UNKNOWN (sent chunked). The body
+ * is given with outbound_body_write and finished with outbound_body_end. */
+#define KERBERUS_OUTBOUND_STREAMED_BODY 0x2u
+#define KERBERUS_BODY_LENGTH_UNKNOWN ((size_t)-1)
 
 /* An outbound request. The host copies everything it needs before
  * outbound_send returns; the plugin keeps ownership of what it points to. */
@@ -303,6 +309,11 @@ typedef struct kerberus_outbound_stream_fns {
      * KERBERUS_OK for more, or KERBERUS_BUSY to pause: no more pieces (and
      * no timeout) until outbound_resume(id). */
     kerberus_status (*on_body)(void *user_data, const char *data, size_t len);
+    /* ABI 1.5, for a request with KERBERUS_OUTBOUND_STREAMED_BODY (may be
+     * NULL otherwise): after outbound_body_write returned KERBERUS_BUSY,
+     * called once what waited has gone to the upstream — write again. On
+     * the request's outbound thread; must not block. */
+    void (*on_body_writable)(void *user_data);
 } kerberus_outbound_stream_fns;
 
 /* Streamed responses (ABI 1.4): what response_start's `on_event` hears. */
@@ -316,6 +327,34 @@ typedef struct kerberus_outbound_stream_fns {
  * waits for it). It may call response_write and response_end on `req`, and
  * must return promptly (it holds up the worker's other connections). */
 typedef void (*kerberus_stream_event_fn)(void *user_data, kerberus_request *req, int event);
+
+/* Streamed request bodies (ABI 1.5): what request_body_stream delivers.
+ * Both run on the connection's worker thread, one call at a time, never
+ * inside a host call of the plugin's, and never after the request was
+ * answered (respond, respond_error or response_end returned; a call running
+ * then finishes first: the answer waits for it). */
+typedef struct kerberus_body_fns {
+    /* sizeof(kerberus_body_fns) as the plugin was built. */
+    size_t struct_size;
+    /* A piece of the body, de-chunked; valid during the call. Return
+     * KERBERUS_OK for more, or KERBERUS_BUSY to pause: the host stops
+     * reading from the client (its sending stalls in TCP) and no body
+     * timeout runs until request_body_resume. Must return promptly. */
+    kerberus_status (*on_data)(void *user_data, const char *data, size_t len);
+    /* The body is over, called once: KERBERUS_OK when it arrived whole;
+     * KERBERUS_ERR_CLOSED when the client left or closed its side before its
+     * end; KERBERUS_ERR_INVALID when its chunked framing was malformed;
+     * KERBERUS_ERR_TIMEOUT when nothing of it arrived for
+     * server.header_timeout while not paused. After an error the client may
+     * be gone: answer anyway (the host drops what cannot be sent). */
+    void (*on_end)(void *user_data, kerberus_status result);
+} kerberus_body_fns;
+
+/* Route flags (ABI 1.5), for route_set_flags. */
+/* The route takes its request body streamed (request_body_stream) instead
+ * of whole: the handler runs as soon as the head has arrived, whatever the
+ * body's size; server.max_request_body does not apply. */
+#define KERBERUS_ROUTE_STREAMED_BODY 0x1u
 
 /* ======================================================================== */
 /* Metrics (ABI 1.3)                                                        */
@@ -481,7 +520,8 @@ typedef struct kerberus_host_api {
      * repeated names repeat. */
     kerberus_status (*request_header_visit)(kerberus_request *req, kerberus_visit_fn visit, void *user_data);
     /* The complete request body (possibly empty; chunked bodies arrive
-     * de-chunked). */
+     * de-chunked). KERBERUS_ERR_STATE on a route that streams its body
+     * (ABI 1.5, KERBERUS_ROUTE_STREAMED_BODY). */
     kerberus_status (*request_body)(kerberus_request *req, kerberus_str *out);
     /* The client's address as text ("127.0.0.1"). */
     kerberus_status (*request_remote_address)(kerberus_request *req, kerberus_str *out);
@@ -692,6 +732,62 @@ typedef struct kerberus_host_api {
      * KERBERUS_ERR_NOT_FOUND when the request already completed. Thread:
      * any, also inside a response's event callback. */
     kerberus_status (*outbound_resume)(kerberus_plugin_ctx *ctx, uint64_t id);
+
+    /* ---- Streamed request bodies (ABI 1.5) ------------------------------- *
+     * For uploads larger than memory and for relaying a body as it arrives.
+     * A route opts in with route_set_flags(KERBERUS_ROUTE_STREAMED_BODY);
+     * its handler then reads the body with request_body_stream, and
+     * request_body returns KERBERUS_ERR_STATE. A request without a body
+     * (no Content-Length and no Transfer-Encoding, or Content-Length: 0)
+     * has an empty one: on_end(KERBERUS_OK) with no data. Answering before
+     * the body's end is allowed (a 413, a 401, an upstream's early answer):
+     * no more body callbacks come, the rest of the body is not read and
+     * the connection closes after the answer. server.request_timeout counts
+     * from the body's end (or the answer's start), not while it arrives.
+     * Check KERBERUS_HOST_HAS(host, request_body_resume) first. */
+
+    /* Sets flags (KERBERUS_ROUTE_*) on a route this plugin registered (same
+     * method and pattern as in route_add); a later call replaces the flags.
+     * KERBERUS_ERR_NOT_FOUND when the route was not registered;
+     * KERBERUS_ERR_INVALID for an unknown flag bit. Allowed only during init
+     * (KERBERUS_ERR_STATE otherwise). Thread: the init thread. */
+    kerberus_status (*route_set_flags)(kerberus_plugin_ctx *ctx, const char *method, const char *pattern,
+                                       uint32_t flags);
+
+    /* Starts delivering the body to `fns` (copied) with `user_data`: what
+     * has arrived at once (on the worker, soon after this call returns),
+     * the rest as it comes. Until this is called, the host reads nothing
+     * of the body; a client that sent "Expect: 100-continue" gets its
+     * "100 Continue" now. Once per request. Thread: any, as the request's
+     * accessors. Returns KERBERUS_OK; KERBERUS_ERR_CLOSED when the client
+     * has gone already (no callback runs: answer, the host drops it);
+     * KERBERUS_ERR_STATE when the route
+     * does not stream its body, the body is already being delivered, or the
+     * request was answered; KERBERUS_ERR_INVALID for a NULL or short `fns`. */
+    kerberus_status (*request_body_stream)(kerberus_request *req, const kerberus_body_fns *fns, void *user_data);
+
+    /* Resumes delivery paused by on_data's KERBERUS_BUSY (later, on the
+     * worker; resuming one not paused does nothing). KERBERUS_ERR_STATE when
+     * the body is not being delivered. Thread: any, also inside an outbound
+     * callback. */
+    kerberus_status (*request_body_resume)(kerberus_request *req);
+
+    /* For an outbound_stream request made with KERBERUS_OUTBOUND_STREAMED_BODY:
+     * sends `len` more bytes of its body (copied before the call returns).
+     * Returns KERBERUS_OK; KERBERUS_BUSY: taken, but more than 256 KiB wait
+     * for the upstream — write again after on_body_writable;
+     * KERBERUS_ERR_INVALID: past the body_len given, or after
+     * outbound_body_end (nothing taken); KERBERUS_ERR_NOT_FOUND: the request
+     * completed already (its `done` ran or runs: an upstream may answer
+     * before it read the whole body), or was not made with the flag.
+     * Thread: any. */
+    kerberus_status (*outbound_body_write)(kerberus_plugin_ctx *ctx, uint64_t id, const char *data, size_t len);
+
+    /* Ends the body: the last chunk, or nothing more for a stated length.
+     * A body shorter than the body_len given fails the request (its `done`
+     * gets KERBERUS_ERR_INVALID). KERBERUS_ERR_NOT_FOUND as for
+     * outbound_body_write. Thread: any. */
+    kerberus_status (*outbound_body_end)(kerberus_plugin_ctx *ctx, uint64_t id);
 
     /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each. */
 } kerberus_host_api;

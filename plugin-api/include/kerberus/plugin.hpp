@@ -73,6 +73,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <new>
 #include <initializer_list>
 #include <limits>
 #include <memory>
@@ -338,6 +339,34 @@ inline bool has_respond_error(const kerberus_host_api* api) noexcept { return KE
 inline bool has_abi_1_3(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, metric_observe); }
 // outbound_resume is the last field of ABI 1.4.
 inline bool has_streaming(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, outbound_resume); }
+// ABI 1.5: streamed request bodies, both ways.
+inline bool has_body_streaming(const kerberus_host_api* api) noexcept {
+    return KERBERUS_HOST_HAS(api, outbound_body_end);
+}
+
+// The callbacks of a request body being read (PendingRequest::read_body):
+// they live with the request's owner until it is answered, since the host
+// calls them until then.
+struct BodyReader {
+    std::function<kerberus_status(std::string_view)> on_data;
+    std::function<void(kerberus_status)> on_end;
+
+    static kerberus_status data(void* user_data, const char* bytes, std::size_t len) noexcept {
+        try {
+            return static_cast<BodyReader*>(user_data)->on_data(std::string_view(bytes, len)) == KERBERUS_BUSY
+                       ? KERBERUS_BUSY
+                       : KERBERUS_OK;
+        } catch (...) {
+            return KERBERUS_OK;  // nothing may unwind into the host
+        }
+    }
+    static void end(void* user_data, kerberus_status result) noexcept {
+        try {
+            static_cast<BodyReader*>(user_data)->on_end(result);
+        } catch (...) {
+        }
+    }
+};
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -473,7 +502,7 @@ public:
     ResponseStream() noexcept = default;
     ResponseStream(ResponseStream&& other) noexcept
         : in_(other.in_), req_(std::exchange(other.req_, nullptr)), owner_(std::move(other.owner_)),
-          events_(std::move(other.events_)) {}
+          events_(std::move(other.events_)), body_(std::move(other.body_)) {}
     ResponseStream& operator=(ResponseStream&& other) noexcept {
         if (this != &other) {
             end();
@@ -481,6 +510,7 @@ public:
             req_ = std::exchange(other.req_, nullptr);
             owner_ = std::move(other.owner_);
             events_ = std::move(other.events_);
+            body_ = std::move(other.body_);
         }
         return *this;
     }
@@ -493,6 +523,15 @@ public:
         if (req_ == nullptr) return KERBERUS_ERR_STATE;
         if (stopped()) return KERBERUS_ERR_EXPIRED;
         return in_->api->response_write(req_, detail::data_of(data), data.size());
+    }
+
+    // The request body goes on arriving while the answer streams (a
+    // relay): resumes it after its on_data returned KERBERUS_BUSY (see
+    // PendingRequest::read_body).
+    kerberus_status resume_body() noexcept {
+        if (req_ == nullptr || !body_) return KERBERUS_ERR_STATE;
+        if (stopped()) return KERBERUS_ERR_EXPIRED;
+        return in_->api->request_body_resume(req_);
     }
 
     // Cuts the response off (plugin.h response_abort): the client sees it
@@ -532,7 +571,15 @@ private:
                 (void)events_.release();  // out of memory: leak it rather than free it under the host
             }
         }
+        if (body_ && how == KERBERUS_ERR_EXPIRED && owner_) {
+            try {
+                owner_->keep_until_destroyed(body_);
+            } catch (...) {
+                (void)new (std::nothrow) std::shared_ptr<detail::BodyReader>(body_);  // leak rather than free
+            }
+        }
         events_.reset();
+        body_.reset();
         owner_.reset();
     }
 
@@ -571,6 +618,7 @@ private:
     kerberus_request* req_ = nullptr;
     std::shared_ptr<detail::Instance> owner_;
     std::unique_ptr<EventHandler> events_;
+    std::shared_ptr<detail::BodyReader> body_;  // a request body still being read
 };
 
 // The right to answer a kept request, from any thread. Use it from one
@@ -591,13 +639,15 @@ class PendingRequest : public RequestView {
 public:
     PendingRequest() noexcept : RequestView(nullptr, nullptr) {}
     PendingRequest(PendingRequest&& other) noexcept
-        : RequestView(other.in_, std::exchange(other.req_, nullptr)), owner_(std::move(other.owner_)) {}
+        : RequestView(other.in_, std::exchange(other.req_, nullptr)), owner_(std::move(other.owner_)),
+          body_(std::move(other.body_)) {}
     PendingRequest& operator=(PendingRequest&& other) noexcept {
         if (this != &other) {
             abandon();
             in_ = other.in_;
             req_ = std::exchange(other.req_, nullptr);
             owner_ = std::move(other.owner_);
+            body_ = std::move(other.body_);
         }
         return *this;
     }
@@ -646,8 +696,45 @@ public:
         }
         ResponseStream out = ResponseStream::start(owner_, req_, status_code, content_length, std::move(on_event), &s);
         if (status) *status = s;
-        if (out) release(KERBERUS_OK);
+        if (out) {
+            out.body_ = std::move(body_);  // a body still arriving keeps arriving
+            release(KERBERUS_OK);
+        }
         return out;
+    }
+
+    // Reads the request body as it arrives (plugin.h "Streamed request
+    // bodies", ABI 1.5), on a route marked with Host::stream_body_of():
+    //   on_data(std::string_view piece) -> kerberus_status  per piece;
+    //           KERBERUS_BUSY pauses until resume_body();
+    //   on_end(kerberus_status result)  once, last: KERBERUS_OK when the
+    //           body arrived whole, else why not (KERBERUS_ERR_CLOSED,
+    //           KERBERUS_ERR_INVALID, KERBERUS_ERR_TIMEOUT).
+    // Both on the connection's worker thread, never after the answer was
+    // given (an answer before on_end stops the body). Exceptions they throw
+    // are swallowed. Returns what request_body_stream returns
+    // (KERBERUS_ERR_STATE on an older host or a route without the flag).
+    kerberus_status read_body(std::function<kerberus_status(std::string_view)> on_data,
+                              std::function<void(kerberus_status)> on_end) {
+        if (!live()) return gone();
+        if (!detail::has_body_streaming(in_->api) || body_) return KERBERUS_ERR_STATE;
+        auto reader = std::make_shared<detail::BodyReader>();
+        reader->on_data = std::move(on_data);
+        reader->on_end = std::move(on_end);
+        kerberus_body_fns fns{};
+        fns.struct_size = sizeof fns;
+        fns.on_data = &detail::BodyReader::data;
+        fns.on_end = &detail::BodyReader::end;
+        kerberus_status s = in_->api->request_body_stream(req_, &fns, reader.get());
+        if (s == KERBERUS_OK) body_ = std::move(reader);
+        return s;
+    }
+
+    // Resumes a body whose on_data returned KERBERUS_BUSY. Thread: any.
+    kerberus_status resume_body() noexcept {
+        if (!live()) return gone();
+        if (!body_) return KERBERUS_ERR_STATE;
+        return in_->api->request_body_resume(req_);
     }
 
 private:
@@ -667,6 +754,16 @@ private:
 
     kerberus_status release(kerberus_status s) noexcept {
         req_ = nullptr;
+        // After stop() the host may call the body's callbacks until it has
+        // answered: they live with the instance then.
+        if (body_ && s == KERBERUS_ERR_EXPIRED && owner_) {
+            try {
+                owner_->keep_until_destroyed(body_);
+            } catch (...) {
+                (void)new (std::nothrow) std::shared_ptr<detail::BodyReader>(body_);  // leak rather than free
+            }
+        }
+        body_.reset();
         owner_.reset();
         return s;
     }
@@ -681,6 +778,7 @@ private:
     }
 
     std::shared_ptr<detail::Instance> owner_;
+    std::shared_ptr<detail::BodyReader> body_;  // a request body being read
 };
 
 // The request a handler is called with; valid during that call. Answer it
@@ -801,6 +899,12 @@ struct OutboundRequest {
     std::uint64_t max_response_bytes = 0;
     // Skips TLS certificate and host name checks (tests, private CAs).
     bool insecure_tls = false;
+    // ABI 1.5, fetch_stream only: the body is not `body` (leave it empty)
+    // but what Host::write_fetch_body gives later, ended by
+    // Host::end_fetch_body. `body_length`: its exact length (sent as
+    // Content-Length), or -1 when unknown (sent chunked).
+    bool stream_body = false;
+    std::int64_t body_length = -1;
 };
 
 // How a fetch ended. The views are valid during the completion callback
@@ -883,6 +987,18 @@ public:
     StreamCallOf(std::shared_ptr<Instance> in, H&& head, B&& body, D&& done)
         : FetchCall(std::move(in)), head_(std::forward<H>(head)), body_(std::forward<B>(body)),
           done_(std::forward<D>(done)) {}
+
+    // A streamed request body's "write again" (ABI 1.5).
+    std::function<void()> writable;
+
+    static void on_body_writable(void* user_data) noexcept {
+        auto* call = static_cast<StreamCallOf*>(user_data);
+        try {
+            if (call->writable) call->writable();
+        } catch (...) {
+            call->failed_ = true;
+        }
+    }
 
     static void on_head(void* user_data, int status, const kerberus_header* raw, std::size_t count) noexcept {
         auto* call = static_cast<StreamCallOf*>(user_data);
@@ -1145,6 +1261,53 @@ public:
         return start_fetch(request, std::move(call), &fns);
     }
 
+    // fetch_stream() whose request body is given as it comes (ABI 1.5,
+    // OutboundRequest::stream_body): write_fetch_body(id, piece) returns
+    // KERBERUS_BUSY when the upstream reads slower than pieces come, and
+    // `on_writable()` then runs (on the fetch's outbound thread) when it may
+    // write again; end_fetch_body(id) ends it. A host older than ABI 1.5
+    // refuses the fetch (KERBERUS_ERR_STATE).
+    template <class Head, class Body, class Writable, class Done>
+    std::optional<std::uint64_t> fetch_stream(const OutboundRequest& request, Head&& on_head, Body&& on_body,
+                                              Writable&& on_writable, Done&& done) const {
+        using Call = detail::StreamCallOf<std::decay_t<Head>, std::decay_t<Body>, std::decay_t<Done>>;
+        auto call = std::make_unique<Call>(in_, std::forward<Head>(on_head), std::forward<Body>(on_body),
+                                           std::forward<Done>(done));
+        call->writable = std::forward<Writable>(on_writable);
+        kerberus_outbound_stream_fns fns{};
+        fns.struct_size = sizeof fns;
+        fns.on_head = &Call::on_head;
+        fns.on_body = &Call::on_body;
+        fns.on_body_writable = &Call::on_body_writable;
+        return start_fetch(request, std::move(call), &fns);
+    }
+
+    // The next piece of a fetch's streamed request body: KERBERUS_OK,
+    // KERBERUS_BUSY (taken; wait for on_writable), KERBERUS_ERR_NOT_FOUND
+    // (the fetch completed: the upstream answered or failed), or
+    // KERBERUS_ERR_INVALID (past body_length, or after the end).
+    kerberus_status write_fetch_body(std::uint64_t id, std::string_view piece) const noexcept {
+        if (!detail::has_body_streaming(in_->api)) return KERBERUS_ERR_STATE;
+        return in_->api->outbound_body_write(in_->ctx, id, detail::data_of(piece), piece.size());
+    }
+    kerberus_status end_fetch_body(std::uint64_t id) const noexcept {
+        if (!detail::has_body_streaming(in_->api)) return KERBERUS_ERR_STATE;
+        return in_->api->outbound_body_end(in_->ctx, id);
+    }
+
+    // Marks a route registered with route() as taking its body streamed
+    // (ABI 1.5, KERBERUS_ROUTE_STREAMED_BODY): its handler runs when the
+    // head has arrived and reads the body with PendingRequest::read_body.
+    // Init only. Throws kerberus::Error when the host refuses, or predates
+    // ABI 1.5 (KERBERUS_ERR_STATE).
+    void stream_body_of(CStr method, CStr pattern) {
+        std::string context = std::string("route ") + method.c_str() + " " + pattern.c_str() + " streamed body";
+        if (!detail::has_body_streaming(in_->api)) throw Error(KERBERUS_ERR_STATE, context + " (host older than ABI 1.5)");
+        kerberus_status s = in_->api->route_set_flags(in_->ctx, method.c_str(), pattern.c_str(),
+                                                      KERBERUS_ROUTE_STREAMED_BODY);
+        if (s != KERBERUS_OK) throw Error(s, context);
+    }
+
     // Resumes a streamed fetch paused by on_body's KERBERUS_BUSY. false when
     // it already completed. Thread: any.
     bool resume_fetch(std::uint64_t id) const noexcept {
@@ -1179,9 +1342,13 @@ private:
     std::optional<std::uint64_t> start_fetch(const OutboundRequest& request, std::unique_ptr<detail::FetchCall> call,
                                              const kerberus_outbound_stream_fns* stream = nullptr) const {
         kerberus_status s = KERBERUS_ERR_STATE;
-        const char* why = stream ? "this host has no streamed outbound HTTP (it predates ABI 1.4)"
-                                 : "this host has no outbound HTTP (it predates ABI 1.1)";
-        if (stream ? detail::has_streaming(in_->api) : detail::has_outbound(in_->api)) {
+        const char* why = request.stream_body ? "this host has no streamed request bodies (it predates ABI 1.5)"
+                          : stream        ? "this host has no streamed outbound HTTP (it predates ABI 1.4)"
+                                          : "this host has no outbound HTTP (it predates ABI 1.1)";
+        const bool supported = request.stream_body ? stream != nullptr && detail::has_body_streaming(in_->api)
+                               : stream            ? detail::has_streaming(in_->api)
+                                                   : detail::has_outbound(in_->api);
+        if (supported) {
             std::vector<kerberus_header> headers;
             headers.reserve(request.headers.size());
             for (const auto& [name, value] : request.headers) {
@@ -1199,6 +1366,12 @@ private:
             out.timeout_ms = detail::timeout_ms(request.timeout);
             out.max_response_bytes = request.max_response_bytes;
             out.flags = request.insecure_tls ? KERBERUS_OUTBOUND_INSECURE_TLS : 0u;
+            if (request.stream_body) {
+                out.flags |= KERBERUS_OUTBOUND_STREAMED_BODY;
+                out.body = nullptr;
+                out.body_len = request.body_length < 0 ? KERBERUS_BODY_LENGTH_UNKNOWN
+                                                       : static_cast<std::size_t>(request.body_length);
+            }
             std::uint64_t id = 0;
             s = stream ? in_->api->outbound_stream(in_->ctx, &out, stream, &detail::FetchCall::complete, call.get(), &id)
                        : in_->api->outbound_send(in_->ctx, &out, &detail::FetchCall::complete, call.get(), &id);

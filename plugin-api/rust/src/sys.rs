@@ -19,7 +19,7 @@ pub const KERBERUS_ABI_MAJOR: u32 = 1;
 /// The ABI minor version this module describes. A plugin built with this
 /// crate records it in its descriptor and loads only into a host at least
 /// this new.
-pub const KERBERUS_ABI_MINOR: u32 = 4;
+pub const KERBERUS_ABI_MINOR: u32 = 5;
 
 /// The entry symbol for this major version.
 pub const KERBERUS_PLUGIN_ENTRY_SYMBOL: &str = "kerberus_plugin_v1";
@@ -128,6 +128,14 @@ pub struct kerberus_header {
 
 /// Skip TLS certificate and host name verification (ABI 1.1).
 pub const KERBERUS_OUTBOUND_INSECURE_TLS: u32 = 0x1;
+/// ABI 1.5, `outbound_stream` only: the body is given with
+/// `outbound_body_write` / `outbound_body_end`; `body` must be NULL and
+/// `body_len` is its length or `KERBERUS_BODY_LENGTH_UNKNOWN` (chunked).
+pub const KERBERUS_OUTBOUND_STREAMED_BODY: u32 = 0x2;
+/// `body_len` of a streamed body of unknown length.
+pub const KERBERUS_BODY_LENGTH_UNKNOWN: usize = usize::MAX;
+/// ABI 1.5 route flag: the route takes its request body streamed.
+pub const KERBERUS_ROUTE_STREAMED_BODY: u32 = 0x1;
 
 /// An outbound request (ABI 1.1). The host copies everything it needs
 /// before outbound_send returns.
@@ -205,6 +213,23 @@ pub struct kerberus_outbound_stream_fns {
     /// A piece of the body, de-chunked; valid during the call.
     pub on_body:
         Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const c_char, len: usize) -> kerberus_status>,
+    /// ABI 1.5: after `outbound_body_write` returned `KERBERUS_BUSY`, called
+    /// once the waiting bytes went upstream. May be NULL without a streamed body.
+    pub on_body_writable: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
+}
+
+/// ABI 1.5: what `request_body_stream` delivers, on the connection's
+/// worker thread, one call at a time, never after the request was answered.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct kerberus_body_fns {
+    /// `size_of::<kerberus_body_fns>()` as the plugin was built.
+    pub struct_size: usize,
+    /// A piece of the body; `KERBERUS_BUSY` pauses until `request_body_resume`.
+    pub on_data:
+        Option<unsafe extern "C" fn(user_data: *mut c_void, data: *const c_char, len: usize) -> kerberus_status>,
+    /// The body is over (once): `KERBERUS_OK`, or why not.
+    pub on_end: Option<unsafe extern "C" fn(user_data: *mut c_void, result: kerberus_status)>,
 }
 
 /// Event callback of a streamed response (ABI 1.4): called on the
@@ -485,6 +510,31 @@ pub struct kerberus_host_api {
     /// ABI 1.4: resumes a streamed outbound answer paused by `KERBERUS_BUSY`.
     /// Thread: any.
     pub outbound_resume: Option<unsafe extern "C" fn(ctx: *mut kerberus_plugin_ctx, id: u64) -> kerberus_status>,
+    /// ABI 1.5: sets `KERBERUS_ROUTE_*` flags on a registered route. Init only.
+    pub route_set_flags: Option<
+        unsafe extern "C" fn(
+            ctx: *mut kerberus_plugin_ctx,
+            method: *const c_char,
+            pattern: *const c_char,
+            flags: u32,
+        ) -> kerberus_status,
+    >,
+    /// ABI 1.5: starts delivering a streamed request body. Thread: any.
+    pub request_body_stream: Option<
+        unsafe extern "C" fn(
+            req: *mut kerberus_request,
+            fns: *const kerberus_body_fns,
+            user_data: *mut c_void,
+        ) -> kerberus_status,
+    >,
+    /// ABI 1.5: resumes a body paused by `KERBERUS_BUSY`. Thread: any.
+    pub request_body_resume: Option<unsafe extern "C" fn(req: *mut kerberus_request) -> kerberus_status>,
+    /// ABI 1.5: the next piece of an outbound request's streamed body. Thread: any.
+    pub outbound_body_write: Option<
+        unsafe extern "C" fn(ctx: *mut kerberus_plugin_ctx, id: u64, data: *const c_char, len: usize) -> kerberus_status,
+    >,
+    /// ABI 1.5: ends an outbound request's streamed body. Thread: any.
+    pub outbound_body_end: Option<unsafe extern "C" fn(ctx: *mut kerberus_plugin_ctx, id: u64) -> kerberus_status>,
 }
 
 /// The plugin descriptor: static, read by the host before anything else.
