@@ -278,7 +278,9 @@ kerberus_status Dispatcher::deliver(Exchange& ex, int status, std::string_view b
 
 kerberus_status Dispatcher::start_stream(Exchange& ex, int status, int64_t content_length,
                                          kerberus_stream_event_fn on_event, void* user_data) {
-    if (status < 200 || status > 599 || content_length < -1) return KERBERUS_ERR_INVALID;
+    // 101 takes up an upgrade the client asked for (RFC 9110 15.2.2).
+    const bool switching = status == 101 && ex.upgrade_requested();
+    if ((!switching && (status < 200 || status > 599)) || content_length < -1) return KERBERUS_ERR_INVALID;
     if (kerberus_status began = kept_.begin_stream(&ex); began != KERBERUS_OK) return began;
     ex.start_stream(status, content_length, on_event, user_data);
     return KERBERUS_OK;

@@ -108,10 +108,8 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     }
     body_.assign(request.body);
     if (arriving_body_) arriving_body_.reset();
-    if (streamed_body_route_) {
-        streamed_body_route_ = false;
-        held_body_.store(nullptr);
-    }
+    streamed_body_route_ = false;
+    if (held_body_used_.exchange(false)) held_body_.store(nullptr);
     remote_.assign(remote);
     if (request.request_id_field >= 0 && valid_request_id(fields_[request.request_id_field].value)) {
         request_id_ = fields_[request.request_id_field].value;
@@ -249,6 +247,12 @@ bool Exchange::stated_length_fits(int status, std::size_t body_size) const {
     return response_framing(false, status, body_size, stated_length_).send_body ? *stated_length_ == body_size : true;
 }
 
+// What held_body_ holds once the request was answered.
+const std::shared_ptr<RequestBody>& Exchange::answered_marker() {
+    static const std::shared_ptr<RequestBody> marker = std::make_shared<RequestBody>(std::string());
+    return marker;
+}
+
 kerberus_status Exchange::start_body(const kerberus_body_fns& fns, void* user_data) {
     if (!streamed_body_route_) return KERBERUS_ERR_STATE;
     if (arriving_body_) return arriving_body_->start(fns, user_data);
@@ -256,6 +260,8 @@ kerberus_status Exchange::start_body(const kerberus_body_fns& fns, void* user_da
     // worker as an arriving one would be.
     auto held = std::make_shared<RequestBody>(std::move(body_));
     body_.clear();
+    held_body_used_.store(true);
+    // Fails after a second call, and after the answer (see stop_body).
     std::shared_ptr<RequestBody> none;
     if (!held_body_.compare_exchange_strong(none, held)) return KERBERUS_ERR_STATE;
     held->set_wake([socket = to_.socket, body = std::weak_ptr<RequestBody>(held)] {
@@ -269,12 +275,18 @@ kerberus_status Exchange::start_body(const kerberus_body_fns& fns, void* user_da
 kerberus_status Exchange::resume_body() {
     if (arriving_body_) return arriving_body_->resume();
     std::shared_ptr<RequestBody> held = held_body_.load();
-    return held ? held->resume() : KERBERUS_ERR_STATE;
+    return held && held != answered_marker() ? held->resume() : KERBERUS_ERR_STATE;
 }
 
 void Exchange::stop_body() {
     std::shared_ptr<RequestBody> body = arriving_body_;
-    if (!body && streamed_body_route_) body = held_body_.load();
+    if (!body && streamed_body_route_) {
+        // The marker makes a start racing with this answer fail; the held
+        // body (and the connection its delivery holds) goes now.
+        held_body_used_.store(true);
+        body = held_body_.exchange(answered_marker());
+        if (body == answered_marker()) body = nullptr;
+    }
     if (!body) return;
     body->stop();
     if (!body->fully_read()) close_after_response();
@@ -351,7 +363,13 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     const std::optional<uint64_t> stated =
         content_length >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(content_length)) : stated_length_;
     ResponseFraming framing;
-    if (head || status == 204 || status == 205 || status == 304) {
+    if (status == 101) {
+        // The connection is the new protocol's from here: its bytes go
+        // as they are written, and it closes when the stream ends.
+        close_after_response();
+        block_.set_connection("Upgrade");
+        framing = {true, std::nullopt};
+    } else if (head || status == 204 || status == 205 || status == 304) {
         // As respond() frames them, with the stated length as the body's.
         framing = response_framing(head, status, 0, stated);
         if (head && !stated) framing.content_length.reset();
@@ -366,7 +384,7 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     }
     s.send_body = framing.send_body;
     s.chunked = framing.chunked;
-    if (s.send_body) s.length = stated;
+    if (s.send_body && status != 101) s.length = stated;
     if (on_event != nullptr) s.events = std::make_shared<StreamEvents>(on_event, user_data, this);
     // The head waits for the first piece (or the end), so a relayed answer
     // costs one send, as respond() does.
@@ -376,6 +394,13 @@ void Exchange::start_stream(int status, int64_t content_length, kerberus_stream_
     if (s.events) {
         std::lock_guard lock(to_.socket->write_mutex());
         to_.http->stream_events = s.events;
+    }
+    // A 101 goes at once: neither side of the new protocol may speak
+    // before it, so nothing else would make it go.
+    if (status == 101) {
+        std::lock_guard lock(to_.socket->write_mutex());
+        to_.socket->write_locked(s.head, false);
+        s.head.clear();
     }
     // Without content (HEAD, 204, 205, 304) the head is the whole answer:
     // it goes now, and counts as answered, so the client's next request is

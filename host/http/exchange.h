@@ -140,6 +140,9 @@ public:
     // the handler runs).
     void set_arriving_body(std::shared_ptr<RequestBody> body) { arriving_body_ = std::move(body); }
     bool has_arriving_body() const { return arriving_body_ != nullptr; }
+    // The client asked for another protocol, on a route that streams its
+    // body: a 101 answer may take the upgrade up.
+    bool upgrade_requested() const { return arriving_body_ && arriving_body_->upgrade(); }
     // The route takes its body streamed: request_body refuses, and a body
     // that arrived whole is delivered in one piece.
     void set_streamed_body_route(bool on) { streamed_body_route_ = on; }
@@ -198,6 +201,10 @@ private:
     std::string body_;
     std::shared_ptr<RequestBody> arriving_body_;
     std::atomic<std::shared_ptr<RequestBody>> held_body_;  // a whole body being delivered
+    // held_body_ was touched: begin() clears it (the atomic is not touched
+    // on requests that never use it).
+    std::atomic<bool> held_body_used_{false};
+    static const std::shared_ptr<RequestBody>& answered_marker();
     bool streamed_body_route_ = false;
     std::string remote_;
     std::string path_;

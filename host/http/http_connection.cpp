@@ -144,7 +144,10 @@ void HttpConnection::pump_body(net::Connection& connection, RequestBody* body) {
     switch (body_->next()) {
         case RequestBody::Next::read:
             connection.set_reading(true);
-            connection.set_phase(net::Phase::receiving, used > 0);
+            // An upgraded connection may rest as long as its plugin lets it
+            // (the proxy's tunnel timeout); a body must keep arriving.
+            if (body_->upgrade()) connection.set_phase(net::Phase::idle);
+            else connection.set_phase(net::Phase::receiving, used > 0);
             return;
         case RequestBody::Next::wait:
             // Not started, or paused: no body timeout (the answer's

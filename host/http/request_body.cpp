@@ -16,7 +16,11 @@ int64_t ticks(RequestBody::Clock::time_point t) { return t.time_since_epoch().co
 }  // namespace
 
 RequestBody::RequestBody(RequestParser::BodyFraming framing, bool continue_owed)
-    : held_(false), chunked_(framing.chunked), remaining_(framing.content_length), continue_owed_(continue_owed) {
+    : held_(false),
+      upgrade_(framing.upgrade),
+      chunked_(framing.chunked),
+      remaining_(framing.upgrade ? std::numeric_limits<uint64_t>::max() : framing.content_length),
+      continue_owed_(continue_owed) {
     // The plugin decides how much it takes; the framing still has to hold.
     if (chunked_) chunks_.reset(std::numeric_limits<uint64_t>::max(), kMaxTrailers);
 }
@@ -66,6 +70,8 @@ void RequestBody::stop() {
     auto stop_locked = [this] {
         State s = state_.load();
         if (s == State::ended || s == State::stopped) return false;
+        // An upgrade nobody took up had no body: the connection goes on.
+        if (upgrade_ && s == State::waiting) whole_.store(true);
         state_.store(State::stopped);
         if (arriving_.exchange(false)) ended_at_.store(ticks(Clock::now()));
         return true;
@@ -92,7 +98,8 @@ std::optional<RequestBody::Clock::time_point> RequestBody::deadline_after(std::c
 
 void RequestBody::end_locked(kerberus_status result) {
     failure_ = result;
-    whole_.store(result == KERBERUS_OK);
+    // After an upgrade the connection never carries HTTP again.
+    whole_.store(result == KERBERUS_OK && !upgrade_);
     state_.store(State::ended);
     if (arriving_.exchange(false) || ended_at_.load() == 0) ended_at_.store(ticks(Clock::now()));
     const RequestBody* outer = delivering;
@@ -151,7 +158,8 @@ void RequestBody::fail(kerberus_status why) {
     if (s == State::waiting) {
         failure_ = why;
     } else if (s == State::flowing || s == State::paused) {
-        end_locked(why);
+        // The end of an upgraded connection's input is its body's end.
+        end_locked(upgrade_ && why == KERBERUS_ERR_CLOSED ? KERBERUS_OK : why);
     }
 }
 

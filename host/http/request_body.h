@@ -47,6 +47,9 @@ public:
     // Every byte of the body was taken from the connection (so the
     // connection can carry the next request).
     bool fully_read() const;
+    // An upgrade request's: once started, the connection's bytes after the
+    // head, raw, until the client ends it; never started, an empty body.
+    bool upgrade() const { return upgrade_; }
     // For the answer deadline (server.request_timeout counts from the
     // body's end): when it may fall at the earliest, nullopt when the body
     // does not move it.
@@ -92,6 +95,7 @@ private:
 
     // Worker only.
     const bool held_;
+    const bool upgrade_ = false;
     std::string bytes_;  // held_: the body
     std::size_t bytes_offset_ = 0;
     bool chunked_ = false;

@@ -147,6 +147,7 @@ void RequestParser::reset() {
     has_content_length_ = chunked_ = expect_continue_ = continue_taken_ = false;
     hosts_ = 0;
     close_ = keep_alive_token_ = false;
+    upgrade_token_ = has_upgrade_ = false;
     body_choice_ = BodyChoice::undecided;
     chunk_pos_ = 0;
     decoded_.clear();
@@ -278,7 +279,7 @@ RequestParser::Status RequestParser::parse(std::string_view input, ParsedRequest
 }
 
 bool RequestParser::body_may_stream(std::string_view input) const {
-    if (chunked_) return true;
+    if (chunked_ || upgrade()) return true;
     return content_length_ > 0 && (content_length_ > limits_.max_body || input.size() - head_end_ < content_length_);
 }
 
@@ -330,6 +331,7 @@ RequestParser::Status RequestParser::parse_head(std::string_view head, ParsedReq
     // An HTTP/1.0 client cannot take an interim response (RFC 9110 10.1.1),
     // and there is nothing to continue to without a body.
     if (out.http10 || (!chunked_ && content_length_ == 0)) expect_continue_ = false;
+    if (out.http10) has_upgrade_ = false;  // RFC 9110 7.8: ignored in HTTP/1.0
     if (!out.http10 && hosts_ == 0) return fail(400, "missing Host header (required in HTTP/1.1)");
     if (hosts_ > 1) return fail(400, "more than one Host header");
     if (chunked_ && has_content_length_) return fail(400, "both Content-Length and Transfer-Encoding");
@@ -362,6 +364,7 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
                 for_each_element(value, [&](std::string_view option) {
                     if (iequals(option, "close")) close_ = true;
                     if (iequals(option, "keep-alive")) keep_alive_token_ = true;
+                    if (iequals(option, "upgrade")) upgrade_token_ = true;
                 });
             }
             break;
@@ -399,6 +402,9 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
             break;
         case 'e':
             if (iequals(name, "expect") && iequals(value, "100-continue")) expect_continue_ = true;
+            break;
+        case 'u':
+            if (iequals(name, "upgrade")) has_upgrade_ = true;
             break;
         case 'x':
             if (out.request_id_field < 0 && iequals(name, "x-request-id")) {

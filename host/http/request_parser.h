@@ -92,6 +92,10 @@ public:
     struct BodyFraming {
         bool chunked = false;
         uint64_t content_length = 0;  // when not chunked
+        // The request asks for another protocol (Upgrade, RFC 9110 7.8)
+        // and has no body of its own: if it is answered 101, what follows
+        // its head is the new protocol's, until the connection ends.
+        bool upgrade = false;
     };
 
     explicit RequestParser(Limits limits) : limits_(limits) {}
@@ -106,7 +110,7 @@ public:
     void ask_before_body(bool on) { ask_before_body_ = on; }
     void collect_body() { body_choice_ = BodyChoice::collect; }
     void stream_body() { body_choice_ = BodyChoice::stream; }
-    BodyFraming body_framing() const { return {chunked_, content_length_}; }
+    BodyFraming body_framing() const { return {chunked_, content_length_, upgrade()}; }
 
     // `input` starts at the first byte of a request and holds everything
     // received since; between calls it may only grow at the end (same
@@ -155,6 +159,9 @@ private:
     int hosts_ = 0;
     bool close_ = false;
     bool keep_alive_token_ = false;
+    bool upgrade_token_ = false;   // Connection lists "upgrade"
+    bool has_upgrade_ = false;     // an Upgrade header
+    bool upgrade() const { return upgrade_token_ && has_upgrade_ && !chunked_ && content_length_ == 0; }
 
     bool ask_before_body_ = false;
     BodyChoice body_choice_ = BodyChoice::undecided;

@@ -42,7 +42,7 @@ void Server::start() {
     net::Timeouts timeouts{settings_.idle_timeout, settings_.header_timeout, kLinger};
     auto worker = std::make_shared<net::Worker>(
         timeouts, [this](net::Connection&) { return std::make_unique<HttpConnection>(dispatcher_); },
-        [listener] { listener->descriptor_freed(); });
+        [listener] { listener->descriptor_freed(); }, sidecar_);
     reactor_ = Pistache::Aio::Reactor::create();
     reactor_->init(Pistache::Aio::AsyncContext(settings_.workers, "kerberus-http"));
     auto key = reactor_->addHandler(worker);

@@ -33,6 +33,9 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
+    // Before start(): each worker thread also runs a Sidecar from `make`.
+    void set_sidecar(net::SidecarFactory make) { sidecar_ = std::move(make); }
+
     // Binds and starts the worker threads. Throws std::runtime_error with
     // the address and the reason when the port cannot be bound.
     void start();
@@ -55,6 +58,7 @@ private:
     std::unique_ptr<net::Listener> listener_;
     std::shared_ptr<Pistache::Aio::Reactor> reactor_;
     std::vector<std::shared_ptr<net::Worker>> workers_;
+    net::SidecarFactory sidecar_;
     std::size_t next_worker_ = 0;  // accepting thread only
     uint16_t port_ = 0;
 };

@@ -21,6 +21,7 @@ using Pistache::Polling::Tag;
 // worker itself by these, which no object can have.
 constexpr uint64_t kWakeTag = 1;
 constexpr uint64_t kTimerTag = 2;
+constexpr uint64_t kSidecarTag = 3;
 
 // Deadlines are checked this often: timeouts are seconds, and a tick
 // costs one wake-up of a thread that has connections.
@@ -34,8 +35,12 @@ thread_local Worker* current_worker = nullptr;
 
 }  // namespace
 
-Worker::Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed)
-    : timeouts_(timeouts), factory_(std::move(factory)), descriptor_freed_(std::move(descriptor_freed)) {}
+Worker::Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed,
+               SidecarFactory sidecar)
+    : timeouts_(timeouts),
+      factory_(std::move(factory)),
+      descriptor_freed_(std::move(descriptor_freed)),
+      sidecar_factory_(std::move(sidecar)) {}
 
 Worker::~Worker() {
     {
@@ -54,10 +59,23 @@ Worker::~Worker() {
     }
     if (wake_fd_ >= 0) ::close(wake_fd_);
     if (timer_fd_ >= 0) ::close(timer_fd_);
+    if (sidecar_) sidecar_->orphaned();
 }
 
 std::shared_ptr<Pistache::Aio::Handler> Worker::clone() const {
-    return std::make_shared<Worker>(timeouts_, factory_, descriptor_freed_);
+    return std::make_shared<Worker>(timeouts_, factory_, descriptor_freed_, sidecar_factory_);
+}
+
+void Worker::start_sidecar() {
+    if (!sidecar_factory_) return;
+    sidecar_ = sidecar_factory_();
+    if (!sidecar_) return;
+    try {
+        poller_->addFd(sidecar_->descriptor(), Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(kSidecarTag));
+    } catch (const std::exception&) {
+        sidecar_->orphaned();  // it runs on a thread of its own instead
+        sidecar_.reset();
+    }
 }
 
 void Worker::registerPoller(Pistache::Polling::Epoll& poller) {
@@ -68,6 +86,9 @@ void Worker::registerPoller(Pistache::Polling::Epoll& poller) {
     poller.addFd(wake_fd_, Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(kWakeTag));
     poller.addFd(timer_fd_, Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(kTimerTag));
     read_buffer_ = std::make_unique<char[]>(kReadBuffer);
+    // Made here, so that its descriptors exist from the start like the
+    // worker's own.
+    start_sidecar();
 }
 
 void Worker::post(std::function<void()> task) {
@@ -103,6 +124,7 @@ void Worker::onReady(const Pistache::Aio::FdSet& fds) {
     if (current_worker != this) {
         current_worker = this;
         fault_report::prepare_thread();  // plugin handlers run on this thread
+        if (sidecar_) sidecar_->on_thread();
     }
     now_ = Clock::now();
     for (const auto& entry : fds) {
@@ -113,6 +135,9 @@ void Worker::onReady(const Pistache::Aio::FdSet& fds) {
             uint64_t ticks;
             (void)!::read(timer_fd_, &ticks, sizeof ticks);
             expire_deadlines();
+            if (!wants_tick()) set_ticking(false);
+        } else if (tag == kSidecarTag) {
+            sidecar_->on_ready();
         } else {
             bool readable = entry.isReadable();
             bool writable = entry.isWritable();
@@ -127,6 +152,10 @@ void Worker::onReady(const Pistache::Aio::FdSet& fds) {
         for (auto& c : finished) finish(*c);
     }
     closed_.clear();
+    if (sidecar_) {
+        sidecar_->after_batch();
+        if (sidecar_->needs_tick()) set_ticking(true);
+    }
 }
 
 void Worker::on_event(Connection& c, bool readable, bool writable, bool hangup) {
@@ -215,7 +244,7 @@ void Worker::close_now(Connection& c) {
         closed_.push_back(std::move(it->second));
         connections_.erase(it);
     }
-    if (connections_.empty()) set_ticking(false);
+    if (!wants_tick()) set_ticking(false);
     if (descriptor_freed_) descriptor_freed_();
 }
 

@@ -23,6 +23,28 @@
 
 namespace kerberus::net {
 
+// Work of another kind that shares a worker's thread and event loop: the
+// outbound client's engine, so that a proxied request is answered on the
+// thread that read it, with no hand-over between threads.
+class Sidecar {
+public:
+    virtual ~Sidecar() = default;
+    // Readable whenever the sidecar has events to handle.
+    virtual int descriptor() const = 0;
+    // Once, on the worker's thread, before anything else of it runs there.
+    virtual void on_thread() = 0;
+    // On the worker's thread: descriptor() is readable.
+    virtual void on_ready() = 0;
+    // On the worker's thread, after every batch of events and every tick:
+    // work queued during the batch starts here, deadlines are checked.
+    virtual void after_batch() = 0;
+    // True while the sidecar needs ticks (deadlines, idle connections).
+    virtual bool needs_tick() const = 0;
+    // The worker's thread has ended: the sidecar carries on by itself.
+    virtual void orphaned() = 0;
+};
+using SidecarFactory = std::function<std::unique_ptr<Sidecar>()>;
+
 struct Timeouts {
     std::chrono::milliseconds idle;     // no request in progress (keep-alive)
     std::chrono::milliseconds request;  // first byte of a request to its last
@@ -35,7 +57,9 @@ public:
 
     // `descriptor_freed` runs (on this worker's thread) after each
     // connection's descriptor is closed.
-    Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed);
+    // `sidecar` (may be empty) makes one Sidecar per worker thread.
+    Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed,
+           SidecarFactory sidecar = {});
     ~Worker() override;
 
     // Any thread: `fd` (a connected, non-blocking socket) becomes one of
@@ -81,9 +105,14 @@ private:
     void append(Connection& c, Phase phase);
     void set_ticking(bool on);
 
+    void start_sidecar();
+    bool wants_tick() const { return !connections_.empty() || (sidecar_ && sidecar_->needs_tick()); }
+
     Timeouts timeouts_;
     ProtocolFactory factory_;
     std::function<void()> descriptor_freed_;
+    SidecarFactory sidecar_factory_;
+    std::unique_ptr<Sidecar> sidecar_;  // made on the worker's thread
 
     Pistache::Polling::Epoll* poller_ = nullptr;
     int wake_fd_ = -1;   // eventfd: the mailbox has tasks

@@ -209,6 +209,9 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     dispatcher.set_host_routes(admin::health_routes(view));
     dispatcher.publish(running.instances, running.disabled);
     http::Server server(config.server, dispatcher, log);
+    // A proxied request is sent, read and answered on the worker thread
+    // that read it.
+    server.set_sidecar([&outbound] { return outbound.worker_engine(); });
 
     admin::AdminSurface surface(view, [] { ::kill(::getpid(), SIGHUP); });
     // An admin reload answers once the reload is done, which may wait

@@ -29,7 +29,9 @@ Client::Client(Settings settings, std::shared_ptr<spdlog::logger> logger)
     : settings_(settings),
       logger_(std::move(logger)),
       curl_(std::make_unique<CurlEngine>(settings_, ledger_)),
-      http1_(std::make_unique<Http1Engine>(settings_, ledger_)) {}
+      http1_(std::make_unique<Http1Engine>(settings_, ledger_)) {
+    ledger_.wake_all = [this] { wake_engines(); };
+}
 
 Client::~Client() {
     {
@@ -37,9 +39,45 @@ Client::~Client() {
         ledger_.stopping = true;
         for (const auto& [id, owner] : ledger_.live) ledger_.cancels.insert(id);
     }
-    // Each engine's destructor wakes it and joins its thread.
+    // Each engine's destructor wakes it and joins its thread (or, never
+    // driven, finishes its requests here).
+    std::vector<std::unique_ptr<Http1Engine>> worker_engines;
+    {
+        std::lock_guard lock(worker_engines_mutex_);
+        worker_engines.swap(worker_engines_);
+    }
+    worker_engines.clear();
     http1_.reset();
     curl_.reset();
+}
+
+namespace {
+
+// A worker's engine as the worker sees it.
+class EngineSidecar final : public net::Sidecar {
+public:
+    explicit EngineSidecar(Http1Engine& engine) : engine_(engine) {}
+    int descriptor() const override { return engine_.poll_descriptor(); }
+    void on_thread() override { engine_.attach_to_this_thread(); }
+    void on_ready() override { engine_.poll(); }
+    void after_batch() override { engine_.after_batch(); }
+    bool needs_tick() const override { return engine_.needs_tick(); }
+    void orphaned() override { engine_.orphaned(); }
+
+private:
+    Http1Engine& engine_;
+};
+
+}  // namespace
+
+std::unique_ptr<net::Sidecar> Client::worker_engine() {
+    auto engine = std::make_unique<Http1Engine>(settings_, ledger_, true);
+    Http1Engine& e = *engine;
+    {
+        std::lock_guard lock(worker_engines_mutex_);
+        worker_engines_.push_back(std::move(engine));
+    }
+    return std::make_unique<EngineSidecar>(e);
 }
 
 kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, kerberus_outbound_done_fn done,
@@ -62,6 +100,8 @@ kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, ke
     if (streamed_body && (stream == nullptr || fns.on_body_writable == nullptr || r.body != nullptr)) {
         return KERBERUS_ERR_INVALID;
     }
+    const bool upgrade = (r.flags & KERBERUS_OUTBOUND_UPGRADE) != 0;
+    if (upgrade && !streamed_body) return KERBERUS_ERR_INVALID;
     std::string_view method(r.method), url(r.url);
     if (!is_token(method) || has_line_break(url) ||
         !(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0)) {
@@ -75,11 +115,19 @@ kerberus_status Client::send(Owner owner, const kerberus_outbound_request& r, ke
             return KERBERUS_ERR_INVALID;
     }
     auto plain = parse_plain_url(url);
+    // libcurl gives no raw connection after a 101.
+    if (upgrade && !plain) return KERBERUS_ERR_INVALID;
     // libcurl frames a body of unknown length itself; the plain engine
     // sends the chunks the upload frames.
     std::shared_ptr<Upload> upload;
-    if (streamed_body) upload = std::make_shared<Upload>(r.body_len, plain.has_value());
-    if (plain) return http1_->send(owner, r, *plain, done, user_data, id, stream, upload);
+    if (streamed_body) {
+        upload = std::make_shared<Upload>(upgrade ? KERBERUS_BODY_LENGTH_UNKNOWN : r.body_len,
+                                          plain.has_value() && !upgrade);
+    }
+    if (plain) {
+        Http1Engine* engine = Http1Engine::current();
+        return (engine ? engine : http1_.get())->send(owner, r, *plain, done, user_data, id, stream, upload);
+    }
     return curl_->send(owner, r, done, user_data, id, stream, upload);
 }
 
@@ -121,6 +169,8 @@ kerberus_status Client::end_body(Owner owner, uint64_t id) {
 void Client::wake_engines() {
     http1_->wake();
     curl_->wake();
+    std::lock_guard lock(worker_engines_mutex_);
+    for (const auto& engine : worker_engines_) engine->wake();
 }
 
 kerberus_status Client::ask(std::unordered_set<uint64_t> Ledger::*requests, Owner owner, uint64_t id) {

@@ -8,12 +8,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string_view>
 #include <unordered_set>
 
 #include <spdlog/logger.h>
 
 #include "kerberus/plugin.h"
+#include "net/worker.h"
 #include "outbound/ledger.h"
 #include "outbound/settings.h"
 
@@ -48,8 +51,14 @@ public:
     // NOT_FOUND once the request completed.
     kerberus_status cancel(Owner owner, uint64_t id);
     // Cancels every request of `owner` and returns once all their callbacks
-    // have run. Never call it from a callback.
+    // have run. Never call it from a callback or a server worker thread.
     void cancel_owner(Owner owner);
+
+    // A plain-http engine of its own for one server worker thread, run by
+    // its event loop: requests a handler makes there are sent, read and
+    // answered on that thread (no hand-over to the client's thread and
+    // back). The client owns the engine and keeps it until it is destroyed.
+    std::unique_ptr<net::Sidecar> worker_engine();
 
 private:
     void wake_engines();
@@ -65,6 +74,8 @@ private:
     Ledger ledger_;
     std::unique_ptr<CurlEngine> curl_;
     std::unique_ptr<Http1Engine> http1_;
+    std::mutex worker_engines_mutex_;
+    std::vector<std::unique_ptr<Http1Engine>> worker_engines_;
 };
 
 }  // namespace kerberus::outbound

@@ -25,6 +25,8 @@ constexpr int kMaxEvents = 64;
 constexpr int kReadsPerEvent = 16;
 constexpr std::chrono::milliseconds kSweepInterval{1000};
 
+thread_local Http1Engine* current_engine = nullptr;
+
 std::string errno_text(int error) {
     const char* text = strerrordesc_np(error);
     return text ? text : "error " + std::to_string(error);
@@ -55,6 +57,7 @@ struct Http1Engine::Exchange {
     std::size_t body_sent = 0;
     bool body_last = false;  // body_out holds the end
     bool body_done = false;
+    bool upgrade = false;  // KERBERUS_OUTBOUND_UPGRADE
     uint64_t max_bytes = 0;
     std::chrono::milliseconds connect_timeout{0}, total_timeout{0};
     Clock::time_point total_deadline;
@@ -75,6 +78,9 @@ struct Http1Engine::Connection {
     bool write_interest = false;
     bool read_interest = true;
     bool closed = false;
+    // Counts toward the pool's max_connections_per_host; an upgrade's
+    // connection does not (it is never pooled, and a tunnel may last hours).
+    bool counted = true;
     std::size_t sent = 0;
     Clock::time_point idle_since;
     ResponseParser parser;
@@ -86,11 +92,12 @@ struct Http1Engine::Pool {
     socklen_t address_len = 0;
     std::vector<Connection*> idle;  // the most recently used last: it is the warmest
     std::size_t open = 0;           // connected or connecting
+    std::size_t tunnels = 0;        // upgrades' connections, not counted in `open`
     std::deque<Exchange*> waiting;  // for a connection, at max_connections_per_host
 };
 
-Http1Engine::Http1Engine(const Settings& settings, Ledger& ledger)
-    : settings_(settings), ledger_(ledger), read_buffer_(new char[kReadBuffer]) {
+Http1Engine::Http1Engine(const Settings& settings, Ledger& ledger, bool embedded)
+    : settings_(settings), ledger_(ledger), embedded_(embedded), read_buffer_(new char[kReadBuffer]) {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epoll_fd_ < 0 || wake_fd_ < 0) {
@@ -103,12 +110,18 @@ Http1Engine::Http1Engine(const Settings& settings, Ledger& ledger)
     ev.events = EPOLLIN;
     ev.data.ptr = nullptr;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-    thread_ = std::thread([this] { run(); });
+    now_ = Clock::now();
+    next_sweep_ = now_ + kSweepInterval;
+    if (!embedded_) thread_ = std::thread([this] { run(); });
 }
 
 Http1Engine::~Http1Engine() {
     wake();
-    thread_.join();
+    if (thread_.joinable()) {
+        thread_.join();
+    } else {
+        run();  // never driven, or its driver is gone: finish here
+    }
     for (Connection* c : connections_) {
         ::close(c->fd);
         delete c;
@@ -127,6 +140,7 @@ kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_r
                                   const kerberus_outbound_stream_fns* stream, std::shared_ptr<Upload> upload) {
     auto ex = std::make_unique<Exchange>();
     ex->upload = upload;
+    ex->upgrade = (r.flags & KERBERUS_OUTBOUND_UPGRADE) != 0;
     std::string_view method(r.method);
     write_request(ex->request, method, url, r);
     ex->done = done;
@@ -155,19 +169,26 @@ kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_r
         if (id) *id = ex->id;
         if (upload) ledger_.uploads.emplace(ex->id, std::move(upload));
         incoming_.push_back(std::move(ex));
-        // One wake-up carries every request queued before the loop takes them.
-        must_wake = !wake_pending_;
-        wake_pending_ = true;
+        // The driving thread starts what it queued after its batch of
+        // events, with no wake-up; one wake-up carries every request other
+        // threads queue before the loop takes them.
+        if (embedded_ && current_engine == this) {
+            queued_here_ = true;
+            must_wake = false;
+        } else {
+            must_wake = !wake_pending_;
+            wake_pending_ = true;
+        }
     }
     if (must_wake) wake();
     return KERBERUS_OK;
 }
 
 void Http1Engine::run() {
+    current_engine = this;
     fault_report::prepare_thread();  // plugins' callbacks run here
     epoll_event events[kMaxEvents];
     now_ = Clock::now();
-    next_sweep_ = now_ + kSweepInterval;
     take_incoming();
     for (;;) {
         if (stopping_ && running_count_ == 0) {
@@ -175,29 +196,57 @@ void Http1Engine::run() {
             if (incoming_.empty()) return;
         }
         int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout_ms());
-        now_ = Clock::now();
-        bool woken = false;
-        for (int i = 0; i < n; ++i) {
-            auto* c = static_cast<Connection*>(events[i].data.ptr);
-            if (c == nullptr) {
-                woken = true;
-            } else if (!c->closed) {
-                on_event(c, events[i].events);
-            }
-        }
-        if (woken) {
-            uint64_t count;
-            [[maybe_unused]] ssize_t ignored = ::read(wake_fd_, &count, sizeof count);
-            take_incoming();
-        }
-        expire_deadlines();
-        if (now_ >= next_sweep_) {
-            close_idle_expired();
-            next_sweep_ = now_ + kSweepInterval;
-        }
-        for (Connection* c : graveyard_) delete c;
-        graveyard_.clear();
+        handle(events, std::max(n, 0));
     }
+}
+
+void Http1Engine::handle(const epoll_event* events, int n) {
+    now_ = Clock::now();
+    bool woken = false;
+    for (int i = 0; i < n; ++i) {
+        auto* c = static_cast<Connection*>(events[i].data.ptr);
+        if (c == nullptr) {
+            woken = true;
+        } else if (!c->closed) {
+            on_event(c, events[i].events);
+        }
+    }
+    if (woken) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t ignored = ::read(wake_fd_, &count, sizeof count);
+        take_incoming();
+    }
+    expire_deadlines();
+    if (now_ >= next_sweep_) {
+        close_idle_expired();
+        next_sweep_ = now_ + kSweepInterval;
+    }
+    for (Connection* c : graveyard_) delete c;
+    graveyard_.clear();
+}
+
+Http1Engine* Http1Engine::current() { return current_engine; }
+
+void Http1Engine::attach_to_this_thread() { current_engine = this; }
+
+void Http1Engine::poll() {
+    epoll_event events[kMaxEvents];
+    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, 0);
+    handle(events, std::max(n, 0));
+}
+
+void Http1Engine::after_batch() {
+    if (queued_here_) {
+        queued_here_ = false;
+        now_ = Clock::now();
+        take_incoming();
+    }
+    handle(nullptr, 0);
+}
+
+void Http1Engine::orphaned() {
+    if (current_engine == this) current_engine = nullptr;
+    thread_ = std::thread([this] { run(); });
 }
 
 int Http1Engine::wait_timeout_ms() const {
@@ -243,6 +292,10 @@ void Http1Engine::take_incoming() {
             }
         }
     }
+    // Another engine closed a connection to a host this one waits for.
+    for (auto& [authority, pool] : pools_) {
+        if (!pool->waiting.empty()) pump(pool.get());
+    }
     for (uint64_t id : body_ids_) {
         for (Exchange* ex = running_; ex != nullptr; ex = ex->next) {
             if (ex->id != id) continue;
@@ -285,17 +338,50 @@ void Http1Engine::start(Exchange* ex) {
 
 void Http1Engine::dispatch(Exchange* ex) {
     Pool* pool = ex->pool;
+    if (ex->upgrade) {
+        open_connection(pool, ex);
+        return;
+    }
     if (!pool->idle.empty()) {
         Connection* c = pool->idle.back();
         pool->idle.pop_back();
         --idle_count_;
         attach(c, ex);
         write_some(c);
-    } else if (pool->open < static_cast<std::size_t>(std::max(1L, settings_.max_connections_per_host))) {
+    } else if (reserve_connection(pool)) {
         open_connection(pool, ex);
     } else {
         pool->waiting.push_back(ex);
     }
+}
+
+bool Http1Engine::reserve_connection(Pool* pool, bool was_waiting) {
+    const auto limit = static_cast<std::size_t>(std::max(1L, settings_.max_connections_per_host));
+    std::lock_guard lock(ledger_.mutex);
+    Ledger::HostBudget& budget = ledger_.hosts[pool->authority];
+    if (budget.open < limit) {
+        ++budget.open;
+        if (was_waiting) --budget.waiting;
+        return true;
+    }
+    if (!was_waiting) ++budget.waiting;
+    return false;
+}
+
+void Http1Engine::release_connection(Pool* pool) {
+    bool wake_others = false;
+    {
+        std::lock_guard lock(ledger_.mutex);
+        auto it = ledger_.hosts.find(pool->authority);
+        if (it == ledger_.hosts.end()) return;
+        --it->second.open;
+        // Requests of this engine's own are pumped by the caller; others'
+        // engines must look again.
+        // (Not while the client shuts down: the engines are going away.)
+        wake_others = it->second.waiting > pool->waiting.size() && !ledger_.stopping;
+        if (it->second.open == 0 && it->second.waiting == 0) ledger_.hosts.erase(it);
+    }
+    if (wake_others && ledger_.wake_all) ledger_.wake_all();
 }
 
 void Http1Engine::open_connection(Pool* pool, Exchange* ex) {
@@ -317,12 +403,13 @@ void Http1Engine::open_connection(Pool* pool, Exchange* ex) {
     c->fd = fd;
     c->pool = pool;
     c->write_interest = true;
+    c->counted = !ex->upgrade;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
     ev.data.ptr = c;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     connections_.insert(c);
-    ++pool->open;
+    ++(c->counted ? pool->open : pool->tunnels);
     attach(c, ex);
     // Whether connect() finished at once or not, EPOLLOUT says so.
     ex->deadline = std::min(ex->total_deadline, now_ + ex->connect_timeout);
@@ -333,6 +420,7 @@ void Http1Engine::attach(Connection* c, Exchange* ex) {
     c->exchange = ex;
     c->sent = 0;
     c->parser.reset(ex->head, ex->max_bytes, ex->streaming);
+    if (ex->upgrade) c->parser.expect_upgrade();
     ex->connection = c;
 }
 
@@ -462,6 +550,9 @@ bool Http1Engine::write_body(Connection* c) {
         if (ex->body_sent == ex->body_out.size()) {
             if (ex->body_last) {
                 ex->body_done = true;
+                // An upgraded connection's end of data is the end of its
+                // sending side; the upstream closes when it is done.
+                if (ex->upgrade) ::shutdown(c->fd, SHUT_WR);
                 break;
             }
             ex->body_out.clear();
@@ -586,6 +677,7 @@ void Http1Engine::release(Connection* c) {
     if (!pool->waiting.empty()) {
         Exchange* next = pool->waiting.front();
         pool->waiting.pop_front();
+        unwait(pool);
         attach(c, next);
         write_some(c);
         return;
@@ -609,18 +701,32 @@ void Http1Engine::close_connection(Connection* c) {
     }
     ::close(c->fd);  // also leaves the epoll set: the descriptor is not shared
     c->closed = true;
-    --c->pool->open;
+    --(c->counted ? c->pool->open : c->pool->tunnels);
+    if (c->counted) release_connection(c->pool);
     connections_.erase(c);
     graveyard_.push_back(c);
 }
 
 void Http1Engine::pump(Pool* pool) {
-    const auto limit = static_cast<std::size_t>(std::max(1L, settings_.max_connections_per_host));
-    while (!pool->waiting.empty() && (!pool->idle.empty() || pool->open < limit)) {
+    while (!pool->waiting.empty()) {
         Exchange* ex = pool->waiting.front();
-        pool->waiting.pop_front();
-        dispatch(ex);
+        if (!pool->idle.empty()) {
+            pool->waiting.pop_front();
+            unwait(pool);
+            dispatch(ex);
+        } else if (reserve_connection(pool, true)) {
+            pool->waiting.pop_front();
+            open_connection(pool, ex);
+        } else {
+            return;
+        }
     }
+}
+
+void Http1Engine::unwait(Pool* pool) {
+    std::lock_guard lock(ledger_.mutex);
+    auto it = ledger_.hosts.find(pool->authority);
+    if (it != ledger_.hosts.end() && it->second.waiting > 0) --it->second.waiting;
 }
 
 // Ends an exchange wherever it is: waiting, connecting or mid-exchange (its
@@ -633,6 +739,7 @@ void Http1Engine::abort(Exchange* ex, kerberus_status result, const std::string&
         close_connection(c);
     } else if (auto it = std::find(pool->waiting.begin(), pool->waiting.end(), ex); it != pool->waiting.end()) {
         pool->waiting.erase(it);
+        unwait(pool);
     }
     fail(ex, result, error);
     pump(pool);
@@ -678,7 +785,7 @@ void Http1Engine::close_idle_expired() {
             if (now_ - c->idle_since >= settings_.idle_timeout) expired.push_back(c);
         for (Connection* c : expired) close_connection(c);
         // A pool nobody uses any more is forgotten; it costs nothing to recreate.
-        if (pool->open == 0 && pool->waiting.empty()) {
+        if (pool->open == 0 && pool->tunnels == 0 && pool->waiting.empty()) {
             it = pools_.erase(it);
         } else {
             ++it;

@@ -4,6 +4,8 @@
 // proxied request's cost; it does only what HTTP/1.1 to an upstream needs.
 #pragma once
 
+#include <sys/epoll.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,10 +26,29 @@ namespace kerberus::outbound {
 
 class Http1Engine {
 public:
-    Http1Engine(const Settings& settings, Ledger& ledger);
+    // `embedded`: no thread of its own; a worker thread drives it (see
+    // Worker's Sidecar) until orphaned() hands it a thread.
+    Http1Engine(const Settings& settings, Ledger& ledger, bool embedded = false);
     // Returns once the ledger says stopping and every request it took has
     // finished (the client cancels them first); closes every connection.
     ~Http1Engine();
+
+    // The embedded engine driven by the calling thread, if any: requests
+    // made on a worker go to that worker's own engine.
+    static Http1Engine* current();
+
+    // --- embedded: the driving thread only ------------------------------
+    // Becomes current() on the calling thread.
+    void attach_to_this_thread();
+    // Readable when there are events (upstream sockets, wake-ups).
+    int poll_descriptor() const { return epoll_fd_; }
+    // Handles what is ready, without waiting.
+    void poll();
+    // Starts what was queued on this thread; checks deadlines.
+    void after_batch();
+    bool needs_tick() const { return running_count_ > 0 || idle_count_ > 0; }
+    // The driving thread is gone: from now on a thread of its own runs it.
+    void orphaned();
     Http1Engine(const Http1Engine&) = delete;
     Http1Engine& operator=(const Http1Engine&) = delete;
 
@@ -46,6 +67,8 @@ private:
     struct Pool;
 
     void run();
+    // One round: handles `n` ready events, then deadlines and idle connections.
+    void handle(const ::epoll_event* events, int n);
     void take_incoming();
     void start(Exchange* ex);
     void dispatch(Exchange* ex);
@@ -68,6 +91,13 @@ private:
     void release(Connection* c);
     void close_connection(Connection* c);
     void pump(Pool* pool);
+    // The per-host connection budget shared by every plain-http engine
+    // (Ledger::hosts): takes a place for a new connection, or counts the
+    // exchange as waiting (`was_waiting`: it already is); gives one back;
+    // counts a waiting exchange out.
+    bool reserve_connection(Pool* pool, bool was_waiting = false);
+    void release_connection(Pool* pool);
+    void unwait(Pool* pool);
     void abort(Exchange* ex, kerberus_status result, const std::string& error);
     void finish(Exchange* ex, const kerberus_outbound_response& response);
     void fail(Exchange* ex, kerberus_status result, const std::string& error);
@@ -84,6 +114,9 @@ private:
     // Guarded by ledger_.mutex.
     std::vector<std::unique_ptr<Exchange>> incoming_;
     bool wake_pending_ = false;
+
+    const bool embedded_;
+    bool queued_here_ = false;  // embedded: a request was queued by the driving thread
 
     // Loop thread only.
     std::vector<std::unique_ptr<Exchange>> taking_;  // swapped with incoming_, keeps its capacity

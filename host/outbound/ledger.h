@@ -7,6 +7,8 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -28,6 +30,18 @@ struct Ledger {
     std::unordered_set<uint64_t> body_ready;   // uploads with bytes waiting that the engine may not know of
     uint64_t next_id = 1;
     bool stopping = false;
+
+    // max_connections_per_host across every plain-http engine (the
+    // client's and each worker's): connections open or opening per
+    // authority, and how many exchanges wait for one.
+    struct HostBudget {
+        std::size_t open = 0;
+        std::size_t waiting = 0;
+    };
+    std::unordered_map<std::string, HostBudget> hosts;
+    // Wakes every engine (set by the client): a connection closed where
+    // another engine has requests waiting for one.
+    std::function<void()> wake_all;
 
     // Under `mutex`: gives the request an id and records it; false once stopping.
     bool admit_locked(Owner owner, uint64_t& id) {

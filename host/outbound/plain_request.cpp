@@ -84,9 +84,12 @@ void write_request(std::string& out, std::string_view method, const PlainUrl& ur
     const bool head = method == "HEAD";
     // A streamed body (ABI 1.5) follows the head as the plugin gives it.
     const bool streamed = (r.flags & KERBERUS_OUTBOUND_STREAMED_BODY) != 0;
-    const bool chunked = streamed && r.body_len == KERBERUS_BODY_LENGTH_UNKNOWN;
+    // An upgrade has no body: what is written later is the new protocol's.
+    const bool upgrade = (r.flags & KERBERUS_OUTBOUND_UPGRADE) != 0;
+    const bool chunked = streamed && !upgrade && r.body_len == KERBERUS_BODY_LENGTH_UNKNOWN;
     const bool sends_body =
-        streamed || (!head && (r.body_len > 0 || method == "POST" || method == "PUT" || method == "PATCH"));
+        !upgrade &&
+        (streamed || (!head && (r.body_len > 0 || method == "POST" || method == "PUT" || method == "PATCH")));
     std::size_t size =
         method.size() + url.target.size() + url.host_header.size() + 40 + (sends_body && !streamed ? r.body_len : 0);
     for (std::size_t i = 0; i < r.header_count; ++i) size += r.headers[i].name.len + r.headers[i].value.len + 4;

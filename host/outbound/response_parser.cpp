@@ -30,6 +30,7 @@ std::string_view chomp(std::string_view line) {
 
 void ResponseParser::reset(bool head_request, uint64_t max_body, bool streaming) {
     streaming_ = streaming;
+    upgrade_ = false;
     body_total_ = 0;
     state_ = State::head;
     body_mode_ = Body::none;
@@ -131,6 +132,15 @@ void ResponseParser::parse_head() {
     keep_alive_ = !close && (!http10 || keep_alive);
 
     if (status < 200) {
+        if (status == 101 && upgrade_) {
+            // The upgrade was taken up: what follows is the new protocol's,
+            // handed on as body until the connection ends.
+            status_ = status;
+            keep_alive_ = false;
+            state_ = State::body;
+            body_mode_ = Body::until_close;
+            return;
+        }
         if (status == 101) {
             fail(State::malformed, "unexpected 101 Switching Protocols (no upgrade was requested)");
             return;

@@ -33,6 +33,11 @@ public:
     // none is reserved up front.
     void reset(bool head_request, uint64_t max_body, bool streaming = false);
 
+    // After reset(): the request asked for an upgrade, so a 101 answer is
+    // final and everything after its head is body until the connection
+    // ends (RFC 9110 15.2.2). Otherwise a 101 is malformed.
+    void expect_upgrade() { upgrade_ = true; }
+
     // Consumes bytes up to the end of the response; returns how many. Bytes
     // left over after `done` belong to nothing (the connection is not reused).
     std::size_t feed(const char* data, std::size_t len);
@@ -83,6 +88,7 @@ private:
     uint64_t max_body_ = 0;
     uint64_t body_total_ = 0;  // body bytes received, cleared or not
     bool streaming_ = false;
+    bool upgrade_ = false;
     uint64_t remaining_ = 0;  // of a Content-Length body or of the current chunk
     int status_ = 0;
     std::size_t line_start_ = 0;  // in head_: where the line being received starts

@@ -43,7 +43,8 @@ inline constexpr const char* kConfigSchema = R"json({
             },
             "credentials": {"enum": ["require", "forward", "dangerously-allow-unauthenticated"]},
             "timeout": {"type": ["string", "integer"], "description": "250ms, 10s, 2m; a number counts seconds"},
-            "maxResponseSize": {"type": ["string", "integer"], "description": "largest upstream body relayed, such as 512KiB or 10MiB; no limit when absent"}
+            "maxResponseSize": {"type": ["string", "integer"], "description": "largest upstream body relayed, such as 512KiB or 10MiB; no limit when absent"},
+            "ws": {"type": "boolean", "description": "tunnel WebSocket upgrades to the target (http:// targets); a tunnel closes after `timeout` without a byte either way"}
           }
       }
     }

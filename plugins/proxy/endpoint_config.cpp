@@ -161,6 +161,7 @@ Endpoint parse_endpoint(std::string_view key, const Json& v, std::vector<std::st
             if (name == "credentials") ep.credentials = read_credentials(value);
             if (name == "timeout") ep.timeout = read_timeout(value, here);
             if (name == "maxResponseSize") ep.max_response_bytes = read_size(value, here);
+            if (name == "ws") ep.ws = value.GetBool();
         }
     }
 

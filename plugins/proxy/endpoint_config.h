@@ -41,6 +41,8 @@ struct Endpoint {
     // maxResponseSize; 0: none (answers are relayed as they arrive, so
     // their size costs no memory).
     std::uint64_t max_response_bytes = 0;
+    // ws: WebSocket upgrades are tunnelled to the target (idle: `timeout`).
+    bool ws = false;
 
     bool allows(std::string_view method) const noexcept;
 };

@@ -55,6 +55,14 @@ void for_each_returned_header(const Endpoint& ep,
     }
 }
 
+// A WebSocket handshake's own headers (Sec-WebSocket-Key, -Version,
+// -Accept, -Protocol, -Extensions), which pass both ways on a `ws` endpoint
+// whatever allowedHeaders says, as they do through Backstage's proxy.
+inline bool is_websocket_header(std::string_view name) {
+    constexpr std::string_view kPrefix = "sec-websocket-";
+    return name.size() > kPrefix.size() && iequals(name.substr(0, kPrefix.size()), kPrefix);
+}
+
 // The upstream's Content-Length, when it sent one.
 inline std::optional<std::string_view> stated_length(
     const std::vector<std::pair<std::string_view, std::string_view>>& upstream) {

@@ -37,8 +37,8 @@ void append_escaped(std::string& out, char c) {
 }
 
 // Appends `path` with its leading '/'s dropped and each inner run of '/'
-// made one.
-void append_path_tail(std::string& out, std::string_view path) {
+// made one; with `escape`, bytes no URL may hold percent-encoded.
+void append_path_tail(std::string& out, std::string_view path, bool escape = true) {
     bool after_slash = true;
     for (char c : path) {
         if (c == '/') {
@@ -47,7 +47,11 @@ void append_path_tail(std::string& out, std::string_view path) {
             continue;
         }
         after_slash = false;
-        append_escaped(out, c);
+        if (escape) {
+            append_escaped(out, c);
+        } else {
+            out.push_back(c);
+        }
     }
 }
 
@@ -161,7 +165,11 @@ std::string upstream_url(const Endpoint& ep, std::string_view raw_path, std::str
         incoming.append(ep.key);
         if (!rest.empty()) {
             incoming.push_back('/');
-            append_path_tail(incoming, rest);
+            // The rules see the bytes as the client sent them, as Backstage's
+            // do; append_joined escapes what they make. Escaping first would
+            // let a path of '|' or '"' triple in length, past what
+            // kMaxPathBytes bounds for std::regex's recursion.
+            append_path_tail(incoming, rest, false);
         }
         append_joined(url, target.base, rewrite(ep.path_rewrite, incoming));
     }

@@ -72,6 +72,12 @@ private:
             return;
         }
 
+        const bool tunnel = ep->ws && method == "GET" && asks_for_websocket(r);
+        if (tunnel && ep->target.base.rfind("https://", 0) == 0) {
+            reject(r, 501, prefixed(*ep, "WebSocket tunnels to https:// targets are not supported"));
+            return;
+        }
+
         kerberus::OutboundRequest out;
         out.method.assign(method);
         out.url = proxy::upstream_url(*ep, raw_path, r.query());
@@ -83,17 +89,29 @@ private:
         headers.finish(r.remote_address(), r.request_id());
         out.timeout = ep->timeout;
         out.max_response_bytes = ep->max_response_bytes;
-        const std::optional<std::int64_t> body_length = request_body_length(r);
+        const std::optional<std::int64_t> body_length = tunnel ? std::nullopt : request_body_length(r);
         if (body_length) {
             out.stream_body = true;
             out.body_length = *body_length;
         }
+        if (tunnel) {
+            // Upgrade and Connection are hop-by-hop: the tunnel asks for
+            // them again, with the handshake's own headers.
+            r.for_each_header([&out](std::string_view name, std::string_view value) {
+                if (proxy::is_websocket_header(name)) out.headers.emplace_back(name, value);
+            });
+            out.headers.emplace_back("Connection", "Upgrade");
+            out.headers.emplace_back("Upgrade", r.header("Upgrade").value_or("websocket"));
+            out.stream_body = true;
+            out.upgrade = true;
+        }
         auto relay = std::make_shared<Relay>(ep, r.keep());
+        relay->tunnel = tunnel;
         // The body is delivered on this worker after the handler returns,
         // when the fetch id below is known.
         if (body_length) read_body(relay);
         std::optional<std::uint64_t> id = host().fetch_stream(
-            out, [this, relay](int status, const Headers& headers) { on_head(*relay, status, headers); },
+            out, [this, relay](int status, const Headers& headers) { on_head(relay, status, headers); },
             [this, relay](std::string_view piece) { return on_body(*relay, piece); },
             [relay] { relay->resume_body(); },
             [this, relay](const kerberus::OutboundResponse& response) { on_done(*relay, response); });
@@ -123,6 +141,7 @@ private:
         bool cancel_wanted = false;
         // Why the client's body broke off (on its worker), for on_done's answer.
         std::atomic<kerberus_status> body_error{KERBERUS_OK};
+        bool tunnel = false;  // a WebSocket upgrade on a `ws` endpoint
 
         std::uint64_t fetch_id() {
             std::lock_guard<std::mutex> lock(mutex);
@@ -199,8 +218,13 @@ private:
     // them. Streamed, so it carries the upstream's headers alone: the daemon
     // adds no Content-Type of its own (RFC 9110 8.3). An answer without
     // content reports the length the upstream stated for it (RFC 9110 8.6).
-    void on_head(Relay& relay, int status, const Headers& headers) const {
+    void on_head(const std::shared_ptr<Relay>& shared, int status, const Headers& headers) const {
+        Relay& relay = *shared;
         relay.status = status;
+        if (status == 101 && relay.tunnel) {
+            open_tunnel(shared, headers);
+            return;
+        }
         if (status < 200 || status > 599) return;  // on_done answers 502
         const Endpoint& ep = *relay.ep;
         kerberus::PendingRequest& pending = relay.pending;
@@ -224,6 +248,53 @@ private:
         if (!relay.stream && pending) {
             pending.respond_error(502, prefixed(ep, std::string("upstream answer could not be relayed: ") +
                                                         kerberus::status_name(started)));
+        }
+    }
+
+    // The upstream took the upgrade: the client gets its 101 and the
+    // handshake's headers, and from then on the bytes of both sides are
+    // relayed as they come, each pausing the other when it reads slower.
+    void open_tunnel(const std::shared_ptr<Relay>& shared, const Headers& headers) const {
+        Relay& relay = *shared;
+        std::string name;
+        for (const auto& [n, value] : headers) {
+            if (!proxy::iequals(n, "upgrade") && !proxy::is_websocket_header(n)) continue;
+            name.assign(n);
+            relay.pending.add_header(name, value);
+        }
+        read_body(shared);
+        kerberus_status started = KERBERUS_OK;
+        const kerberus::Host& h = host();
+        relay.stream = relay.pending.stream(
+            101, -1, [&relay, &h](kerberus::StreamEvent event) { relay.on_event(h, event); }, &started);
+        if (!relay.stream && relay.pending) {
+            relay.pending.respond_error(502, prefixed(*relay.ep, std::string("upstream upgrade could not be relayed: ") +
+                                                                    kerberus::status_name(started)));
+        }
+    }
+
+    // The client asked for a WebSocket (RFC 6455 4.1): "Upgrade: websocket"
+    // and "upgrade" among its Connection options.
+    static bool asks_for_websocket(const kerberus::Request& r) {
+        std::optional<std::string_view> upgrade = r.header("Upgrade");
+        std::optional<std::string_view> connection = r.header("Connection");
+        if (!upgrade || !connection) return false;
+        bool websocket = false, upgrading = false;
+        for_each_token(*upgrade, [&](std::string_view t) { websocket = websocket || proxy::iequals(t, "websocket"); });
+        for_each_token(*connection, [&](std::string_view t) { upgrading = upgrading || proxy::iequals(t, "upgrade"); });
+        return websocket && upgrading;
+    }
+
+    // Calls f(token) for each element of a comma-separated list, trimmed.
+    template <class F>
+    static void for_each_token(std::string_view list, F&& f) {
+        while (!list.empty()) {
+            std::size_t comma = std::min(list.find(','), list.size());
+            std::string_view token = list.substr(0, comma);
+            while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+            while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+            if (!token.empty()) f(token);
+            list.remove_prefix(std::min(comma + 1, list.size()));
         }
     }
 

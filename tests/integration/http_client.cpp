@@ -292,6 +292,14 @@ bool RawConnection::read_until(std::string_view needle, std::chrono::millisecond
     return true;
 }
 
+bool RawConnection::read_at_least(std::size_t size, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (buffer_.size() < size) {
+        if (!fill(deadline)) return false;
+    }
+    return true;
+}
+
 std::size_t RawConnection::drain_to_close(std::chrono::milliseconds timeout) {
     auto deadline = Clock::now() + timeout;
     std::size_t total = 0;

@@ -98,6 +98,9 @@ public:
     // Reads until what was received and not yet taken holds `needle`;
     // false on timeout or close. received() shows it.
     bool read_until(std::string_view needle, std::chrono::milliseconds timeout);
+    // Reads until received() holds at least `size` bytes; false on timeout
+    // or close. (send() may run on another thread meanwhile.)
+    bool read_at_least(std::size_t size, std::chrono::milliseconds timeout);
     const std::string& received() const { return buffer_; }
     // Closes the connection at once (a client that leaves).
     void close();

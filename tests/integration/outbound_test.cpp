@@ -213,14 +213,17 @@ TEST_F(IntegrationOutbound, CloseDelimitedResponseEndsWithTheConnection) {
     EXPECT_EQ(upstream.connections(), 2u);
 }
 
-TEST_F(IntegrationOutbound, SequentialFetchesShareOneConnection) {
+// Each server worker thread sends its handlers' requests itself and keeps
+// its own idle connections (as nginx's worker processes do): sequential
+// requests reuse at most one connection per worker.
+TEST_F(IntegrationOutbound, SequentialFetchesShareOneConnectionPerWorker) {
     constexpr std::size_t kCount = 20;
     for (std::size_t i = 0; i < kCount; ++i) {
         auto f = fetch(upstream.url("/n/" + std::to_string(i)));
         ASSERT_EQ(f.result, kOk) << f.rest;
     }
     EXPECT_EQ(upstream.requests(), kCount);
-    EXPECT_EQ(upstream.connections(), 1u);
+    EXPECT_LE(upstream.connections(), 2u);  // the tests' two workers
 }
 
 TEST_F(IntegrationOutbound, UpstreamClosingAnIdleConnectionCostsNoRequest) {

@@ -505,7 +505,7 @@ TEST_F(IntegrationProxy, SettingsOutsideTheConfigSchemaAreAConfigurationError) {
              Bad{endpoint("/bad", upstream.url(""), "bogus: 1, headers: { X-Api-Key: s3cret }"),
                  "plugins.proxy.config.endpoints./bad.bogus: unknown key \"bogus\" (expected one of: target, "
                  "changeOrigin, pathRewrite, headers, allowedMethods, allowedHeaders, credentials, timeout, "
-                 "maxResponseSize)"},
+                 "maxResponseSize, ws)"},
              Bad{"'/bad': { headers: { X-Api-Key: s3cret } }",
                  "plugins.proxy.config.endpoints./bad: missing required key \"target\""},
              Bad{endpoint("/bad", upstream.url(""), "credentials: always"),

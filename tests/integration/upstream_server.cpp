@@ -1,5 +1,8 @@
 #include "upstream_server.h"
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -273,6 +276,17 @@ bool count_body(Reader& reader, const UpstreamRequest& request, Counted& counted
     return length && count_piece(reader, *length, counted, pause);
 }
 
+// RFC 6455 4.2.2: base64(SHA-1(key + the protocol's GUID)).
+std::string websocket_accept(std::string_view key) {
+    std::string input(key);
+    input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+    unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+    int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+    return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+}
+
 std::string status_line(int status) {
     return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
 }
@@ -512,10 +526,34 @@ void UpstreamServer::serve(Connection& connection) {
         const bool head_only = request.method == "HEAD";
         const std::string path = request.target.substr(0, request.target.find('?'));
         std::string echo = echo_json(request);
+        const std::optional<std::string> ws_key = request.header("Sec-WebSocket-Key");
+        const std::optional<std::string> ws_protocols = request.header("Sec-WebSocket-Protocol");
         record(std::move(request));
 
         bool sent = true;
-        if (counting) {
+        if (path.ends_with("/ws-echo") || path.ends_with("/ws-hello")) {
+            const auto& key = ws_key;
+            if (!key) {
+                sent = send_all(fd, simple_response(426, "text/plain", "WebSocket only\n", keep_alive, head_only));
+                continue;
+            }
+            std::string out = status_line(101);
+            out += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + websocket_accept(*key) + "\r\n";
+            if (const auto& protocols = ws_protocols)
+                out += "Sec-WebSocket-Protocol: " + protocols->substr(0, protocols->find(',')) + "\r\n";
+            out += "X-Not-For-The-Client: 1\r\n\r\n";
+            if (path.ends_with("/ws-hello")) out += kWebSocketHello;
+            if (!send_all(fd, out)) break;
+            // Raw bytes back as they come (frames pass through unchanged)
+            // until the other side ends; then this side ends too.
+            std::string& pending = reader.buffer();
+            while (!stopping_.load()) {
+                if (!pending.empty() && !send_all(fd, pending)) break;
+                pending.clear();
+                if (!reader.fill(Clock::now() + kIdleTimeout)) break;
+            }
+            break;
+        } else if (counting) {
             std::string json = "{\"bytes\":" + std::to_string(counted.bytes) + ",\"sum\":" + std::to_string(counted.sum) + "}";
             sent = send_all(fd, simple_response(200, "application/json", json, keep_alive, head_only));
         } else if (auto status = number_after<int>(path, "status"); status && *status >= 200 && *status <= 599) {

@@ -22,6 +22,11 @@
 //                 {"bytes":<n>,"sum":<byte sum mod 2^32>}; the request is
 //                 recorded without its body
 //   /slow-count   the same, pausing 2 ms after each read (a slow reader)
+//   /ws-echo      a WebSocket handshake (426 without Sec-WebSocket-Key):
+//                 101 with Sec-WebSocket-Accept (and the first protocol
+//                 asked for), then every byte received is sent back until
+//                 the client ends its side or kIdleTimeout passes
+//   /ws-hello     the same, sending kWebSocketHello right after the 101
 //   anything else 200 application/json: {"method","target","headers":[[n,v],...],"body"}
 // The special targets are recognised by how the path ends, so they also work
 // below a prefix ("/base/status/404").
@@ -75,6 +80,8 @@ public:
     };
     static constexpr std::string_view kChunkedBody = "first chunk|second chunk|third and last chunk";
     static constexpr std::string_view kCloseDelimitedBody = "a body that ends when the connection does";
+    // An unmasked text frame "hello" (RFC 6455 5.7).
+    static constexpr std::string_view kWebSocketHello = "\x81\x05hello";
 
     static constexpr std::size_t kMaxHead = 64 * 1024;
     static constexpr std::size_t kMaxBody = 64 * 1024 * 1024;

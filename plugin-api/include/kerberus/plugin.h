@@ -239,6 +239,17 @@ typedef struct kerberus_header {
  * is given with outbound_body_write and finished with outbound_body_end. */
 #define KERBERUS_OUTBOUND_STREAMED_BODY 0x2u
 #define KERBERUS_BODY_LENGTH_UNKNOWN ((size_t)-1)
+/* An upgrade (ABI 1.5, with KERBERUS_OUTBOUND_STREAMED_BODY, plain http://
+ * only; https:// is KERBERUS_ERR_INVALID): the request is sent without a
+ * body, with the Connection and Upgrade headers the plugin gives
+ * ("Connection: Upgrade", "Upgrade: websocket"). If the upstream answers
+ * 101, on_head gets the 101 and its headers, on_body then gets the new
+ * protocol's bytes as they come until the upstream closes, and
+ * outbound_body_write sends bytes the other way as they are given;
+ * outbound_body_end shuts the upstream's receiving side. timeout_ms bounds
+ * each wait with no byte either way. Any other answer is an ordinary one
+ * (writes then get KERBERUS_ERR_NOT_FOUND once it completed). */
+#define KERBERUS_OUTBOUND_UPGRADE 0x4u
 
 /* An outbound request. The host copies everything it needs before
  * outbound_send returns; the plugin keeps ownership of what it points to. */
@@ -679,9 +690,17 @@ typedef struct kerberus_host_api {
      * `on_event` (may be NULL) with `user_data` hears
      * KERBERUS_STREAM_WRITABLE and KERBERUS_STREAM_CLOSED (see
      * kerberus_stream_event_fn).
+     * Status 101 (ABI 1.5) takes up an upgrade the client asked for
+     * (Connection: upgrade and an Upgrade header, HTTP/1.1, on a route with
+     * KERBERUS_ROUTE_STREAMED_BODY): the head goes at once with
+     * "Connection: Upgrade" (add Upgrade and the protocol's own headers
+     * first), writes go to the client as they are, unframed, and
+     * request_body_stream delivers the client's bytes the same way; the
+     * connection closes when the stream ends. Once a stream ends, nothing
+     * more of it is HTTP.
      * Returns KERBERUS_OK; KERBERUS_ERR_INVALID for a status outside
-     * 200..599 or content_length < -1 (nothing sent, the request is still
-     * yours); KERBERUS_ERR_STATE when already answered or started;
+     * 200..599 (but an upgrade's 101) or content_length < -1 (nothing sent,
+     * the request is still yours); KERBERUS_ERR_STATE when already answered or started;
      * KERBERUS_ERR_EXPIRED when the host answered it (deadline 504, stop). */
     kerberus_status (*response_start)(kerberus_request *req, int status, int64_t content_length,
                                       kerberus_stream_event_fn on_event, void *user_data);
@@ -739,7 +758,10 @@ typedef struct kerberus_host_api {
      * its handler then reads the body with request_body_stream, and
      * request_body returns KERBERUS_ERR_STATE. A request without a body
      * (no Content-Length and no Transfer-Encoding, or Content-Length: 0)
-     * has an empty one: on_end(KERBERUS_OK) with no data. Answering before
+     * has an empty one: on_end(KERBERUS_OK) with no data — except an
+     * upgrade request answered 101 (see response_start), whose "body" is
+     * the client's bytes of the new protocol until it closes (on_end
+     * KERBERUS_OK), with no body timeout. Answering before
      * the body's end is allowed (a 413, a 401, an upstream's early answer):
      * no more body callbacks come, the rest of the body is not read and
      * the connection closes after the answer. server.request_timeout counts

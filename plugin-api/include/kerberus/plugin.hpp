@@ -905,6 +905,10 @@ struct OutboundRequest {
     // Content-Length), or -1 when unknown (sent chunked).
     bool stream_body = false;
     std::int64_t body_length = -1;
+    // ABI 1.5, with stream_body: an upgrade (plugin.h KERBERUS_OUTBOUND_UPGRADE):
+    // after a 101, on_body gets the new protocol's bytes and write_fetch_body
+    // sends them the other way; plain http:// only.
+    bool upgrade = false;
 };
 
 // How a fetch ended. The views are valid during the completion callback
@@ -1368,6 +1372,7 @@ private:
             out.flags = request.insecure_tls ? KERBERUS_OUTBOUND_INSECURE_TLS : 0u;
             if (request.stream_body) {
                 out.flags |= KERBERUS_OUTBOUND_STREAMED_BODY;
+                if (request.upgrade) out.flags |= KERBERUS_OUTBOUND_UPGRADE;
                 out.body = nullptr;
                 out.body_len = request.body_length < 0 ? KERBERUS_BODY_LENGTH_UNKNOWN
                                                        : static_cast<std::size_t>(request.body_length);

@@ -132,6 +132,9 @@ pub const KERBERUS_OUTBOUND_INSECURE_TLS: u32 = 0x1;
 /// `outbound_body_write` / `outbound_body_end`; `body` must be NULL and
 /// `body_len` is its length or `KERBERUS_BODY_LENGTH_UNKNOWN` (chunked).
 pub const KERBERUS_OUTBOUND_STREAMED_BODY: u32 = 0x2;
+/// ABI 1.5, with `KERBERUS_OUTBOUND_STREAMED_BODY`, plain http:// only: an
+/// upgrade; after a 101 the body calls carry the new protocol's bytes.
+pub const KERBERUS_OUTBOUND_UPGRADE: u32 = 0x4;
 /// `body_len` of a streamed body of unknown length.
 pub const KERBERUS_BODY_LENGTH_UNKNOWN: usize = usize::MAX;
 /// ABI 1.5 route flag: the route takes its request body streamed.
