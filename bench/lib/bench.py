@@ -11,11 +11,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from kbench import load, procs, report, setup  # noqa: E402
+from kbench import load, procs, report, setup, transfer, tunnels  # noqa: E402
 from kbench.procs import BenchError, log  # noqa: E402
 from kbench.scenarios import (LATENCY_CONNECTIONS, Outcome, Plan, latency_contestants, run_latency,  # noqa: E402
                               run_throughput, throughput_scenarios)
-from kbench.servers import BACKSTAGE_SKELETON, start_backstage, start_kerberus, start_nginx  # noqa: E402
+from kbench.servers import (BACKSTAGE_SKELETON, start_backstage, start_kerberus, start_nginx,  # noqa: E402
+                            start_python_upstream)
 from kbench.startup import run_startup  # noqa: E402
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,17 +27,21 @@ READY_GOAL_MS = 100
 RSS_GOAL_MB = 30
 
 # Scenario length per mode: (rounds, seconds per run, warm-up seconds,
-# startup repetitions, latency rounds, seconds per latency run).
+# startup repetitions, latency rounds, seconds per latency run, rounds of
+# 1 GiB transfers).
 MODES = {
-    "quick": dict(rounds=3, duration=1, warmup=1, startup_reps=3, latency_rounds=1, latency_duration=2),
-    "full": dict(rounds=5, duration=8, warmup=2, startup_reps=5, latency_rounds=3, latency_duration=8),
+    "quick": dict(rounds=3, duration=1, warmup=1, startup_reps=3, latency_rounds=1, latency_duration=2,
+                  transfer_rounds=1),
+    "full": dict(rounds=5, duration=8, warmup=2, startup_reps=5, latency_rounds=3, latency_duration=8,
+                 transfer_rounds=3),
 }
 
 # Offsets from --base-port.
 PORTS = {"upstream": 0, "nginx1": 1, "nginx2": 2, "kerberus1": 3, "kerberus2": 4, "backstage": 5,
-         "startup_kerberus": 6, "startup_backstage": 7, "kerberus1log": 8}
+         "startup_kerberus": 6, "startup_backstage": 7, "kerberus1log": 8, "bulk": 9, "sink": 10, "wsecho": 11}
 
-ALL_KEYS = [s.key for s in throughput_scenarios()] + ["6", "7"]
+TRANSFER_KEYS = ["dl", "ul"]
+ALL_KEYS = [s.key for s in throughput_scenarios()] + ["1ws", "6", "7"] + TRANSFER_KEYS
 
 
 def parse_args(argv):
@@ -47,8 +52,11 @@ def parse_args(argv):
     p.add_argument("--only", help=f"comma-separated scenarios to run, of: {','.join(ALL_KEYS)}")
     p.add_argument("--no-backstage", action="store_true", help="leave out every Backstage contestant")
     p.add_argument("--install-backstage", action="store_true", help="only install the Backstage peer, then exit")
-    p.add_argument("--base-port", type=int, default=18400, help="first of 9 consecutive ports (default 18400)")
+    p.add_argument("--base-port", type=int, default=18400,
+                   help=f"first of {len(PORTS)} consecutive ports (default 18400)")
     p.add_argument("--plugins", type=int, default=100, help="plugins for the startup scenario (default 100)")
+    p.add_argument("--tunnels", type=int, default=1000,
+                   help="idle WebSocket tunnels for scenario 1ws (default 1000)")
     p.add_argument("--rounds", type=int, help="override: alternating rounds per scenario")
     p.add_argument("--duration", type=int, help="override: seconds per wrk run")
     args = p.parse_args(argv)
@@ -57,8 +65,10 @@ def parse_args(argv):
     if unknown:
         p.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(ALL_KEYS)}")
     mode = dict(MODES["quick" if args.quick else "full"])
+    if args.tunnels < 1:
+        p.error("--tunnels must be at least 1")
     if args.rounds:
-        mode["rounds"] = mode["startup_reps"] = mode["latency_rounds"] = args.rounds
+        mode["rounds"] = mode["startup_reps"] = mode["latency_rounds"] = mode["transfer_rounds"] = args.rounds
     if args.duration:
         mode["duration"] = mode["latency_duration"] = args.duration
     args.mode = mode
@@ -88,30 +98,39 @@ def backstage_app(args):
 
 # ---- servers for the throughput and latency scenarios ---------------------
 
-def start_servers(needed, daemon, bundled, app_dir, tmp, ports, server_cores, client_cores):
+def start_servers(needed, daemon, bundled, app_dir, files, tmp, ports, server_cores, client_cores):
     """Starts each server in `needed` (plus the upstream); returns name -> Server."""
     both = server_cores | client_cores
     up = ports["upstream"]
+    # Every kerberusd and nginx peer routes to all upstreams; those of the
+    # transfer and WebSocket scenarios run only when these do.
+    routes = dict(upstream_port=up, bulk_port=ports["bulk"], sink_port=ports["sink"], ws_port=ports["wsecho"])
     starters = {
         "nginx1": lambda: start_nginx("nginx (1 worker)", "nginx-peer.conf", os.path.join(tmp, "nginx1"),
-                                      ports["nginx1"], server_cores, workers=1, upstream_port=up),
+                                      ports["nginx1"], server_cores, workers=1, **routes),
         "nginx2": lambda: start_nginx("nginx (2 workers)", "nginx-peer.conf", os.path.join(tmp, "nginx2"),
-                                      ports["nginx2"], both, workers=2, upstream_port=up),
+                                      ports["nginx2"], both, workers=2, **routes),
         "kerberus1": lambda: start_kerberus("kerberusd (1 worker)", daemon, os.path.join(tmp, "kerberus1"),
                                             ports["kerberus1"], server_cores, "kerberus.yaml", workers=1,
-                                            plugin_dir=bundled, upstream_port=up, access_log="false",
-                                            access_log_path="-"),
+                                            plugin_dir=bundled, access_log="false", access_log_path="-", **routes),
         "kerberus1log": lambda: start_kerberus("kerberusd (1 worker, access log)", daemon,
                                                os.path.join(tmp, "kerberus1log"), ports["kerberus1log"], server_cores,
-                                               "kerberus.yaml", workers=1, plugin_dir=bundled, upstream_port=up,
-                                               access_log="true",
-                                               access_log_path=os.path.join(tmp, "kerberus1log", "access.log")),
+                                               "kerberus.yaml", workers=1, plugin_dir=bundled, access_log="true",
+                                               access_log_path=os.path.join(tmp, "kerberus1log", "access.log"),
+                                               **routes),
         "kerberus2": lambda: start_kerberus("kerberusd (2 workers)", daemon, os.path.join(tmp, "kerberus2"),
                                             ports["kerberus2"], both, "kerberus.yaml", workers=2,
-                                            plugin_dir=bundled, upstream_port=up, access_log="false",
-                                            access_log_path="-"),
+                                            plugin_dir=bundled, access_log="false", access_log_path="-", **routes),
         "backstage": lambda: start_backstage("Backstage backend", app_dir, os.path.join(tmp, "backstage"),
                                              ports["backstage"], server_cores, upstream_port=up),
+        # The upstreams of dl, ul and 1ws share the load generator's core,
+        # like the shared upstream.
+        "bulk": lambda: start_nginx("bulk upstream nginx", "nginx-bulk.conf", os.path.join(tmp, "bulk"),
+                                    ports["bulk"], client_cores, files=files),
+        "sink": lambda: start_python_upstream("sink upstream", "sink.py", os.path.join(tmp, "sink"), ports["sink"],
+                                              client_cores),
+        "wsecho": lambda: start_python_upstream("WebSocket echo upstream", "ws_echo.py", os.path.join(tmp, "wsecho"),
+                                                ports["wsecho"], client_cores),
     }
     # The upstream shares the load generator's core: the core under test
     # serves only the contestant.
@@ -163,6 +182,7 @@ def git_revision():
 def main(argv):
     args = parse_args(argv)
     procs.install_cleanup()
+    tunnels.raise_open_files_limit()
     began = time.monotonic()
     setup.ensure_debian_tools()
 
@@ -194,10 +214,16 @@ def main(argv):
     needed = set().union(*(s.servers for s in runnable)) if runnable else set()
     if "7" in args.keys:
         needed |= {c.server for c in latency_contestants()}
+    if "1ws" in args.keys:
+        needed |= {"kerberus1", "nginx1", "wsecho"}
+    chosen_transfers = [s for s in transfer.transfer_scenarios() if s.key in args.keys]
+    for s in chosen_transfers:
+        needed |= s.servers | {s.upstream}
+    files = transfer.prepare_files(CACHE) if chosen_transfers else None
 
-    throughput, latency, rate = [], [], None
+    throughput, latency, rate, ws, transfers = [], [], None, None, []
     if needed:
-        servers = start_servers(needed, daemon, bundled, app_dir, tmp, ports, server_cores, client_cores)
+        servers = start_servers(needed, daemon, bundled, app_dir, files, tmp, ports, server_cores, client_cores)
         plan = Plan(mode["rounds"], mode["duration"], mode["warmup"], 50, client_cores)
         for s in chosen:
             if s not in runnable:
@@ -205,16 +231,21 @@ def main(argv):
                 continue
             log(f"scenario {s.key}: {s.title}, {plan.rounds} rounds of {plan.duration_s} s")
             throughput.append(run_throughput(s, servers, plan))
+        if "1ws" in args.keys:
+            ws = tunnels.run_tunnels(servers, plan, args.tunnels)
         if "7" in args.keys:
             rate = latency_rate(throughput, servers, plan)
             log(f"scenario 7: latency at {rate:,} req/s")
             latency_plan = Plan(mode["latency_rounds"], mode["latency_duration"], 0, 0, client_cores)
             latency = run_latency(servers, latency_plan, rate, mode["latency_rounds"])
+        for s in chosen_transfers:
+            log(f"scenario {s.key}: {s.title}")
+            transfers.append(transfer.run_transfer(s, servers, mode["transfer_rounds"], client_cores, files))
         stop_servers(servers)
 
     elapsed = time.monotonic() - began
     text = render(args, machine_info(), throughput, latency, startup, server_cores, client_cores, elapsed,
-                  no_backstage_reason)
+                  no_backstage_reason, ws, transfers)
     print(text)
     write_output(args.output, text)
     log(f"report written to {args.output} ({elapsed:.0f} s in all)")
@@ -238,7 +269,8 @@ def write_output(path, text):
         f.write(text + "\n")
 
 
-def render(args, machine, throughput, latency, startup, server_cores, client_cores, elapsed, no_backstage):
+def render(args, machine, throughput, latency, startup, server_cores, client_cores, elapsed, no_backstage,
+           ws=None, transfers=()):
     mode = args.mode
     c0, c1 = min(server_cores), min(client_cores)
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -265,6 +297,20 @@ def render(args, machine, throughput, latency, startup, server_cores, client_cor
         ]
         if any(o.unclean for o in throughput):
             out += ["† some runs got non-2xx answers or socket errors; see the log above.", ""]
+    if ws is not None:
+        out += [
+            f"## Scenario 1 with {ws.count:,} idle WebSocket tunnels (wrk as above: without the tunnels, then "
+            f"with them; each {mode['rounds']} alternating rounds of {mode['duration']} s after a "
+            f"{mode['warmup']} s warm-up; medians)",
+            "",
+            report.tunnel_table(ws, tunnels.MAX_DROP),
+            "",
+            f"The tunnels go through kerberusd's proxy (`{tunnels.WS_PATH}`, `ws: true`, `timeout: 10m`) to a "
+            f"WebSocket echo upstream (Python asyncio, CPU {c1}); the harness holds their client ends and sends "
+            "nothing on them while wrk runs. Checks: " + "; ".join(ws.checks) + "."
+            + (f" **{ws.error}.**" if ws.error else ""),
+            "",
+        ]
     if latency:
         out += [
             f"## Latency at a fixed rate (half the lower peak of scenario 1; {mode['latency_rounds']} alternating "
@@ -290,7 +336,30 @@ def render(args, machine, throughput, latency, startup, server_cores, client_cor
             "/proc/<pid>/status (with children) 1 s after ready; MB = 10^6 bytes.",
             "",
         ]
-    out += ["## Goals", "", report.goals_footer(throughput, startup, READY_GOAL_MS, RSS_GOAL_MB), ""]
+    if transfers:
+        direct = "; ".join(f"{'to the sink' if o.scenario.upload else 'from the file server'}"
+                           f"{' (chunked)' if o.scenario.chunked else ''} {o.direct_mb_s:,.0f} MB/s"
+                           for o in transfers if o.direct_mb_s)
+        out += [
+            f"## 1 GiB through the proxy (curl, one transfer at a time, {mode['transfer_rounds']} alternating "
+            f"round(s) A B …; medians; peak RSS: the highest of the rounds)",
+            "",
+            report.transfer_table(transfers, transfer.RSS_GOAL_MB),
+            "",
+            f"curl (CPU {c1}) downloads a 1 GiB file (sparse, in the page cache) that an nginx upstream serves "
+            "with sendfile, and drops it; or POSTs that file (Content-Length, or chunked; no `Expect`) to a "
+            "Python sink upstream that reads every byte and answers with the count, which must be 1073741824. "
+            f"Both upstreams run on CPU {c1}. MB/s: 10^6 bytes over curl's total time. Peak RSS of the server "
+            "(nginx: master + worker) over each transfer: "
+            + ("VmHWM, reset before the transfer through /proc/<pid>/clear_refs"
+               if all(o.rss_method == "VmHWM" for o in transfers) else "VmRSS sampled every 5 ms")
+            + f"; MB = 10^6 bytes. Straight to the upstreams, without a proxy (one transfer each): {direct or '—'}.",
+            "",
+        ]
+        if any(o.failures for o in transfers):
+            out += ["† some transfers failed; see the log above.", ""]
+    out += ["## Goals", "", report.goals_footer(throughput, startup, READY_GOAL_MS, RSS_GOAL_MB, ws, tunnels.MAX_DROP,
+                                                transfers, transfer.RSS_GOAL_MB), ""]
     notes = []
     if no_backstage:
         notes.append(f"Backstage left out: {no_backstage}.")

@@ -1,4 +1,5 @@
-"""Starting the contestants: kerberusd, nginx (peer and upstream), Backstage.
+"""Starting the contestants: kerberusd, nginx (peer and upstreams), Backstage,
+and the Python upstreams of the transfer and WebSocket scenarios.
 
 Each start returns a Server once it answers, or raises BenchError with the
 tail of its log. Configs are rendered from bench/lib/templates into the
@@ -7,6 +8,7 @@ run's temp dir; every server listens on 127.0.0.1 only.
 import os
 import re
 import shutil
+import sys
 
 from . import procs
 from .notify import NotifySocket, status_of
@@ -15,6 +17,7 @@ from .procs import BenchError
 LIB = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATES = os.path.join(LIB, "templates")
 BACKSTAGE_SKELETON = os.path.join(LIB, "backstage")
+UPSTREAMS = os.path.join(LIB, "upstreams")
 
 HELLO_BODY = "Hello, world!\n"
 
@@ -48,16 +51,28 @@ def render(template_path, out_path, **values):
 
 # ---- nginx ----------------------------------------------------------------
 
-def start_nginx(name, template, workdir, port, cores, workers=1, upstream_port=0):
+def start_nginx(name, template, workdir, port, cores, workers=1, upstream_port=0, **values):
     os.makedirs(workdir, exist_ok=True)
     conf = render(os.path.join(TEMPLATES, template), os.path.join(workdir, "nginx.conf"),
-                  dir=workdir, port=port, workers=workers, upstream_port=upstream_port)
+                  dir=workdir, port=port, workers=workers, upstream_port=upstream_port, **values)
     # -e: the error log before the config is read (nginx >= 1.19.5), so the
     # packaged /var/log/nginx is never touched; -p: prefix for relative paths.
     proc = procs.spawn(["nginx", "-p", workdir, "-e", os.path.join(workdir, "error.log"), "-c", conf],
                        cores, os.path.join(workdir, "stdout.log"))
     proc.log_path = os.path.join(workdir, "error.log")
     procs.wait_until(lambda: procs.port_open(port), proc, 10, f"{name} (nginx on port {port})")
+    return Server(name, proc, port)
+
+
+# ---- Python upstreams (lib/upstreams) --------------------------------------
+
+def start_python_upstream(name, script, workdir, port, cores):
+    """Runs lib/upstreams/<script> PORT with this interpreter; it exits by
+    itself once the harness is gone."""
+    os.makedirs(workdir, exist_ok=True)
+    proc = procs.spawn([sys.executable, os.path.join(UPSTREAMS, script), str(port)], cores,
+                       os.path.join(workdir, "upstream.log"))
+    procs.wait_until(lambda: procs.port_open(port), proc, 10, f"{name} ({script} on port {port})")
     return Server(name, proc, port)
 
 

@@ -14,7 +14,7 @@ import subprocess
 from .procs import BenchError, log
 
 # command -> Debian package providing it
-DEBIAN_TOOLS = {"nginx": "nginx", "wrk": "wrk", "taskset": "util-linux", "gcc": "gcc"}
+DEBIAN_TOOLS = {"nginx": "nginx", "wrk": "wrk", "taskset": "util-linux", "gcc": "gcc", "curl": "curl"}
 
 
 def run(argv, what, cwd=None, env=None, log_path=None):
