@@ -1,8 +1,10 @@
 """bench/run: kerberusd against nginx and a Backstage backend. See bench/README.md."""
 import argparse
 import datetime
+import grp
 import os
 import platform
+import pwd
 import shutil
 import subprocess
 import sys
@@ -126,7 +128,7 @@ def start_servers(needed, daemon, bundled, app_dir, files, tmp, ports, server_co
         # The upstreams of dl, ul and 1ws share the load generator's core,
         # like the shared upstream.
         "bulk": lambda: start_nginx("bulk upstream nginx", "nginx-bulk.conf", os.path.join(tmp, "bulk"),
-                                    ports["bulk"], client_cores, files=files),
+                                    ports["bulk"], client_cores, files=files, user=current_user()),
         "sink": lambda: start_python_upstream("sink upstream", "sink.py", os.path.join(tmp, "sink"), ports["sink"],
                                               client_cores),
         "wsecho": lambda: start_python_upstream("WebSocket echo upstream", "ws_echo.py", os.path.join(tmp, "wsecho"),
@@ -140,6 +142,11 @@ def start_servers(needed, daemon, bundled, app_dir, files, tmp, ports, server_co
         log(f"starting {name}")
         servers[name] = starters[name]()
     return servers
+
+
+def current_user():
+    """`user group` for nginx's worker: the harness's own."""
+    return f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"
 
 
 def stop_servers(servers):
