@@ -306,9 +306,9 @@ def render(args, machine, throughput, latency, startup, server_cores, client_cor
             out += ["† some runs got non-2xx answers or socket errors; see the log above.", ""]
     if ws is not None:
         out += [
-            f"## Scenario 1 with {ws.count:,} idle WebSocket tunnels (wrk as above: without the tunnels, then "
-            f"with them; each {mode['rounds']} alternating rounds of {mode['duration']} s after a "
-            f"{mode['warmup']} s warm-up; medians)",
+            f"## Scenario 1 with {ws.count:,} idle WebSocket tunnels (wrk as above, after a {mode['warmup']} s "
+            f"warm-up each; {mode['rounds']} rounds of: A B without tunnels, the tunnels opened, A B with them, "
+            f"the tunnels closed; runs of {mode['duration']} s; medians)",
             "",
             report.tunnel_table(ws, tunnels.MAX_DROP),
             "",

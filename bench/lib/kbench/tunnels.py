@@ -1,5 +1,5 @@
 """Scenario 1ws: scenario 1 (kerberusd's plugin route against nginx return
-200) measured without, then with, idle WebSocket tunnels held open through
+200) measured without and with idle WebSocket tunnels held open through
 kerberusd's proxy to an echo upstream (lib/upstreams/ws_echo.py).
 
 Every handshake must answer 101 with the right Sec-WebSocket-Accept before
@@ -16,8 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from . import load
 from .procs import BenchError, log
-from .scenarios import HELLO, Contestant, Scenario, run_throughput
+from .scenarios import HELLO, Contestant, Outcome, Scenario
+from .servers import check_answers
 
 WS_PATH = "/api/proxy/ws/"
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -203,47 +205,78 @@ def require_descriptors(servers, count):
 # ---- the scenario ------------------------------------------------------------
 
 def run_tunnels(servers, plan, count):
-    """Scenario 1 without tunnels, then with `count` tunnels open."""
+    """Scenario 1 without and with `count` tunnels open, alternating.
+
+    Each round measures A and B without tunnels, opens the tunnels (every
+    handshake checked), measures A and B again, checks every tunnel is still
+    open and a few echo, and closes them: the two ratios compared come from
+    adjacent minutes, so a shared machine's drift hits both.
+    """
     outcome = TunnelOutcome(count)
     without, with_tunnels = scenario_pair(count)
+    outcome.without, outcome.with_tunnels = Outcome(without), Outcome(with_tunnels)
     require_descriptors(servers, count)
     kerberus = servers["kerberus1"]
-    log(f"scenario 1ws: {without.title}, {plan.rounds} rounds of {plan.duration_s} s")
-    outcome.without = run_throughput(without, servers, plan)
-
-    fds_before = open_fds(kerberus.proc.pid)
-    tunnels = Tunnels(kerberus.port, WS_PATH, count)
-    try:
-        began = time.monotonic()
-        tunnels.open()
-        fds_open = open_fds(kerberus.proc.pid)
-        echoed = tunnels.echo(ECHO_CHECKS)
-        log(f"scenario 1ws: {count:,} tunnels answered 101 with the right Sec-WebSocket-Accept in "
-            f"{time.monotonic() - began:.1f} s; {echoed} echoed a frame; kerberusd holds {fds_open} descriptors "
-            f"({fds_before} before)")
-        outcome.checks.append(f"{count:,} handshakes answered 101 with the right Sec-WebSocket-Accept and "
-                              f"{echoed} of the tunnels echoed a frame before measuring")
-        log(f"scenario 1ws: {with_tunnels.title}, {plan.rounds} rounds of {plan.duration_s} s")
-        outcome.with_tunnels = run_throughput(with_tunnels, servers, plan)
-        closed = tunnels.closed()
-        if closed:
-            outcome.error = (f"{len(closed)} of {count:,} tunnels were closed (or got bytes) while idle, "
-                             f"the first #{closed[0] + 1}")
+    pairs = [(without.a, outcome.without.a), (without.b, outcome.without.b)]
+    for contestant, _ in pairs:
+        check_answers(servers[contestant.server], contestant.path, contestant.body)
+    for contestant, _ in pairs:
+        load.wrk(servers[contestant.server].url(contestant.path), plan.client_cores, plan.warmup_s,
+                 plan.connections)
+    fds = []  # (before, with the tunnels, after) per round
+    opened_s, echoed = [], 0
+    for r in range(plan.rounds):
+        for contestant, samples in pairs:
+            samples.append(load.wrk(servers[contestant.server].url(contestant.path), plan.client_cores,
+                                    plan.duration_s, plan.connections))
+        fds_before = open_fds(kerberus.proc.pid)
+        tunnels = Tunnels(kerberus.port, WS_PATH, count)
+        try:
+            began = time.monotonic()
+            tunnels.open()
+            opened_s.append(time.monotonic() - began)
+            fds_open = open_fds(kerberus.proc.pid)
+            echoed = tunnels.echo(ECHO_CHECKS)
+            for contestant, samples in ((with_tunnels.a, outcome.with_tunnels.a),
+                                        (with_tunnels.b, outcome.with_tunnels.b)):
+                samples.append(load.wrk(servers[contestant.server].url(contestant.path), plan.client_cores,
+                                        plan.duration_s, plan.connections))
+            error = after_check(tunnels, count)
+        finally:
+            tunnels.close()
+        fds.append((fds_before, fds_open, wait_for_fds(kerberus.proc.pid, fds_before)))
+        log(f"scenario 1ws round {r + 1}/{plan.rounds}: without tunnels A {outcome.without.a[-1].rps:,.0f} req/s, "
+            f"B {outcome.without.b[-1].rps:,.0f} req/s; {count:,} tunnels open in {opened_s[-1]:.1f} s, "
+            f"A {outcome.with_tunnels.a[-1].rps:,.0f} req/s, B {outcome.with_tunnels.b[-1].rps:,.0f} req/s; "
+            f"kerberusd's descriptors {fds[-1][0]} → {fds[-1][1]} → {fds[-1][2]}")
+        if error:
+            outcome.error = f"round {r + 1}: {error}"
             log(f"scenario 1ws: {outcome.error}")
-        else:
-            try:
-                echoed = tunnels.echo(ECHO_CHECKS)
-                outcome.checks.append(f"afterwards all {count:,} were still open (none readable) and {echoed} "
-                                      f"echoed a frame again")
-            except BenchError as e:
-                outcome.error = str(e)
-                log(f"scenario 1ws: {outcome.error}")
-    finally:
-        tunnels.close()
-    fds_after = wait_for_fds(kerberus.proc.pid, fds_before)
-    outcome.checks.append(f"kerberusd's open descriptors: {fds_before} before, {fds_open} with the tunnels, "
-                          f"{fds_after} after closing them (waited up to 5 s for the first count)")
+            break
+    for o in (outcome.without, outcome.with_tunnels):
+        for s in o.unclean:
+            log(f"scenario 1ws: a run had {s.bad_status} non-2xx answers and {s.socket_errors} socket errors")
+    outcome.checks.append(f"in each round all {count:,} handshakes answered 101 with the right "
+                          f"Sec-WebSocket-Accept (in {max(opened_s):.1f} s at most) and {echoed} of the tunnels, "
+                          f"spread over them, echoed a frame before wrk ran")
+    if not outcome.error:
+        outcome.checks.append(f"after wrk, all {count:,} were still open (none readable) and the same "
+                              f"{echoed} echoed again")
+    outcome.checks.append("kerberusd's open descriptors before, with and after the tunnels: "
+                          + ", ".join(f"{a} → {b} → {c}" for a, b, c in fds))
     return outcome
+
+
+def after_check(tunnels, count):
+    """Why the tunnels are not all open and echoing after a measurement, or None."""
+    closed = tunnels.closed()
+    if closed:
+        return f"{len(closed)} of {count:,} tunnels were closed (or got bytes) while idle, the first #{closed[0] + 1}"
+    try:
+        tunnels.echo(ECHO_CHECKS)
+    except BenchError as e:
+        return str(e)
+    return None
 
 
 def wait_for_fds(pid, target, timeout=5.0):
