@@ -372,7 +372,7 @@ def render(args, machine, throughput, latency, startup, server_cores, client_cor
         notes.append(f"Backstage left out: {no_backstage}.")
     notes.append("Backstage runs with NODE_ENV=production and LOG_LEVEL=warn; nginx with access_log off; "
                  "kerberusd logs no requests. Every contestant answers `Hello, world!\\n` as text/plain, "
-                 "except kerberusd's liveness route (`{\"status\":\"ok\"}`).")
+                 "except kerberusd's liveness route (`{\"status\":\"ok\"}`) and the 1 GiB transfers.")
     notes.append(f"Run took {elapsed:.0f} s.")
     out += ["Notes: " + " ".join(notes)]
     return "\n".join(out)
