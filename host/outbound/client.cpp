@@ -29,7 +29,7 @@ Client::Client(Settings settings, std::shared_ptr<spdlog::logger> logger)
     : settings_(settings),
       logger_(std::move(logger)),
       curl_(std::make_unique<CurlEngine>(settings_, ledger_)),
-      http1_(std::make_unique<Http1Engine>(settings_, ledger_)) {
+      http1_(std::make_unique<Http1Engine>(settings_, ledger_, resolver_)) {
     ledger_.wake_all = [this] { wake_engines(); };
 }
 
@@ -71,7 +71,7 @@ private:
 }  // namespace
 
 std::unique_ptr<net::Sidecar> Client::worker_engine() {
-    auto engine = std::make_unique<Http1Engine>(settings_, ledger_, true);
+    auto engine = std::make_unique<Http1Engine>(settings_, ledger_, resolver_, true);
     Http1Engine& e = *engine;
     {
         std::lock_guard lock(worker_engines_mutex_);

@@ -18,6 +18,7 @@
 #include "kerberus/plugin.h"
 #include "net/worker.h"
 #include "outbound/ledger.h"
+#include "outbound/resolver.h"
 #include "outbound/settings.h"
 
 namespace kerberus::outbound {
@@ -72,6 +73,7 @@ private:
     Settings settings_;
     std::shared_ptr<spdlog::logger> logger_;
     Ledger ledger_;
+    Resolver resolver_;
     std::unique_ptr<CurlEngine> curl_;
     std::unique_ptr<Http1Engine> http1_;
     std::mutex worker_engines_mutex_;

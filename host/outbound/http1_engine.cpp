@@ -40,6 +40,8 @@ struct Http1Engine::Exchange {
     void* user_data = nullptr;
     std::string request;  // the bytes on the wire
     std::string authority;
+    std::string host_name;  // empty for an IP literal
+    uint16_t port = 0;
     sockaddr_storage address{};
     socklen_t address_len = 0;
     bool head = false;
@@ -81,6 +83,8 @@ struct Http1Engine::Connection {
     // Counts toward the pool's max_connections_per_host; an upgrade's
     // connection does not (it is never pooled, and a tunnel may last hours).
     bool counted = true;
+    std::size_t address_index = 0;  // in the pool's addresses
+    std::size_t attempts = 0;       // addresses tried for this connection
     std::size_t sent = 0;
     Clock::time_point idle_since;
     ResponseParser parser;
@@ -88,16 +92,23 @@ struct Http1Engine::Connection {
 
 struct Http1Engine::Pool {
     std::string authority;
-    sockaddr_storage address{};
-    socklen_t address_len = 0;
+    std::string host_name;  // empty for an IP literal
+    uint16_t port = 0;
+    // Where to connect: the literal, or what the name resolved to (tried
+    // in order from `preferred`, the last that answered).
+    std::vector<Address> addresses;
+    std::size_t preferred = 0;
+    Clock::time_point resolved_until = Clock::time_point::max();
+    bool resolving = false;
+    std::deque<Exchange*> unresolved;  // waiting for the name to resolve
     std::vector<Connection*> idle;  // the most recently used last: it is the warmest
     std::size_t open = 0;           // connected or connecting
     std::size_t tunnels = 0;        // upgrades' connections, not counted in `open`
     std::deque<Exchange*> waiting;  // for a connection, at max_connections_per_host
 };
 
-Http1Engine::Http1Engine(const Settings& settings, Ledger& ledger, bool embedded)
-    : settings_(settings), ledger_(ledger), embedded_(embedded), read_buffer_(new char[kReadBuffer]) {
+Http1Engine::Http1Engine(const Settings& settings, Ledger& ledger, Resolver& resolver, bool embedded)
+    : settings_(settings), ledger_(ledger), resolver_(&resolver), embedded_(embedded), read_buffer_(new char[kReadBuffer]) {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (epoll_fd_ < 0 || wake_fd_ < 0) {
@@ -146,6 +157,8 @@ kerberus_status Http1Engine::send(Ledger::Owner owner, const kerberus_outbound_r
     ex->done = done;
     ex->user_data = user_data;
     ex->authority = url.authority;
+    ex->host_name = url.host_name;
+    ex->port = url.port;
     ex->address = url.address;
     ex->address_len = url.address_len;
     ex->head = method == "HEAD";
@@ -221,8 +234,13 @@ void Http1Engine::handle(const epoll_event* events, int n) {
         close_idle_expired();
         next_sweep_ = now_ + kSweepInterval;
     }
+    if (ledger_.any_waiting.load(std::memory_order_relaxed) > 0) give_up_idle();
     for (Connection* c : graveyard_) delete c;
     graveyard_.clear();
+    if (wake_others_) {
+        wake_others_ = false;
+        ledger_.wake_all();
+    }
 }
 
 Http1Engine* Http1Engine::current() { return current_engine; }
@@ -292,6 +310,16 @@ void Http1Engine::take_incoming() {
             }
         }
     }
+    {
+        std::vector<std::pair<std::string, Resolved>> answers;
+        {
+            std::lock_guard lock(ledger_.mutex);
+            answers.swap(resolved_);
+        }
+        for (auto& [authority, answer] : answers) {
+            if (auto it = pools_.find(authority); it != pools_.end()) resolved(it->second.get(), answer);
+        }
+    }
     // Another engine closed a connection to a host this one waits for.
     for (auto& [authority, pool] : pools_) {
         if (!pool->waiting.empty()) pump(pool.get());
@@ -326,14 +354,58 @@ void Http1Engine::start(Exchange* ex) {
     if (!pool) {
         pool = std::make_unique<Pool>();
         pool->authority = ex->authority;
-        pool->address = ex->address;
-        pool->address_len = ex->address_len;
+        pool->host_name = ex->host_name;
+        pool->port = ex->port;
+        if (ex->host_name.empty()) {
+            Address literal;
+            literal.storage = ex->address;
+            literal.length = ex->address_len;
+            pool->addresses.push_back(literal);
+        } else {
+            pool->resolved_until = Clock::time_point::min();
+        }
     }
     ex->pool = pool.get();
     // A request cancelled before it reached the loop still starts here, so
     // take_incoming's cancel pass finds it and ends it without I/O.
     bool cancelled = std::find(cancel_ids_.begin(), cancel_ids_.end(), ex->id) != cancel_ids_.end();
-    if (!cancelled) dispatch(ex);
+    if (cancelled) return;
+    // A name is looked up first (again once its answer is a minute old),
+    // unless a connection to it is idle already.
+    if (pool->resolving || (now_ >= pool->resolved_until && pool->idle.empty())) {
+        pool->unresolved.push_back(ex);
+        resolve(pool.get());
+        return;
+    }
+    dispatch(ex);
+}
+
+void Http1Engine::resolve(Pool* pool) {
+    if (pool->resolving) return;
+    pool->resolving = true;
+    Resolved cached;
+    auto later = [this, authority = pool->authority](const Resolved& answer) {
+        {
+            std::lock_guard lock(ledger_.mutex);
+            resolved_.emplace_back(authority, answer);
+        }
+        wake();
+    };
+    if (resolver_->lookup(pool->host_name, pool->port, cached, later)) resolved(pool, cached);
+}
+
+void Http1Engine::resolved(Pool* pool, const Resolved& answer) {
+    pool->resolving = false;
+    std::deque<Exchange*> waiting;
+    waiting.swap(pool->unresolved);
+    if (answer.addresses.empty()) {
+        for (Exchange* ex : waiting) fail(ex, KERBERUS_ERR_UNREACHABLE, answer.error);
+        return;
+    }
+    pool->addresses = answer.addresses;
+    pool->preferred = 0;
+    pool->resolved_until = now_ + Resolver::kKeep;
+    for (Exchange* ex : waiting) dispatch(ex);
 }
 
 void Http1Engine::dispatch(Exchange* ex) {
@@ -361,11 +433,41 @@ bool Http1Engine::reserve_connection(Pool* pool, bool was_waiting) {
     Ledger::HostBudget& budget = ledger_.hosts[pool->authority];
     if (budget.open < limit) {
         ++budget.open;
-        if (was_waiting) --budget.waiting;
+        if (was_waiting) {
+            --budget.waiting;
+            --ledger_.any_waiting;
+        }
         return true;
     }
-    if (!was_waiting) ++budget.waiting;
+    if (!was_waiting) {
+        ++budget.waiting;
+        ++ledger_.any_waiting;
+        // Other engines may keep idle connections to this host: they give
+        // them up when they see someone waits (take_incoming).
+        if (ledger_.wake_all && !ledger_.stopping) wake_others_ = true;
+    }
     return false;
+}
+
+// Another engine's requests wait for a host this one keeps connections to
+// idle: those idle a while go, and the places with them (a connection
+// that is reused at once stays, so a busy engine keeps its own).
+void Http1Engine::give_up_idle() {
+    constexpr std::chrono::milliseconds kUnused{50};
+    for (auto& [authority, pool] : pools_) {
+        if (pool->idle.empty() || !others_wait_for(pool.get())) continue;
+        std::vector<Connection*> unused;
+        for (Connection* c : pool->idle)
+            if (now_ - c->idle_since >= kUnused) unused.push_back(c);
+        for (Connection* c : unused) close_connection(c);
+    }
+}
+
+bool Http1Engine::others_wait_for(Pool* pool) {
+    if (ledger_.any_waiting.load(std::memory_order_relaxed) == 0) return false;
+    std::lock_guard lock(ledger_.mutex);
+    auto it = ledger_.hosts.find(pool->authority);
+    return it != ledger_.hosts.end() && it->second.waiting > pool->waiting.size();
 }
 
 void Http1Engine::release_connection(Pool* pool) {
@@ -384,30 +486,58 @@ void Http1Engine::release_connection(Pool* pool) {
     if (wake_others && ledger_.wake_all) ledger_.wake_all();
 }
 
-void Http1Engine::open_connection(Pool* pool, Exchange* ex) {
-    int fd = ::socket(pool->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+// A non-blocking socket connecting to `a`; -1 (and `error`) when that
+// failed at once.
+int Http1Engine::connect_to(const Address& a, std::string& error) {
+    int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        fail(ex, KERBERUS_ERR_UNREACHABLE, "socket for " + pool->authority + ": " + errno_text(errno));
-        return;
+        error = errno_text(errno);
+        return -1;
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&pool->address), pool->address_len) != 0 &&
-        errno != EINPROGRESS) {
-        int error = errno;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length) != 0 && errno != EINPROGRESS) {
+        error = errno_text(errno);
         ::close(fd);
-        fail(ex, KERBERUS_ERR_UNREACHABLE, "connect to " + pool->authority + ": " + errno_text(error));
-        return;
+        return -1;
     }
+    return fd;
+}
+
+// Connects `c` to the next of its pool's addresses it has not tried; false
+// when none is left.
+bool Http1Engine::connect_next(Connection* c, std::string& error) {
+    Pool* pool = c->pool;
+    const std::size_t n = pool->addresses.size();
+    while (c->attempts < n) {
+        const std::size_t index = (pool->preferred + c->attempts) % n;
+        ++c->attempts;
+        int fd = connect_to(pool->addresses[index], error);
+        if (fd < 0) continue;
+        if (c->fd >= 0) ::close(c->fd);  // also leaves the epoll set
+        c->fd = fd;
+        c->address_index = index;
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+        ev.data.ptr = c;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+        return true;
+    }
+    return false;
+}
+
+void Http1Engine::open_connection(Pool* pool, Exchange* ex) {
     auto* c = new Connection;
-    c->fd = fd;
     c->pool = pool;
     c->write_interest = true;
     c->counted = !ex->upgrade;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-    ev.data.ptr = c;
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    std::string error = "no address";
+    if (!connect_next(c, error)) {
+        delete c;
+        if (!ex->upgrade) release_connection(pool);
+        fail(ex, KERBERUS_ERR_UNREACHABLE, "connect to " + pool->authority + ": " + error);
+        return;
+    }
     connections_.insert(c);
     ++(c->counted ? pool->open : pool->tunnels);
     attach(c, ex);
@@ -492,10 +622,14 @@ void Http1Engine::on_event(Connection* c, uint32_t events) {
         socklen_t len = sizeof error;
         ::getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len);
         if (error != 0) {
-            abort(ex, KERBERUS_ERR_UNREACHABLE, "connect to " + c->pool->authority + ": " + errno_text(error));
+            // A name may have other addresses (localhost: ::1, then 127.0.0.1).
+            std::string why = errno_text(error);
+            if (connect_next(c, why)) return;
+            abort(ex, KERBERUS_ERR_UNREACHABLE, "connect to " + c->pool->authority + ": " + why);
             return;
         }
         c->connecting = false;
+        c->pool->preferred = c->address_index;
         ex->deadline = ex->total_deadline;
         deadlines_.update(ex);
         write_some(c);
@@ -726,7 +860,10 @@ void Http1Engine::pump(Pool* pool) {
 void Http1Engine::unwait(Pool* pool) {
     std::lock_guard lock(ledger_.mutex);
     auto it = ledger_.hosts.find(pool->authority);
-    if (it != ledger_.hosts.end() && it->second.waiting > 0) --it->second.waiting;
+    if (it != ledger_.hosts.end() && it->second.waiting > 0) {
+        --it->second.waiting;
+        --ledger_.any_waiting;
+    }
 }
 
 // Ends an exchange wherever it is: waiting, connecting or mid-exchange (its
@@ -740,6 +877,8 @@ void Http1Engine::abort(Exchange* ex, kerberus_status result, const std::string&
     } else if (auto it = std::find(pool->waiting.begin(), pool->waiting.end(), ex); it != pool->waiting.end()) {
         pool->waiting.erase(it);
         unwait(pool);
+    } else if (auto u = std::find(pool->unresolved.begin(), pool->unresolved.end(), ex); u != pool->unresolved.end()) {
+        pool->unresolved.erase(u);
     }
     fail(ex, result, error);
     pump(pool);
@@ -785,7 +924,7 @@ void Http1Engine::close_idle_expired() {
             if (now_ - c->idle_since >= settings_.idle_timeout) expired.push_back(c);
         for (Connection* c : expired) close_connection(c);
         // A pool nobody uses any more is forgotten; it costs nothing to recreate.
-        if (pool->open == 0 && pool->tunnels == 0 && pool->waiting.empty()) {
+        if (pool->open == 0 && pool->tunnels == 0 && pool->waiting.empty() && !pool->resolving) {
             it = pools_.erase(it);
         } else {
             ++it;

@@ -19,6 +19,7 @@
 #include "outbound/deadline_heap.h"
 #include "outbound/ledger.h"
 #include "outbound/plain_request.h"
+#include "outbound/resolver.h"
 #include "outbound/settings.h"
 #include "outbound/upload.h"
 
@@ -28,7 +29,8 @@ class Http1Engine {
 public:
     // `embedded`: no thread of its own; a worker thread drives it (see
     // Worker's Sidecar) until orphaned() hands it a thread.
-    Http1Engine(const Settings& settings, Ledger& ledger, bool embedded = false);
+    // `resolver` looks host names up (it outlives the engine).
+    Http1Engine(const Settings& settings, Ledger& ledger, Resolver& resolver, bool embedded = false);
     // Returns once the ledger says stopping and every request it took has
     // finished (the client cancels them first); closes every connection.
     ~Http1Engine();
@@ -73,6 +75,11 @@ private:
     void start(Exchange* ex);
     void dispatch(Exchange* ex);
     void open_connection(Pool* pool, Exchange* ex);
+    static int connect_to(const Address& a, std::string& error);
+    bool connect_next(Connection* c, std::string& error);
+    // Host names: starts a lookup for the pool; applies its answer.
+    void resolve(Pool* pool);
+    void resolved(Pool* pool, const Resolved& answer);
     void attach(Connection* c, Exchange* ex);
     void on_event(Connection* c, uint32_t events);
     void write_some(Connection* c);
@@ -98,6 +105,9 @@ private:
     bool reserve_connection(Pool* pool, bool was_waiting = false);
     void release_connection(Pool* pool);
     void unwait(Pool* pool);
+    // Requests of other engines wait for a connection to this pool's host.
+    bool others_wait_for(Pool* pool);
+    void give_up_idle();
     void abort(Exchange* ex, kerberus_status result, const std::string& error);
     void finish(Exchange* ex, const kerberus_outbound_response& response);
     void fail(Exchange* ex, kerberus_status result, const std::string& error);
@@ -108,15 +118,18 @@ private:
 
     const Settings& settings_;
     Ledger& ledger_;
+    Resolver* resolver_;
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
 
     // Guarded by ledger_.mutex.
     std::vector<std::unique_ptr<Exchange>> incoming_;
+    std::vector<std::pair<std::string, Resolved>> resolved_;  // lookups answered, by authority
     bool wake_pending_ = false;
 
     const bool embedded_;
     bool queued_here_ = false;  // embedded: a request was queued by the driving thread
+    bool wake_others_ = false;  // a request started waiting for the host budget: tell the other engines
 
     // Loop thread only.
     std::vector<std::unique_ptr<Exchange>> taking_;  // swapped with incoming_, keeps its capacity

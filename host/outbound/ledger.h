@@ -5,6 +5,7 @@
 // requests, so a cancel can never slip between "admitted" and "queued".
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,9 @@ struct Ledger {
         std::size_t waiting = 0;
     };
     std::unordered_map<std::string, HostBudget> hosts;
+    // The sum of hosts' `waiting`, readable without the mutex: while it is
+    // 0 (the usual case) an engine keeps idle connections without asking.
+    std::atomic<std::size_t> any_waiting{0};
     // Wakes every engine (set by the client): a connection closed where
     // another engine has requests waiting for one.
     std::function<void()> wake_all;

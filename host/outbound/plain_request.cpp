@@ -28,6 +28,19 @@ std::optional<uint16_t> parse_port(std::string_view after_host) {
     return static_cast<uint16_t>(value);
 }
 
+// What a DNS lookup is asked for (RFC 1123 2.1 labels): anything more
+// unusual, percent-encoded or numeric, is libcurl's to read.
+bool is_dns_name(std::string_view host) {
+    if (host.empty() || host.size() > 253 || host.front() == '.' || host.front() == '-') return false;
+    bool letter = false;
+    for (char c : host) {
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        letter = letter || alpha;
+        if (!alpha && !(c >= '0' && c <= '9') && c != '-' && c != '.') return false;
+    }
+    return letter && host.find("..") == std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<PlainUrl> parse_plain_url(std::string_view url) {
@@ -64,15 +77,21 @@ std::optional<PlainUrl> parse_plain_url(std::string_view url) {
     } else {
         std::size_t colon = authority.find(':');
         host = std::string(authority.substr(0, colon));
-        auto* sin = reinterpret_cast<sockaddr_in*>(&out.address);
-        // inet_pton takes dotted quads only; "127.1" and friends go to libcurl.
-        if (::inet_pton(AF_INET, host.c_str(), &sin->sin_addr) != 1) return std::nullopt;
         port = parse_port(colon == std::string_view::npos ? std::string_view() : authority.substr(colon));
         if (!port) return std::nullopt;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(*port);
-        out.address_len = sizeof(sockaddr_in);
+        auto* sin = reinterpret_cast<sockaddr_in*>(&out.address);
+        // inet_pton takes dotted quads only; "127.1" and friends go to libcurl.
+        if (::inet_pton(AF_INET, host.c_str(), &sin->sin_addr) == 1) {
+            sin->sin_family = AF_INET;
+            sin->sin_port = htons(*port);
+            out.address_len = sizeof(sockaddr_in);
+        } else if (is_dns_name(host)) {
+            out.host_name = host;  // resolved by the engine, without blocking it
+        } else {
+            return std::nullopt;
+        }
     }
+    out.port = *port;
     out.authority = host + ":" + std::to_string(*port);
     out.host_header = *port == 80 ? host : out.authority;
     out.target = target;

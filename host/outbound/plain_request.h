@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,14 +16,17 @@
 namespace kerberus::outbound {
 
 struct PlainUrl {
-    sockaddr_storage address{};
+    sockaddr_storage address{};  // an IP literal's; address_len 0 for a host name
     socklen_t address_len = 0;
+    std::string host_name;       // a host name to resolve, as written; empty for an IP literal
+    uint16_t port = 80;
     std::string authority;       // "127.0.0.1:8080", "[::1]:8080": Host header, pool key, error texts
     std::string host_header;     // the authority without ":80", as libcurl sends it
     std::string_view target;     // path and query exactly as given ("/" when empty)
 };
 
-// An http:// URL whose host is an IPv4 or bracketed IPv6 literal, without
+// An http:// URL whose host is an IPv4 or bracketed IPv6 literal or a DNS
+// name (letters, digits, '-' and '.', with at least one letter), without
 // userinfo, with a plain decimal port and only visible ASCII; nullopt for
 // anything else (libcurl handles those). The fragment is dropped, like
 // libcurl does.

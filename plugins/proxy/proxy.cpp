@@ -337,6 +337,13 @@ private:
             relay.stream.abort();
             return;
         }
+        if (relay.tunnel && response.result == KERBERUS_ERR_TIMEOUT) {
+            // An idle tunnel reaching its limit is how tunnels end, not a fault.
+            host().info(prefixed(ep, "WebSocket tunnel closed after " + std::to_string(ep.timeout.count()) +
+                                         " ms without traffic"));
+            relay.stream.end();
+            return;
+        }
         std::string line = prefixed(ep, response.result == KERBERUS_ERR_TOO_LARGE
                                             ? "upstream answer larger than maxResponseSize; the client's was cut off"
                                             : "upstream answer broke off after its head; the client's was cut off");

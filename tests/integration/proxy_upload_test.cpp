@@ -151,8 +151,8 @@ TEST_F(IntegrationProxyUpload, ASlowUpstreamPausesTheClient) {
     }
 }
 
-// A target written with a host name goes through libcurl: the same
-// streaming, in both framings, with a slow upstream pausing the client.
+// A host name (resolved off the engine's thread) takes uploads the same
+// way, in both framings, with a slow upstream pausing the client.
 TEST_F(IntegrationProxyUpload, AHostNameTargetTakesUploadsToo) {
     constexpr std::size_t kBytes = std::size_t{16} << 20;
     ASSERT_TRUE(d.start(proxy_config({simple_endpoint("/named", "http://localhost:" + std::to_string(upstream.port()))})));
@@ -163,6 +163,29 @@ TEST_F(IntegrationProxyUpload, AHostNameTargetTakesUploadsToo) {
     ASSERT_TRUE(chunked.has_value()) << d.log();
     EXPECT_EQ(chunked->body, counted(kBytes, 'n'));
     ASSERT_TRUE(c.send("PUT /api/proxy/named/count HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                       std::to_string(kBytes) + "\r\n\r\n"));
+    ASSERT_TRUE(send_plain(c, kBytes, 'l'));
+    auto stated = c.read_response(60s);
+    ASSERT_TRUE(stated.has_value()) << d.log();
+    EXPECT_EQ(stated->body, counted(kBytes, 'l'));
+    auto seen = upstream.last_request();
+    ASSERT_TRUE(seen.has_value());
+    EXPECT_EQ(seen->header("Content-Length").value_or(""), std::to_string(kBytes));
+    EXPECT_FALSE(seen->has_header("Expect"));
+}
+
+// So does a target only libcurl reads ("127.1"): its read callback pauses
+// and resumes with the upload.
+TEST_F(IntegrationProxyUpload, ATargetLibcurlServesTakesUploadsToo) {
+    constexpr std::size_t kBytes = std::size_t{16} << 20;
+    ASSERT_TRUE(d.start(proxy_config({simple_endpoint("/curl", "http://127.1:" + std::to_string(upstream.port()))})));
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("POST /api/proxy/curl/slow-count HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    ASSERT_TRUE(send_chunked(c, kBytes, 64 * 1024, 'n'));
+    auto chunked = c.read_response(60s);
+    ASSERT_TRUE(chunked.has_value()) << d.log();
+    EXPECT_EQ(chunked->body, counted(kBytes, 'n'));
+    ASSERT_TRUE(c.send("PUT /api/proxy/curl/count HTTP/1.1\r\nHost: a\r\nContent-Length: " +
                        std::to_string(kBytes) + "\r\n\r\n"));
     ASSERT_TRUE(send_plain(c, kBytes, 'l'));
     auto stated = c.read_response(60s);

@@ -75,6 +75,14 @@ TEST_F(IntegrationProxyWebSocket, AnUpgradeIsTunnelledBothWays) {
     EXPECT_EQ(seen->header("Sec-WebSocket-Protocol").value_or(""), "chat, superchat");
 }
 
+TEST_F(IntegrationProxyWebSocket, AHostNameTargetTunnelsToo) {
+    ASSERT_TRUE(d.start(proxy_config({endpoint("/ws", "http://localhost:" + std::to_string(upstream.port()), "ws: true")})));
+    RawConnection c(d.port());
+    ASSERT_TRUE(open(c, "/api/proxy/ws/ws-echo").starts_with("HTTP/1.1 101 ")) << d.log();
+    ASSERT_TRUE(c.send(kMaskedHello));
+    EXPECT_EQ(after_head(c, kMaskedHello.size()), kMaskedHello);
+}
+
 TEST_F(IntegrationProxyWebSocket, TheUpstreamMaySpeakFirst) {
     ASSERT_TRUE(start());
     RawConnection c(d.port());

@@ -568,7 +568,13 @@ void UpstreamServer::serve(Connection& connection) {
             if (!bodiless && !head_only) out += echo;
             sent = send_all(fd, out);
         } else if (auto ms = number_after<long>(path, "sleep")) {
-            if (!sleep_unless_stopping(std::min(milliseconds(*ms), kMaxSleep))) break;
+            std::size_t now_sleeping = ++sleeping_;
+            for (std::size_t peak = peak_sleeping_.load(); now_sleeping > peak;) {
+                if (peak_sleeping_.compare_exchange_weak(peak, now_sleeping)) break;
+            }
+            bool slept = sleep_unless_stopping(std::min(milliseconds(*ms), kMaxSleep));
+            --sleeping_;
+            if (!slept) break;
             sent = send_all(fd, simple_response(200, "application/json", echo, keep_alive, head_only));
         } else if (auto bytes = number_after<std::size_t>(path, "big"); bytes && *bytes <= kMaxBig) {
             std::string out = status_line(200) + "Content-Type: application/octet-stream\r\nContent-Length: " +

@@ -109,6 +109,8 @@ public:
     std::size_t connections() const { return connections_.load(); }
     // Complete requests received so far (recorded or not).
     std::size_t requests() const { return requests_.load(); }
+    // The most /sleep requests that were being answered at one time.
+    std::size_t peak_sleeping() const { return peak_sleeping_.load(); }
     std::optional<UpstreamRequest> last_request() const;
     std::vector<UpstreamRequest> all_requests() const;
     // Waits until at least `count` requests arrived; false on timeout.
@@ -134,6 +136,8 @@ private:
     std::atomic<bool> stopping_{false};
     std::atomic<std::size_t> connections_{0};
     std::atomic<std::size_t> requests_{0};
+    std::atomic<std::size_t> sleeping_{0};
+    std::atomic<std::size_t> peak_sleeping_{0};
 
     mutable std::mutex mutex_;
     mutable std::condition_variable changed_;  // a request arrived, or stopping

@@ -30,8 +30,27 @@ TEST(OutboundPlainUrl, TakesIpLiteralsAndKeepsTheTargetAsGiven) {
     EXPECT_EQ(default_port->target, "?x=1");
 }
 
+// Host names go to the plain engine too, which resolves them off its thread.
+TEST(OutboundPlainUrl, TakesHostNamesToResolve) {
+    auto named = parse_plain_url("http://Upstream-1.example.com:8080/v1?x");
+    ASSERT_TRUE(named.has_value());
+    EXPECT_EQ(named->host_name, "Upstream-1.example.com");
+    EXPECT_EQ(named->port, 8080);
+    EXPECT_EQ(named->address_len, 0u);
+    EXPECT_EQ(named->authority, "Upstream-1.example.com:8080");
+    EXPECT_EQ(named->host_header, "Upstream-1.example.com:8080");
+    auto local = parse_plain_url("http://localhost/");
+    ASSERT_TRUE(local.has_value());
+    EXPECT_EQ(local->host_header, "localhost");
+    EXPECT_EQ(local->port, 80);
+    auto literal = parse_plain_url("http://127.0.0.1:81/");
+    ASSERT_TRUE(literal.has_value());
+    EXPECT_TRUE(literal->host_name.empty());
+}
+
 TEST(OutboundPlainUrl, LeavesEverythingElseToLibcurl) {
-    for (const char* url : {"https://127.0.0.1/", "http://localhost:80/", "http://example.com/", "http://127.1/",
+    for (const char* url : {"https://127.0.0.1/", "https://example.com/", "http://127.1/", "http://a..b/",
+                            "http://-a.com/", "http://ex%41mple.com/", "http://under_score.com/",
                             "http://u:p@127.0.0.1/", "http://127.0.0.1:/", "http://127.0.0.1:0/",
                             "http://127.0.0.1:65536/", "http://127.0.0.1:+80/", "http://[fe80::1%25eth0]/",
                             "http://[::1/", "http://127.0.0.1/a b", "http://127.0.0.1/\xc3\xa9", "http:///x"}) {

@@ -299,7 +299,9 @@ typedef struct kerberus_outbound_response {
 } kerberus_outbound_response;
 
 /* Completion callback: called exactly once per successful outbound_send,
- * later (never inside outbound_send), on one of the host's outbound threads;
+ * later (never inside outbound_send), on one of the host's threads (for a
+ * plain http:// request made in a handler, that handler's worker thread,
+ * after the handler returned; otherwise an outbound thread of the host's);
  * callbacks of different requests may run concurrently. It must not block
  * (respond() to a kept request is fine: it does not). `response` is valid
  * during the call. */
@@ -576,9 +578,10 @@ typedef struct kerberus_host_api {
     kerberus_status (*respond)(kerberus_request *req, int status, const char *body, size_t body_len);
 
     /* ---- Outbound HTTP (ABI 1.1) ---------------------------------------- *
-     * One client for the whole daemon, on threads of its own: connections
-     * are pooled per host (keep-alive) and no worker thread ever waits for
-     * an upstream. Check KERBERUS_HOST_HAS(host, outbound_send) first. */
+     * One client for the whole daemon: connections are pooled per host
+     * (keep-alive; at most outbound.max_connections_per_host per upstream,
+     * idle ones kept per worker thread), host names are resolved on threads
+     * of the resolver's own, and no thread ever waits for an upstream. Check KERBERUS_HOST_HAS(host, outbound_send) first. */
 
     /* Starts a request. Returns KERBERUS_OK and stores an id in *id (may be
      * NULL) — `done` is then called exactly once, later, on one of the
