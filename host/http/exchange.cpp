@@ -109,7 +109,10 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     body_.assign(request.body);
     if (arriving_body_) arriving_body_.reset();
     streamed_body_route_ = false;
-    if (held_body_used_.exchange(false)) held_body_.store(nullptr);
+    if (held_body_used_.exchange(false)) {
+        held_body_.store(nullptr);
+        stopped_held_body_.reset();
+    }
     remote_.assign(remote);
     if (request.request_id_field >= 0 && valid_request_id(fields_[request.request_id_field].value)) {
         request_id_ = fields_[request.request_id_field].value;
@@ -278,7 +281,7 @@ kerberus_status Exchange::resume_body() {
     return held && held != answered_marker() ? held->resume() : KERBERUS_ERR_STATE;
 }
 
-void Exchange::stop_body() {
+void Exchange::stop_body(bool wait) {
     std::shared_ptr<RequestBody> body = arriving_body_;
     if (!body && streamed_body_route_) {
         // The marker makes a start racing with this answer fail; the held
@@ -286,10 +289,17 @@ void Exchange::stop_body() {
         held_body_used_.store(true);
         body = held_body_.exchange(answered_marker());
         if (body == answered_marker()) body = nullptr;
+        if (body) stopped_held_body_ = body;
     }
     if (!body) return;
-    body->stop();
+    // Stopped already (by a host answer that could not wait): not again.
+    body->stop(wait && !body->finished());
     if (!body->fully_read()) close_after_response();
+}
+
+void Exchange::await_body_callbacks() {
+    if (arriving_body_) arriving_body_->await_callbacks();
+    if (stopped_held_body_) stopped_held_body_->await_callbacks();
 }
 
 void Exchange::send(int status, std::string_view body) {

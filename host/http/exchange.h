@@ -149,6 +149,19 @@ public:
     bool streamed_body_route() const { return streamed_body_route_; }
     kerberus_status start_body(const kerberus_body_fns& fns, void* user_data);
     kerberus_status resume_body();
+    // The answer is going out: no more body callbacks, and a body not read
+    // to its end closes the connection after the answer. `wait`: also for
+    // a callback in progress (KeptRequests answers with false under its
+    // lock, which a callback's respond() may be waiting for, and waits
+    // later in await_body_callbacks, outside it).
+    void stop_body(bool wait);
+    void await_body_callbacks();
+    // The body being delivered, if any (for KeptRequests::forget_plugin).
+    std::shared_ptr<RequestBody> body_stream() const {
+        if (arriving_body_) return arriving_body_;
+        std::shared_ptr<RequestBody> held = held_body_.load();
+        return held == answered_marker() ? nullptr : held;
+    }
     // While the body arrives no answer deadline runs; after, it counts
     // from the body's end (see RequestBody::deadline_after).
     std::optional<std::chrono::steady_clock::time_point> body_deadline(std::chrono::milliseconds timeout) const {
@@ -167,9 +180,7 @@ private:
     void record_answer(int status, std::size_t wire_bytes);
     // Finishes a stream: the last chunk, or the cut when it fell short.
     void end_stream(bool cut);
-    // The answer is going out: no more body callbacks, and a body not read
-    // to its end closes the connection after the answer.
-    void stop_body();
+    void stop_body() { stop_body(true); }
 
     struct Stream {
         int status = 0;
@@ -204,6 +215,7 @@ private:
     // held_body_ was touched: begin() clears it (the atomic is not touched
     // on requests that never use it).
     std::atomic<bool> held_body_used_{false};
+    std::shared_ptr<RequestBody> stopped_held_body_;  // the held body an answer stopped, for await_body_callbacks
     static const std::shared_ptr<RequestBody>& answered_marker();
     bool streamed_body_route_ = false;
     std::string remote_;

@@ -76,6 +76,10 @@ kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string
         ex->send(status, body);
         on_answered_(*ex);
     }
+    // The host answered it (stopping its body without waiting): a body
+    // callback may still run, and the plugin frees what it uses once this
+    // returns.
+    if (!ours) ex->await_body_callbacks();
     delete ex;
     return ours ? KERBERUS_OK : KERBERUS_ERR_EXPIRED;
 }
@@ -83,6 +87,9 @@ kerberus_status KeptRequests::respond_kept(Exchange* ex, int status, std::string
 void KeptRequests::expire_locked(Exchange* ex, metrics::HostReason reason, std::string_view message) {
     State expected = State::kept;
     if (!ex->state.compare_exchange_strong(expected, State::expired) || closed_) return;
+    // A body callback may be waiting for this lock (its respond()): stop
+    // the body without waiting for it.
+    ex->stop_body(false);
     ex->send_host_error(reason, message);
     on_answered_(*ex);
 }
@@ -100,6 +107,17 @@ void KeptRequests::forget_plugin(const kerberus::PluginInstance* plugin) {
     for (auto& e : events) {
         if (e) e->end();
     }
+    // Likewise no more body callbacks: they are stopped, and one in
+    // progress finishes, before the exchanges are freed.
+    std::vector<std::shared_ptr<RequestBody>> bodies;
+    {
+        std::lock_guard lock(mutex_);
+        for (Exchange* ex : held_) {
+            if (ex->plugin != plugin) continue;
+            if (auto body = ex->body_stream()) bodies.push_back(std::move(body));
+        }
+    }
+    for (auto& b : bodies) b->stop();
     std::lock_guard lock(mutex_);
     for (auto it = deadlines_.begin(); it != deadlines_.end();) {
         if (it->second->plugin == plugin) it = deadlines_.erase(it);

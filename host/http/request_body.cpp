@@ -66,25 +66,36 @@ kerberus_status RequestBody::resume() {
     return KERBERUS_OK;
 }
 
-void RequestBody::stop() {
+void RequestBody::stop(bool wait) {
     auto stop_locked = [this] {
-        State s = state_.load();
-        if (s == State::ended || s == State::stopped) return false;
-        // An upgrade nobody took up had no body: the connection goes on.
-        if (upgrade_ && s == State::waiting) whole_.store(true);
-        state_.store(State::stopped);
+        for (State s = state_.load();;) {
+            if (s == State::ended || s == State::stopped) return false;
+            // An upgrade nobody took up had no body: the connection goes on.
+            if (upgrade_ && s == State::waiting) whole_.store(true);
+            if (state_.compare_exchange_weak(s, State::stopped)) break;
+        }
         if (arriving_.exchange(false)) ended_at_.store(ticks(Clock::now()));
         return true;
     };
     bool stopped;
-    if (inside_callback()) {
-        stopped = stop_locked();
+    if (!wait || inside_callback()) {
+        stopped = stop_locked();  // a running callback sees the state after it returns
     } else {
         std::lock_guard lock(mutex_);
         stopped = stop_locked();
     }
     // The connection learns that the rest of the body will not be read.
     if (stopped && !held_ && wake_) wake_();
+}
+
+void RequestBody::await_callbacks() {
+    if (inside_callback()) return;
+    std::lock_guard lock(mutex_);
+}
+
+bool RequestBody::finished() const {
+    State s = state_.load();
+    return s == State::ended || s == State::stopped;
 }
 
 bool RequestBody::fully_read() const { return held_ || whole_.load(); }
@@ -97,10 +108,14 @@ std::optional<RequestBody::Clock::time_point> RequestBody::deadline_after(std::c
 }
 
 void RequestBody::end_locked(kerberus_status result) {
+    // The host may have stopped it meanwhile without the mutex (stop(false)).
+    State s = state_.load();
+    do {
+        if (s != State::flowing && s != State::paused) return;
+    } while (!state_.compare_exchange_weak(s, State::ended));
     failure_ = result;
     // After an upgrade the connection never carries HTTP again.
     whole_.store(result == KERBERUS_OK && !upgrade_);
-    state_.store(State::ended);
     if (arriving_.exchange(false) || ended_at_.load() == 0) ended_at_.store(ticks(Clock::now()));
     const RequestBody* outer = delivering;
     delivering = this;
@@ -118,8 +133,8 @@ bool RequestBody::deliver_locked(std::string_view piece) {
     if (wanted == KERBERUS_BUSY && !resume_asked_) {
         // Paused under the mutex: a resume from another thread waits for
         // this and then finds it paused.
-        state_.store(State::paused);
-        arriving_.store(false);
+        State flowing = State::flowing;
+        state_.compare_exchange_strong(flowing, State::paused);
         return false;
     }
     return true;

@@ -42,8 +42,15 @@ public:
     // request_body_stream and request_body_resume.
     kerberus_status start(const kerberus_body_fns& fns, void* user_data);
     kerberus_status resume();
-    // The request is being answered: no callback starts after this returns.
-    void stop();
+    // The request is being answered: no callback starts after this returns,
+    // and (`wait`) none is still running then, unless called from inside
+    // one. Without `wait` (the host's own answers, given under a lock a
+    // callback may be waiting for) one in progress may still finish;
+    // await_callbacks() waits for it later.
+    void stop(bool wait = true);
+    void await_callbacks();
+    // Stopped or ended: no callback will start.
+    bool finished() const;
     // Every byte of the body was taken from the connection (so the
     // connection can carry the next request).
     bool fully_read() const;

@@ -39,6 +39,9 @@ Client::~Client() {
         ledger_.stopping = true;
         for (const auto& [id, owner] : ledger_.live) ledger_.cancels.insert(id);
     }
+    // No lookup answers into an engine that is going away: the requests
+    // waiting for one are cancelled above.
+    resolver_.shutdown();
     // Each engine's destructor wakes it and joins its thread (or, never
     // driven, finishes its requests here).
     std::vector<std::unique_ptr<Http1Engine>> worker_engines;

@@ -10,10 +10,15 @@ Resolver::Resolver() {
     for (std::size_t i = 0; i < kThreads; ++i) threads_.emplace_back([this] { run(); });
 }
 
-Resolver::~Resolver() {
+Resolver::~Resolver() { shutdown(); }
+
+void Resolver::shutdown() {
     {
         std::lock_guard lock(mutex_);
+        if (stopping_) return;
         stopping_ = true;
+        waiting_.clear();
+        queue_.clear();
     }
     wake_.notify_all();
     for (auto& t : threads_) t.join();
@@ -22,6 +27,7 @@ Resolver::~Resolver() {
 bool Resolver::lookup(const std::string& host, uint16_t port, Resolved& out, Done done) {
     Key key{host, port};
     std::lock_guard lock(mutex_);
+    if (stopping_) return false;
     if (auto it = cache_.find(key); it != cache_.end()) {
         if (Clock::now() < it->second.until) {
             out = it->second.answer;
@@ -72,6 +78,7 @@ void Resolver::run() {
         lock.unlock();
         Resolved answer = resolve(key);
         lock.lock();
+        if (stopping_) return;
         // Failures are not kept: the next request asks again.
         if (answer.error.empty()) cache_[key] = Entry{answer, Clock::now() + kKeep};
         std::vector<Done> done = std::move(waiting_[key]);

@@ -37,9 +37,11 @@ public:
     static constexpr std::size_t kThreads = 2;
 
     Resolver();
-    // Joins the threads; lookups not made yet are dropped (their `done`
-    // never runs: call it only once no engine waits any more).
-    ~Resolver();
+    ~Resolver();  // shutdown()
+    // Joins the threads. Lookups not answered yet, and any asked for from
+    // now on, are dropped: their `done` never runs (the client cancels the
+    // requests that wait for them).
+    void shutdown();
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 

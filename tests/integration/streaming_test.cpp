@@ -293,5 +293,61 @@ TEST(IntegrationEchoEvents, TheStreamEndsWhenTheClientLeaves) {
     EXPECT_TRUE(ended) << get(d.admin_url("/metrics")).body;
 }
 
+// ---- Streamed request bodies (ABI 1.5), from a plugin in C ----------------
+
+// A body far larger than server.max_request_body reaches the plugin piece by
+// piece; its answer, given in on_end on the worker, keeps the connection.
+TEST_F(IntegrationStreaming, AStreamedBodyArrivesWholeAndTheConnectionCarriesOn) {
+    constexpr std::size_t kBytes = 5'000'000;
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("POST /api/streamer/upload HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(kBytes) +
+                       "\r\n\r\n"));
+    ASSERT_TRUE(c.send(std::string(kBytes, 'u')));
+    auto r = c.read_response(10s);
+    ASSERT_TRUE(r.has_value()) << d.log();
+    EXPECT_EQ(r->body, "received 5000000 bytes, result 0");
+    ASSERT_TRUE(c.send("POST /api/streamer/upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"));
+    auto chunked = c.read_response(10s);
+    ASSERT_TRUE(chunked.has_value()) << d.log();
+    EXPECT_EQ(chunked->body, "received 7 bytes, result 0");
+}
+
+// An answer before the body is read: the client gets it, with
+// "Connection: close", and the rest of the body is never read.
+TEST_F(IntegrationStreaming, AnAnswerBeforeTheBodyClosesTheConnection) {
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("POST /api/streamer/refuse HTTP/1.1\r\nHost: a\r\nContent-Length: 100000000\r\n\r\n"));
+    ASSERT_TRUE(c.send(std::string(100000, 'r')));
+    auto r = c.read_response(10s);
+    ASSERT_TRUE(r.has_value()) << d.log();
+    EXPECT_EQ(r->status, 413);
+    EXPECT_EQ(r->header("Connection").value_or(""), "close");
+    EXPECT_TRUE(c.closed_by_peer(10s));
+}
+
+// Expect: 100-continue is answered only once the plugin asks for the body:
+// a plugin that refuses first saves the client the upload.
+TEST_F(IntegrationStreaming, OneHundredContinueWaitsForThePluginToAsk) {
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("POST /api/streamer/refuse HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"
+                       "Expect: 100-continue\r\n\r\n"));
+    auto r = c.read_response(10s);
+    ASSERT_TRUE(r.has_value()) << d.log();
+    EXPECT_EQ(r->status, 413);  // no "100 Continue" before it
+}
+
+// A body nobody reads: the answer deadline still runs (504, and the
+// connection closes, its body unread); the plugin's late answer is told so.
+TEST_F(IntegrationStreaming, ABodyNobodyReadsGetsTheDeadline) {
+    RawConnection c(d.port());
+    ASSERT_TRUE(c.send("POST /api/streamer/ignore HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n"));
+    auto r = c.read_response(5s);
+    ASSERT_TRUE(r.has_value()) << d.log();
+    EXPECT_EQ(r->status, 504);
+    EXPECT_EQ(r->header("Connection").value_or(""), "close");
+    EXPECT_TRUE(d.wait_for_log({"streamer: late answer " + std::to_string(KERBERUS_ERR_EXPIRED)}, 5s)) << d.log();
+}
+
 }  // namespace
 }  // namespace kerberus::test
