@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "finding.h"
 #include "http/request_parser.h"
 
 namespace kerberus::fuzz {
@@ -45,37 +46,6 @@ inline constexpr std::size_t kDaemonMaxBody = 1024 * 1024;   // ServerSettings::
 // 64 KiB head copies the pending bytes quadratically and would only slow the
 // fuzzer down without reaching new states.
 inline constexpr std::size_t kMaxReads = 1024;
-
-[[noreturn]] inline void finding(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "\n==== FINDING: %s\n%s\n", what, detail.c_str());
-    std::fflush(stderr);
-    std::abort();
-}
-
-// Printable form of bytes for the messages above.
-inline std::string quoted(std::string_view s, std::size_t max = 200) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c >= 0x7f) {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += "\"";
-    if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
-    return out;
-}
 
 struct FuzzInput {
     std::string_view payload;

@@ -48,9 +48,13 @@
 #include <string_view>
 #include <vector>
 
+#include "finding.h"
 #include "endpoint_config.h"
 #include "http/path.h"
 #include "path_mapping.h"
+
+using kerberus::fuzz::finding;
+using kerberus::fuzz::quoted;
 
 namespace {
 
@@ -67,28 +71,6 @@ constexpr std::size_t kMaxEndpoints = 8;
 constexpr std::size_t kMaxRules = 4;
 constexpr std::size_t kMaxTargets = 16;
 
-std::string printable(std::string_view s, std::size_t max = 300) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += "\"";
-    if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
-    return out;
-}
-
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "\n==== FINDING: %s\n%s\n", what, detail.c_str());
-    std::fflush(stderr);
-    std::abort();
-}
 
 std::vector<std::string_view> lines_of(std::string_view text) {
     std::vector<std::string_view> lines;
@@ -207,17 +189,17 @@ struct Request {
 
 std::string describe(const Request& r, const Endpoint* ep) {
     std::string out = (r.from_daemon ? "from the daemon" : "raw bytes, no daemon in front");
-    out += "\n  target   " + printable(r.target) + "\n  raw path " + printable(r.raw_path) + "\n  query    " +
-           printable(r.query) + "\n  path     " + printable(r.relative) + "\n";
+    out += "\n  target   " + quoted(r.target) + "\n  raw path " + quoted(r.raw_path) + "\n  query    " +
+           quoted(r.query) + "\n  path     " + quoted(r.relative) + "\n";
     if (ep != nullptr) {
-        out += "  endpoint " + printable(ep->key) + " -> " + printable(ep->target.base) + " query " +
-               printable(ep->target.query) + ", " + std::to_string(ep->path_rewrite.size()) + " rewrite rules\n";
+        out += "  endpoint " + quoted(ep->key) + " -> " + quoted(ep->target.base) + " query " +
+               quoted(ep->target.query) + ", " + std::to_string(ep->path_rewrite.size()) + " rewrite rules\n";
     }
     return out;
 }
 
 void check_url(const Request& r, const Endpoint& ep, const std::string& url) {
-    auto fail = [&](const char* what) { finding(what, describe(r, &ep) + "  URL      " + printable(url)); };
+    auto fail = [&](const char* what) { finding(what, describe(r, &ep) + "  URL      " + quoted(url)); };
     const std::string& base = ep.target.base;
     const std::string_view scheme = starts_with(base, "https://") ? "https://" : "http://";
     const std::string origin = std::string(scheme) + ep.target.authority;

@@ -48,7 +48,11 @@
 #include <utility>
 #include <vector>
 
+#include "finding.h"
 #include "outbound/response_parser.h"
+
+using kerberus::fuzz::finding;
+using kerberus::fuzz::quoted;
 
 namespace {
 
@@ -61,32 +65,6 @@ constexpr uint64_t kDefaultMaxBody = 1024 * 1024;
 // long input only slows the fuzzer down.
 constexpr std::size_t kMaxReads = 1024;
 
-std::string printable(std::string_view s, std::size_t max = 300) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += "\"";
-    if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
-    return out;
-}
-
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "\n==== FINDING: %s\n%s\n", what, detail.c_str());
-    std::fflush(stderr);
-    std::abort();
-}
 
 struct Options {
     bool head_request = false;
@@ -201,14 +179,14 @@ const char* state_name(State s) {
 std::string describe(const Outcome& o) {
     std::string out = std::string("  state ") + state_name(o.state) + ", status " + std::to_string(o.status) +
                       ", consumed " + std::to_string(o.consumed) + (o.reusable ? ", reusable" : "") + "\n";
-    for (const auto& [name, value] : o.fields) out += "  field " + printable(name) + ": " + printable(value) + "\n";
-    out += "  body " + printable(o.body) + "\n";
+    for (const auto& [name, value] : o.fields) out += "  field " + quoted(name) + ": " + quoted(value) + "\n";
+    out += "  body " + quoted(o.body) + "\n";
     if (!o.error.empty()) out += "  error: " + o.error + "\n";
     return out;
 }
 
 std::string describe_run(std::string_view payload, const std::vector<std::size_t>& reads, const Options& o) {
-    std::string out = "payload " + printable(payload) + "\n" + (o.head_request ? "HEAD, " : "") +
+    std::string out = "payload " + quoted(payload) + "\n" + (o.head_request ? "HEAD, " : "") +
                       (o.upgrade ? "upgrade, " : "") +
                       "max_body " + std::to_string(o.max_body) + (o.close_at_end ? ", closed at the end" : "") +
                       (o.streaming ? ", streamed" : ", buffered") + ", reads:";
