@@ -109,7 +109,10 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
     body_.assign(request.body);
     if (arriving_body_) arriving_body_.reset();
     streamed_body_route_ = false;
-    if (held_body_used_.exchange(false)) {
+    // A plain load first: this runs for every request, and only streamed
+    // bodies that arrived whole ever set it.
+    if (held_body_used_.load(std::memory_order_relaxed)) {
+        held_body_used_.store(false, std::memory_order_relaxed);
         held_body_.store(nullptr);
         stopped_held_body_.reset();
     }
