@@ -78,16 +78,9 @@ def throughput_scenarios():
     ]
 
 
-@dataclass
-class Outcome:
-    scenario: Scenario
-    a: list = field(default_factory=list)  # load.Sample per round
-    b: list = field(default_factory=list)
-    skipped: Optional[str] = None
-
-    @staticmethod
-    def _median(samples):
-        return statistics.median(s.rps for s in samples) if samples else None
+class PairedMedians:
+    """Rounds of contestants A and B (lists `a` and `b`): their medians, by
+    the subclass's _median(samples), and the ratio A/B."""
 
     @property
     def median_a(self):
@@ -101,6 +94,18 @@ class Outcome:
     def ratio(self):
         a, b = self.median_a, self.median_b
         return a / b if a and b else None
+
+
+@dataclass
+class Outcome(PairedMedians):
+    scenario: Scenario
+    a: list = field(default_factory=list)  # load.Sample per round
+    b: list = field(default_factory=list)
+    skipped: Optional[str] = None
+
+    @staticmethod
+    def _median(samples):
+        return statistics.median(s.rps for s in samples) if samples else None
 
     @property
     def unclean(self):

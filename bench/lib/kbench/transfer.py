@@ -18,7 +18,7 @@ from typing import Optional
 
 from . import procs
 from .procs import BenchError, log
-from .scenarios import Contestant, Goal
+from .scenarios import Contestant, Goal, PairedMedians
 from .servers import HELLO_BODY, check_answers
 
 SIZE = 1 << 30
@@ -85,7 +85,7 @@ class Transfer:
 
 
 @dataclass
-class TransferOutcome:
+class TransferOutcome(PairedMedians):
     scenario: TransferScenario
     a: list = field(default_factory=list)  # Transfer per round
     b: list = field(default_factory=list)
@@ -101,19 +101,6 @@ class TransferOutcome:
     def _peak_mb(samples):
         values = [s.peak_rss_kib for s in samples if s.peak_rss_kib is not None]
         return max(values) * 1024 / 1e6 if values else None
-
-    @property
-    def median_a(self):
-        return self._median(self.a)
-
-    @property
-    def median_b(self):
-        return self._median(self.b)
-
-    @property
-    def ratio(self):
-        a, b = self.median_a, self.median_b
-        return a / b if a and b else None
 
     @property
     def peak_rss_a_mb(self):
