@@ -259,6 +259,9 @@ void Http1Engine::after_batch() {
         now_ = Clock::now();
         take_incoming();
     }
+    // Every batch of a worker ends here, proxied or not: with nothing
+    // running or idle there are no deadlines to check (and no clock read).
+    if (running_count_ == 0 && idle_count_ == 0 && graveyard_.empty() && !wake_others_) return;
     handle(nullptr, 0);
 }
 
@@ -678,7 +681,7 @@ void Http1Engine::write_some(Connection* c) {
     set_write_interest(c, false);
 }
 
-bool Http1Engine::write_body(Connection* c) {
+void Http1Engine::write_body(Connection* c) {
     Exchange* ex = c->exchange;
     while (!ex->body_done) {
         if (ex->body_sent == ex->body_out.size()) {
@@ -695,7 +698,7 @@ bool Http1Engine::write_body(Connection* c) {
             Upload::Taken taken = ex->upload->take(ex->body_out, writable);
             if (taken == Upload::Taken::short_body) {
                 abort(ex, KERBERUS_ERR_INVALID, "the request body ended before the length stated for it");
-                return false;
+                return;
             }
             if (taken == Upload::Taken::complete) ex->body_last = true;
             // The callback only queues (writes, cancels): the exchange stays.
@@ -716,7 +719,7 @@ bool Http1Engine::write_body(Connection* c) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             set_write_interest(c, true);
-            return true;
+            return;
         } else {
             // The upstream stopped reading the body; an answer it sent
             // before (a 413, say) is still read.
@@ -725,7 +728,6 @@ bool Http1Engine::write_body(Connection* c) {
         }
     }
     set_write_interest(c, false);
-    return true;
 }
 
 void Http1Engine::read_some(Connection* c) {

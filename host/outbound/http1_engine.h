@@ -83,8 +83,8 @@ private:
     void attach(Connection* c, Exchange* ex);
     void on_event(Connection* c, uint32_t events);
     void write_some(Connection* c);
-    // The streamed request body after the head; false when the exchange ended.
-    bool write_body(Connection* c);
+    // The streamed request body after the head (may end the exchange).
+    void write_body(Connection* c);
     void read_some(Connection* c);
     // A streamed exchange: hands the head and the body received so far to
     // the plugin; false when it asked to pause.
