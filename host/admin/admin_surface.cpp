@@ -6,6 +6,7 @@
 
 #include "admin/dashboard_assets.h"
 #include "admin/documents.h"
+#include "auth/access_control.h"
 #include "http/error_body.h"
 
 namespace kerberus::admin {
@@ -46,8 +47,20 @@ const std::shared_ptr<PluginInstance>* find_instance(const DaemonSnapshot& s, st
 AdminSurface::AdminSurface(const DaemonView& view, std::function<void()> request_reload)
     : view_(view), request_reload_(std::move(request_reload)) {}
 
-http::HostRoutes AdminSurface::routes() {
-    return [this](http::Dispatcher& dispatcher, http::Exchange& ex) { return serve(dispatcher, ex); };
+http::HostRoutes AdminSurface::routes(const std::string& token) {
+    if (token.empty()) {
+        return [this](http::Dispatcher& dispatcher, http::Exchange& ex) { return serve(dispatcher, ex); };
+    }
+    return [this, expected = auth::BearerToken(token)](http::Dispatcher& dispatcher, http::Exchange& ex) {
+        std::optional<std::string_view> field = ex.header("authorization");
+        if (!expected.accepts(field ? &*field : nullptr)) {
+            dispatcher.answer_error(ex, metrics::HostReason::unauthenticated,
+                                    field ? "invalid admin token" : "the admin surface needs Authorization: Bearer <admin.token>",
+                                    field ? "Bearer error=\"invalid_token\"" : "Bearer");
+            return http::HostAnswer::answered;
+        }
+        return serve(dispatcher, ex);
+    };
 }
 
 http::HostAnswer AdminSurface::serve(http::Dispatcher& dispatcher, http::Exchange& ex) {

@@ -28,7 +28,9 @@ public:
     // `request_reload` asks the main thread for a reload (it raises SIGHUP).
     AdminSurface(const DaemonView& view, std::function<void()> request_reload);
 
-    http::HostRoutes routes();
+    // `token` (admin.token): every request must carry it as a bearer
+    // token, or gets 401; empty: none is asked for.
+    http::HostRoutes routes(const std::string& token = {});
 
     // Main thread, after a reload (ok) or its rejection: answers the
     // POST /v1/reload requests waiting for it.

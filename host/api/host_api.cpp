@@ -171,6 +171,17 @@ kerberus_status request_remote_address(kerberus_request* req, kerberus_str* out)
     return read(req, out, [](Exchange& ex) -> OptView { return ex.remote_address(); });
 }
 
+kerberus_status request_caller(kerberus_request* req, kerberus_str* subject, kerberus_str* token_type) {
+    if (!req || !subject || !token_type) return KERBERUS_ERR_INVALID;
+    return guarded([&] {
+        const auth::Caller& caller = Exchange::from(req).caller();
+        const bool known = caller.type != auth::TokenType::none;
+        *subject = view(known ? std::string_view(caller.subject) : std::string_view());
+        *token_type = view(known ? auth::token_type_name(caller.type) : std::string_view());
+        return known ? KERBERUS_OK : KERBERUS_ERR_NOT_FOUND;
+    });
+}
+
 kerberus_status request_query_visit(kerberus_request* req, kerberus_visit_fn visit, void* user_data) {
     if (!req || !visit) return KERBERUS_ERR_INVALID;
     return guarded([&] {
@@ -441,6 +452,7 @@ const kerberus_host_api kTable = {
     request_body_resume,
     outbound_body_write,
     outbound_body_end,
+    request_caller,
 };
 
 }  // namespace

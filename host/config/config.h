@@ -56,6 +56,7 @@ struct ServerSettings {
     Milliseconds idle_timeout{75'000};      // a connection with no request in progress this long is closed
     Milliseconds shutdown_timeout{10'000};  // drain deadline on SIGTERM
     bool keep_encoded_slashes = true;       // encoded_slashes: keep (true) | refuse
+    Location listen_where;                  // where server.listen was written (none: the default)
 };
 
 // health: how plugins' health callbacks are called.
@@ -70,6 +71,46 @@ struct AdminSettings {
     std::string listen_host = "127.0.0.1";  // ignored when unix_path is set
     uint16_t listen_port = 7008;            // 0 = ephemeral (tests)
     std::string unix_path;                  // "unix:/run/kerberus/admin.sock" gives "/run/kerberus/admin.sock"
+    // admin.token: the bearer token every admin request must carry; required
+    // when the admin listener is not on loopback or a Unix socket.
+    std::string token;
+    Location listen_where;  // where admin.listen was written (none: the default)
+};
+
+// auth.externalAccess[i]: one kind of caller from outside, written as
+// Backstage's backend.auth.externalAccess entries are
+// (https://backstage.io/docs/auth/service-to-service-auth).
+struct ExternalAccess {
+    enum class Type { static_token, legacy, jwks };
+    Type type = Type::static_token;
+    std::string token;    // static: options.token
+    std::string secret;   // legacy: options.secret, base64 as written (auth decodes it)
+    std::string subject;  // static, legacy: options.subject
+    std::string url;      // jwks: options.url, http:// or https://
+    std::vector<std::string> issuers;     // jwks: options.issuer; empty: any
+    std::vector<std::string> audiences;   // jwks: options.audience; empty: any
+    std::vector<std::string> algorithms;  // jwks: options.algorithm; empty: RS256 and ES256
+    std::string subject_prefix;           // jwks: options.subjectPrefix, put before the token's sub
+    std::vector<std::string> plugins;     // accessRestrictions[].plugin; empty: every plugin
+    Location where;
+    std::string key_path;  // "auth.externalAccess[0]"
+};
+
+// auth: who may call plugin routes (Backstage's backend.auth).
+struct AuthSettings {
+    // dangerouslyDisableDefaultAuthPolicy: routes need no credentials unless
+    // a plugins.<id>.auth rule says they do.
+    bool disable_default_policy = false;
+    std::vector<ExternalAccess> external_access;
+};
+
+// plugins.<id>.auth.routes[i]: the operator's word on some routes of one
+// plugin, over what the plugin marked.
+struct RouteAccessRule {
+    std::string method;  // empty: every method
+    std::string path;    // a route pattern or a prefix of one at a '/' ("/status" covers "/status/:code")
+    bool unauthenticated = false;  // allow: unauthenticated (true) | authenticated
+    Location where;
 };
 
 // access_log: one line per answered request.
@@ -101,6 +142,10 @@ struct PluginSettings {
     // The SHA-256 (64 lower-case hex digits) a file must have to be loaded
     // as this plugin; absent: any digest.
     std::optional<std::string> sha256;
+    // plugins.<id>.auth.allow: every route of the plugin unauthenticated
+    // (true) or authenticated (false); absent: as the plugin marked them.
+    std::optional<bool> allow_unauthenticated;
+    std::vector<RouteAccessRule> route_access;  // plugins.<id>.auth.routes
     YAML::Node settings;  // plugins.<id>.config after substitution; Null if absent
     // The same as the loader read it, positions included, for errors found
     // later (a plugin's config schema); null when absent.
@@ -116,6 +161,7 @@ struct Config {
     AdminSettings admin;
     AccessLogSettings access_log;
     PluginTrustSettings plugin_trust;
+    AuthSettings auth;
     // Absolute (or relative to the declaring file's directory), in order.
     std::vector<std::filesystem::path> plugin_directories;
     std::map<std::string, PluginSettings> plugins;

@@ -6,6 +6,8 @@
 #include <system_error>
 
 #include "common/semver.h"
+#include "config/auth_settings.h"
+#include "config/field_reader.h"
 #include "config/scalar_syntax.h"
 #include "config/setting_syntax.h"
 #include "config/yaml_document.h"
@@ -14,71 +16,6 @@ namespace kerberus::config::detail {
 namespace {
 
 constexpr unsigned kMaxWorkers = 256;
-
-[[noreturn]] void fail(const Value& value, const std::string& path, const std::string& message) {
-    throw ConfigError(value.where, path, message);
-}
-
-[[noreturn]] void fail_expected(const Value& value, const std::string& path, const std::string& expected) {
-    fail(value, path, "expected " + expected + ", got " + describe(value));
-}
-
-// The entries of a map, or none for null; anything else is an error.
-const std::vector<Entry>& entries_of(const Value& value, const std::string& path, std::string_view what) {
-    static const std::vector<Entry> kNone;
-    if (value.kind == Value::Kind::null) return kNone;
-    if (value.kind != Value::Kind::map) fail_expected(value, path, std::string(what));
-    return value.entries;
-}
-
-void reject_unknown_keys(const Value& map, const std::string& path, std::initializer_list<std::string_view> known) {
-    for (const Entry& entry : entries_of(map, path, "a map")) {
-        bool found = false;
-        for (std::string_view key : known) found = found || entry.key == key;
-        if (found) continue;
-        std::string list;
-        for (std::string_view key : known) list += (list.empty() ? "" : ", ") + std::string(key);
-        throw ConfigError(entry.key_where, child_path(path, entry.key), "unknown key (expected one of: " + list + ")");
-    }
-}
-
-// Settings are read from their text whether quoted or not: "30s" and 30s
-// mean the same to an operator. Null leaves the default in place.
-const std::string* text_of(const Value& value, const std::string& path, const std::string& expected) {
-    if (value.kind == Value::Kind::null) return nullptr;
-    if (value.kind != Value::Kind::scalar) fail_expected(value, path, expected);
-    return &value.text;
-}
-
-struct Field {
-    const Value& value;
-    std::string path;
-};
-
-template <typename Visit>
-void for_each_field(const Value& map, const std::string& path, Visit visit) {
-    for (const Entry& entry : entries_of(map, path, "a map"))
-        visit(entry.key, Field{entry.value, child_path(path, entry.key)});
-}
-
-void read_bool(const Field& field, bool& out) {
-    static const std::string kExpected = "true or false";
-    const std::string* text = text_of(field.value, field.path, kExpected);
-    if (!text) return;
-    std::optional<bool> parsed = parse_bool_word(*text);
-    if (!parsed) fail_expected(field.value, field.path, kExpected);
-    out = *parsed;
-}
-
-// A setting whose text `parse` turns into its value; nullopt for null.
-template <typename Parse>
-auto read_parsed(const Field& field, const std::string& expected, Parse parse) -> decltype(parse("")) {
-    const std::string* text = text_of(field.value, field.path, expected);
-    if (!text) return std::nullopt;
-    auto value = parse(*text);
-    if (!value) fail_expected(field.value, field.path, expected);
-    return value;
-}
 
 void read_level(const Field& field, std::string& out) {
     static const std::string kExpected = "one of trace, debug, info, warn, error, critical, off";
@@ -132,6 +69,7 @@ void read_listen(const Field& field, ServerSettings& out) {
         fail(field.value, field.path, "expected " + kExpected + ", got " + describe(field.value) + ": " + why);
     out.listen_host = std::move(address->host);
     out.listen_port = address->port;
+    out.listen_where = field.value.where;
 }
 
 ServerSettings read_server(const Value& value, const std::string& path) {
@@ -164,11 +102,18 @@ HealthSettings read_health(const Value& value, const std::string& path) {
 }
 
 AdminSettings read_admin(const Value& value, const std::string& path) {
-    reject_unknown_keys(value, path, {"enabled", "listen"});
+    reject_unknown_keys(value, path, {"enabled", "listen", "token"});
     AdminSettings admin;
     for_each_field(value, path, [&](const std::string& key, const Field& field) {
         if (key == "enabled") read_bool(field, admin.enabled);
+        if (key == "token") {
+            read_string(field, admin.token, "a token of at least 16 characters without whitespace");
+            if (admin.token.size() < 16 || admin.token.find_first_of(" \t\r\n") != std::string::npos) {
+                fail(field.value, field.path, "expected a token of at least 16 characters without whitespace");
+            }
+        }
         if (key != "listen") return;
+        admin.listen_where = field.value.where;
         static const std::string kExpected = "host:port such as 127.0.0.1:7008, or unix:/path/to/socket";
         const std::string* text = text_of(field.value, field.path, kExpected);
         if (!text) return;
@@ -279,12 +224,14 @@ PluginSettings read_plugin(const Entry& entry, const std::string& path) {
     PluginSettings plugin;
     plugin.id = entry.key;
     plugin.where = entry.key_where;
-    reject_unknown_keys(entry.value, path, {"enabled", "version", "required", "log_level", "sha256", "config"});
+    reject_unknown_keys(entry.value, path,
+                        {"enabled", "version", "required", "log_level", "sha256", "auth", "config"});
     for_each_field(entry.value, path, [&](const std::string& key, const Field& field) {
         if (key == "enabled") read_bool(field, plugin.enabled);
         if (key == "version") read_version(field, plugin.version);
         if (key == "required") read_bool(field, plugin.required);
         if (key == "sha256") read_sha256(field, plugin.sha256);
+        if (key == "auth") read_plugin_auth(field.value, field.path, plugin);
         if (key == "log_level") {
             std::string level;
             read_level(field, level);
@@ -311,8 +258,8 @@ std::map<std::string, PluginSettings> read_plugins(const Value& value, const std
 
 Config validate(const Value& document) {
     reject_unknown_keys(document, "",
-                        {"server", "logging", "health", "admin", "access_log", "plugin_trust", "plugin_directories",
-                         "plugins"});
+                        {"server", "logging", "health", "admin", "auth", "access_log", "plugin_trust",
+                         "plugin_directories", "plugins"});
     Config config;
     for_each_field(document, "", [&](const std::string& key, const Field& field) {
         if (key == "server") config.server = read_server(field.value, field.path);
@@ -323,7 +270,9 @@ Config validate(const Value& document) {
         if (key == "plugin_trust") config.plugin_trust = read_plugin_trust(field.value, field.path);
         if (key == "plugin_directories") config.plugin_directories = read_directories(field.value, field.path);
         if (key == "plugins") config.plugins = read_plugins(field.value, field.path);
+        if (key == "auth") config.auth = read_auth(field.value, field.path);
     });
+    check_exposure(config);
     return config;
 }
 

@@ -29,12 +29,20 @@ Dispatcher::Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger
 }
 
 void Dispatcher::publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins,
-                         const std::vector<std::string>& disabled) {
+                         const std::vector<std::string>& disabled,
+                         std::shared_ptr<const auth::AccessControl> access) {
     auto next = std::make_shared<Snapshot>();
     next->owners = plugins;
     next->disabled = disabled;
+    next->access = std::move(access);
     for (const auto& p : plugins) {
-        next->by_id.emplace(p->id(), p.get());
+        Published published{p.get(), std::vector<bool>(p->route_count(), true), next->access.get()};
+        for (std::size_t i = 0; next->access && i < p->route_count(); ++i) {
+            const RouteHandler& h = p->handler(i);
+            published.public_routes[i] =
+                next->access->route_is_public(p->id(), h.method, h.pattern, (h.flags & KERBERUS_ROUTE_PUBLIC) != 0);
+        }
+        next->by_id.emplace(p->id(), std::move(published));
         if (p->streams_bodies()) next->streams_bodies = true;
     }
     snapshot_.store(std::move(next));
@@ -60,12 +68,12 @@ const Dispatcher::Snapshot& Dispatcher::current_snapshot() {
 // The instance that serves `id`, entered (see PluginInstance::enter), or
 // null. An instance retired by a reload between the snapshot load and the
 // enter is skipped by looking again: its replacement is already published.
-PluginInstance* Dispatcher::enter_plugin(std::string_view id) {
+const Dispatcher::Published* Dispatcher::enter_plugin(std::string_view id) {
     for (int attempt = 0; attempt < 3; ++attempt) {
         const Snapshot& snap = current_snapshot();
         auto it = snap.by_id.find(id);
         if (it == snap.by_id.end()) return nullptr;
-        if (it->second->enter()) return it->second;
+        if (it->second.plugin->enter()) return &it->second;
         std::this_thread::yield();
     }
     return nullptr;
@@ -96,13 +104,13 @@ bool Dispatcher::streams_body(const ParsedRequest& request) {
     std::string_view rest = p.substr(kApiPrefix.size());
     std::string_view id = rest.substr(0, rest.find('/'));
     auto it = snap.by_id.find(id);
-    if (it == snap.by_id.end() || !it->second->streams_bodies()) return false;
+    if (it == snap.by_id.end() || !it->second.plugin->streams_bodies()) return false;
     std::string_view relative = rest.substr(id.size());
     if (relative.empty()) relative = "/";
     RouteParams params;
-    MatchResult match = it->second->routes().match(request.method, relative, params);
+    MatchResult match = it->second.plugin->routes().match(request.method, relative, params);
     if (match.kind != MatchResult::Kind::found) return false;
-    return (it->second->handler(match.target).flags & KERBERUS_ROUTE_STREAMED_BODY) != 0;
+    return (it->second.plugin->handler(match.target).flags & KERBERUS_ROUTE_STREAMED_BODY) != 0;
 }
 
 void Dispatcher::reject(Connection to, int status, std::string_view message, std::string_view method,
@@ -114,9 +122,9 @@ void Dispatcher::reject(Connection to, int status, std::string_view message, std
 }
 
 bool Dispatcher::answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message,
-                              std::string_view allow) {
+                              std::string_view extra) {
     ex.state.store(State::responded, std::memory_order_relaxed);
-    ex.send_host_error(reason, message, allow);
+    ex.send_host_error(reason, message, extra);
     answered(ex);
     return true;
 }
@@ -159,8 +167,8 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     }
     std::string_view rest = p.substr(kApiPrefix.size());
     std::string_view id = rest.substr(0, rest.find('/'));
-    PluginInstance* entered = enter_plugin(id);
-    if (entered == nullptr) {
+    const Published* published = enter_plugin(id);
+    if (published == nullptr) {
         const auto& disabled = current_snapshot().disabled;
         if (std::find(disabled.begin(), disabled.end(), id) != disabled.end()) {
             return answer_error(ex, Reason::no_plugin,
@@ -170,8 +178,12 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         return answer_error(ex, Reason::no_plugin, "no plugin \"" + std::string(id) + "\" is loaded");
     }
     // From here on every answer leaves the instance (see answered()).
-    ex.plugin = entered;
-    PluginInstance& plugin = *entered;
+    ex.plugin = published->plugin;
+    PluginInstance& plugin = *published->plugin;
+    // Both live as long as this thread's snapshot, which only a call of
+    // current_snapshot() may move on: none comes before they are used.
+    const std::vector<bool>& public_routes = published->public_routes;
+    const auth::AccessControl* access = published->access;
     if (plugin.state() != PluginState::running) {
         return answer_error(ex, Reason::plugin_unavailable, "plugin " + plugin.id() + " is not available: " +
                                          (plugin.error().empty() ? to_string(plugin.state()) : plugin.error()));
@@ -186,6 +198,7 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         return answer_error(ex, Reason::method_not_allowed,
                             "method " + std::string(ex.method()) + " not allowed; allowed: " + match.allow, match.allow);
     }
+    if (access != nullptr && !authenticate(ex, *access, plugin.id(), public_routes[match.target])) return true;
     if (normal.escaped) ex.unescape_params();
     const RouteHandler& handler = plugin.handler(match.target);
     const bool streamed_body = (handler.flags & KERBERUS_ROUTE_STREAMED_BODY) != 0;
@@ -204,6 +217,27 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
         status = handler.fn(&ex, handler.user_data);
     }
     return after_handler(&ex, status, handler, pipelined);
+}
+
+bool Dispatcher::authenticate(Exchange& ex, const auth::AccessControl& access, std::string_view plugin,
+                              bool public_route) {
+    std::optional<std::string_view> field = ex.header("authorization");
+    // A public route checks nothing it is not shown: a caller that sends
+    // credentials is identified if they verify, and served either way.
+    if (public_route && !field) return true;
+    auth::Verdict verdict = access.authenticate(field ? &*field : nullptr, plugin, ex.caller());
+    if (verdict.kind == auth::Verdict::Kind::allowed || public_route) return true;
+    // RFC 6750 3: the challenge, with the error code when credentials came.
+    switch (verdict.kind) {
+        case auth::Verdict::Kind::missing:
+            answer_error(ex, Reason::unauthenticated, verdict.reason, "Bearer");
+            break;
+        case auth::Verdict::Kind::invalid:
+            answer_error(ex, Reason::unauthenticated, verdict.reason, "Bearer error=\"invalid_token\"");
+            break;
+        default: answer_error(ex, Reason::forbidden, verdict.reason, "Bearer error=\"insufficient_scope\"");
+    }
+    return false;
 }
 
 bool Dispatcher::after_handler(Exchange* ex, kerberus_status status, const RouteHandler& handler, bool pipelined) {

@@ -54,8 +54,10 @@ public:
     // see them; requests already inside an instance finish on it. Workers
     // pick the new set up with one relaxed load per request, no lock.
     // `disabled`: ids disabled in the configuration, so their 404 says so.
+    // `access`: who may call which route (null: every route is public).
     void publish(const std::vector<std::shared_ptr<PluginInstance>>& plugins,
-                 const std::vector<std::string>& disabled = {});
+                 const std::vector<std::string>& disabled = {},
+                 std::shared_ptr<const auth::AccessControl> access = nullptr);
 
     // Before serving. With `plugin_routes` false (the admin listener) only
     // host routes answer; otherwise they see only paths under "/." (the
@@ -68,7 +70,8 @@ public:
     void answer(Exchange& ex, int status, std::string_view content_type, std::string_view body);
     // For host routes and the 405s and 404s of the daemon's own: answers
     // with the daemon's JSON error (`allow` fills a 405's Allow header).
-    bool answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message, std::string_view allow = {});
+    // `extra`: the Allow header of a 405, the WWW-Authenticate of a 401/403.
+    bool answer_error(Exchange& ex, metrics::HostReason reason, std::string_view message, std::string_view extra = {});
     // For host routes: keeps the exchange; respond() answers it later from
     // any thread (or the request timeout does, with a 504).
     HostAnswer keep(Exchange& ex);
@@ -134,15 +137,25 @@ private:
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
     };
-    using PluginMap = std::unordered_map<std::string, PluginInstance*, IdHash, std::equal_to<>>;
+    struct Published {
+        PluginInstance* plugin;
+        std::vector<bool> public_routes;  // by handler index: answers callers without credentials
+        const auth::AccessControl* access;  // the snapshot's; null: every route is public
+    };
+    using PluginMap = std::unordered_map<std::string, Published, IdHash, std::equal_to<>>;
     struct Snapshot {
         std::vector<std::shared_ptr<PluginInstance>> owners;  // keeps the map's pointers alive
         PluginMap by_id;
         std::vector<std::string> disabled;
         bool streams_bodies = false;  // some plugin has a route with a streamed body
+        std::shared_ptr<const auth::AccessControl> access;
     };
     const Snapshot& current_snapshot();
-    PluginInstance* enter_plugin(std::string_view id);
+    // Valid until this thread's next current_snapshot().
+    const Published* enter_plugin(std::string_view id);
+    // Sets the exchange's caller for a route into `plugin`; false when it
+    // was answered 401 or 403 instead.
+    bool authenticate(Exchange& ex, const auth::AccessControl& access, std::string_view plugin, bool public_route);
 
     // Each returns false when the exchange was kept by a plugin.
     bool route(Exchange& ex, bool pipelined);

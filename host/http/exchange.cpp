@@ -117,6 +117,7 @@ void Exchange::begin(const ParsedRequest& request, Connection to, std::string_vi
         stopped_held_body_.reset();
     }
     remote_.assign(remote);
+    caller_.clear();
     if (request.request_id_field >= 0 && valid_request_id(fields_[request.request_id_field].value)) {
         request_id_ = fields_[request.request_id_field].value;
     } else {
@@ -317,7 +318,7 @@ void Exchange::send(int status, std::string_view body) {
     put_on_wire(block_, status, body);
 }
 
-void Exchange::send_host_error(metrics::HostReason reason, std::string_view message, std::string_view allow) {
+void Exchange::send_host_error(metrics::HostReason reason, std::string_view message, std::string_view extra) {
     static metrics::HostErrors& unattributed = metrics::Registry::instance().host_errors("");
     (plugin != nullptr ? plugin->host_errors() : unattributed).add(reason);
     if (streaming()) {
@@ -331,7 +332,7 @@ void Exchange::send_host_error(metrics::HostReason reason, std::string_view mess
     HeaderBlock headers;
     headers.reset(keep_alive_ ? "keep-alive" : "close");
     headers.add("Content-Type", "application/json");
-    if (!allow.empty()) headers.add("Allow", allow);
+    if (!extra.empty()) headers.add(reason == metrics::HostReason::method_not_allowed ? "Allow" : "WWW-Authenticate", extra);
     put_on_wire(headers, status, error_body(status, message, method_, raw_path_));
 }
 

@@ -21,6 +21,7 @@
 
 #include <vector>
 
+#include "auth/access_control.h"
 #include "http/header_block.h"
 #include "metrics/http_stats.h"
 #include "http/request_body.h"
@@ -77,6 +78,10 @@ public:
     std::string_view remote_address() const { return remote_; }
     // The client's X-Request-Id when well-formed, else one made here.
     std::string_view request_id() const { return request_id_; }
+    // Who called (set before the handler runs; TokenType::none when the
+    // request carried no valid credentials).
+    auth::Caller& caller() { return caller_; }
+    const auth::Caller& caller() const { return caller_; }
     // Normalised decoded path buffer (/api/<id>/rest) and the plugin-relative part.
     std::string& path_buffer() { return path_; }
     std::string_view relative_path() const;
@@ -107,8 +112,9 @@ public:
     void send(int status, std::string_view body);
     // Sends an answer of the host's own (JSON error, the reason's status),
     // ignoring whatever headers the plugin added — it may still be adding
-    // them on its thread. `allow` fills the Allow header of a 405.
-    void send_host_error(metrics::HostReason reason, std::string_view message, std::string_view allow = {});
+    // them on its thread. `extra` fills the Allow header of a 405, the
+    // WWW-Authenticate header of a 401 or 403.
+    void send_host_error(metrics::HostReason reason, std::string_view message, std::string_view extra = {});
     // The route being served (as registered: "GET", "/items/:id"), whose
     // counters record the answer. The views live as long as the plugin.
     void set_route(std::string_view method, std::string_view pattern, metrics::RouteStats* stats) {
@@ -219,6 +225,7 @@ private:
     static const std::shared_ptr<RequestBody>& answered_marker();
     bool streamed_body_route_ = false;
     std::string remote_;
+    auth::Caller caller_;
     std::string path_;
     std::size_t prefix_length_ = 0;
     RouteParams params_;

@@ -26,6 +26,8 @@ std::string_view reason_name(HostReason reason) {
         case HostReason::answer_timeout: return "answer_timeout";
         case HostReason::plugin_stopped: return "plugin_stopped";
         case HostReason::shutting_down: return "shutting_down";
+        case HostReason::unauthenticated: return "unauthenticated";
+        case HostReason::forbidden: return "forbidden";
         case HostReason::count_: break;
     }
     return "unknown";
@@ -45,6 +47,8 @@ int reason_status(HostReason reason) {
         case HostReason::method_not_allowed: return 405;
         case HostReason::handler_failed: return 500;
         case HostReason::answer_timeout: return 504;
+        case HostReason::unauthenticated: return 401;
+        case HostReason::forbidden: return 403;
         case HostReason::plugin_unavailable:
         case HostReason::plugin_stopped:
         case HostReason::shutting_down:

@@ -36,6 +36,8 @@ enum class HostReason : uint8_t {
     answer_timeout,         // 504: a kept request past server.request_timeout
     plugin_stopped,         // 503: kept when the plugin stopped
     shutting_down,          // 503: kept past server.shutdown_timeout
+    unauthenticated,        // 401: no valid credentials for a route that needs them
+    forbidden,              // 403: a valid token restricted to other plugins
     count_
 };
 inline constexpr std::size_t kHostReasons = static_cast<std::size_t>(HostReason::count_);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "ops/daemon.h"
+#include "ops/jwks_fetcher.h"
 #include "ops/logging.h"
 #include "ops/plugin_set.h"
 #include "plugins/discovery.h"
@@ -44,6 +45,8 @@ int check(const config::Config& config) {
     for (const auto& w : discovery.warnings) log->warn("{}", w);
     config::Config checked = config;
     check_plugin_settings(checked, discovery);
+    JwksFetcher unstarted(log);  // builds the auth settings to check them; fetches nothing
+    (void)unstarted.access_control(checked);
     bool ok = true;
     std::vector<Row> rows;
     for (const auto& [id, choice] : discovery.plugins) {

@@ -87,6 +87,7 @@ private:
 struct Services {
     http::Dispatcher& dispatcher;
     outbound::Client& outbound;
+    JwksFetcher& jwks;
     const http::Server& server;
     const Notifier& notifier;
     admin::DaemonView& view;
@@ -117,7 +118,7 @@ void reload_and_report(Running& running, Services& services, Watchdog& watchdog,
             s.stopping = retired;
         });
     };
-    ReloadResult result = reload(running, services.dispatcher, services.outbound, log, hooks);
+    ReloadResult result = reload(running, services.dispatcher, services.outbound, services.jwks, log, hooks);
     auto now = std::chrono::system_clock::now();
     if (result.ok) {
         services.health.set_settings({running.config.health.interval, running.config.health.timeout});
@@ -179,7 +180,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     Discovery discovery = discover_plugins(config);
     check_plugin_settings(config, discovery);
     PluginSet set = build_plugin_set(config, discovery, *log);
-    Running running{files, config, std::move(set.instances), std::move(set.disabled), file_records(discovery, config)};
+    Running running{files, config, std::move(set.instances), std::move(set.disabled), file_records(discovery, config), nullptr};
     publish_view(view, running);
 
     std::unique_ptr<http::AccessLog> access_log;
@@ -192,7 +193,15 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
         }
     }
 
+    JwksFetcher jwks(log);
+    running.access = jwks.access_control(config);
     outbound::Client outbound({}, log);
+    // Fetches end before the client they use.
+    struct StopFetches {
+        JwksFetcher& jwks;
+        ~StopFetches() { jwks.stop(); }
+    } stop_fetches{jwks};
+    jwks.start(outbound);
     api::set_outbound_client(&outbound);
     if (!init_all(running.instances, *log)) {
         stop_plugins(running.instances, outbound, nullptr);
@@ -207,7 +216,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     http::Dispatcher dispatcher(http_settings, log);
     dispatcher.set_access_log(access_log.get());
     dispatcher.set_host_routes(admin::health_routes(view));
-    dispatcher.publish(running.instances, running.disabled);
+    dispatcher.publish(running.instances, running.disabled, running.access);
     http::Server server(config.server, dispatcher, log);
     // A proxied request is sent, read and answered on the worker thread
     // that read it.
@@ -221,7 +230,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     admin_http.request_timeout =
         std::max(http_settings.request_timeout, 3 * config.server.shutdown_timeout + std::chrono::seconds(30));
     http::Dispatcher admin_dispatcher(admin_http, log);
-    admin_dispatcher.set_host_routes(surface.routes(), false);
+    admin_dispatcher.set_host_routes(surface.routes(config.admin.token), false);
     config::ServerSettings admin_settings = config.server;
     admin_settings.listen_host = config.admin.listen_host;
     admin_settings.listen_port = config.admin.listen_port;
@@ -251,7 +260,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     log->info("serving on {} ({} plugins running, {} failed)", server.url(), up, running.instances.size() - up);
     notifier.ready(status_line(running.instances, server, view.snapshot()->reload));
 
-    Services services{dispatcher, outbound, server, notifier, view, health, surface};
+    Services services{dispatcher, outbound, jwks, server, notifier, view, health, surface};
     int sig = serve_until_stopped(running, services, *log);
     const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
     notifier.stopping(std::string("draining after ") + name);

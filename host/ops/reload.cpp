@@ -118,7 +118,8 @@ std::string ms(config::Milliseconds d) { return std::to_string(d.count()) + "ms"
 void warn_about_restart_only_changes(const config::Config& a, const config::Config& b, spdlog::logger& log) {
     std::vector<std::string> changed;
     auto note = [&](bool differs, const char* key, const std::string& from, const std::string& to) {
-        if (differs) changed.push_back(std::string(key) + " (" + from + " -> " + to + ")");
+        if (!differs) return;
+        changed.push_back(std::string(key) + (from.empty() && to.empty() ? "" : " (" + from + " -> " + to + ")"));
     };
     const auto &s = a.server, &t = b.server;
     auto listen = [](const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); };
@@ -139,6 +140,7 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
         return v.unix_path.empty() ? listen(v.listen_host, v.listen_port) : "unix:" + v.unix_path;
     };
     note(admin_listen(x) != admin_listen(y), "admin.listen", admin_listen(x), admin_listen(y));
+    note(x.token != y.token, "admin.token", "", "");  // secrets are not shown
     const auto &l = a.access_log, &m = b.access_log;
     note(l.enabled != m.enabled || l.format != m.format || l.path != m.path, "access_log", "", "");
     if (changed.empty()) return;
@@ -149,14 +151,16 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
 
 }  // namespace
 
-ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
-                    const ReloadHooks& hooks) {
+ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, JwksFetcher& jwks,
+                    spdlog::logger& log, const ReloadHooks& hooks) {
     config::Config config;
     Discovery discovery;
+    std::shared_ptr<const auth::AccessControl> access;
     try {
         config = config::load(running.files);
         discovery = discover_plugins(config);
         check_plugin_settings(config, discovery);
+        access = jwks.access_control(config);
     } catch (const std::exception& e) {
         log.error("reload failed, keeping the running configuration: {}", e.what());
         return ReloadResult{false, e.what()};
@@ -168,7 +172,8 @@ ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Cl
     Outcome out = plan(running.instances, std::move(candidates.instances), candidates.disabled, discovery, log);
     std::sort(out.next.begin(), out.next.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
 
-    dispatcher.publish(out.next, candidates.disabled);
+    for (const auto& set : access->key_sets()) set->refresh(/*stale_only=*/true);
+    dispatcher.publish(out.next, candidates.disabled, access);
     if (hooks.published) hooks.published(out.next, out.retired);
     drain(out.retired, config.server.shutdown_timeout, log, hooks.keep_alive);
     stop_plugins(out.retired, outbound, &dispatcher.kept());
@@ -179,6 +184,8 @@ ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Cl
     running.config.plugin_directories = config.plugin_directories;
     running.config.server.shutdown_timeout = config.server.shutdown_timeout;
     running.config.health = config.health;
+    running.config.auth = config.auth;
+    running.access = std::move(access);
     running.instances = std::move(out.next);
     running.disabled = std::move(candidates.disabled);
     running.files_seen = file_records(discovery, config);

@@ -14,6 +14,7 @@
 #include "admin/daemon_view.h"
 #include "config/config.h"
 #include "http/dispatcher.h"
+#include "ops/jwks_fetcher.h"
 #include "ops/plugin_lifecycle.h"
 #include "outbound/client.h"
 
@@ -26,6 +27,7 @@ struct Running {
     Instances instances;  // id order
     std::vector<std::string> disabled;
     std::vector<admin::FileRecord> files_seen;
+    std::shared_ptr<const auth::AccessControl> access;  // from config.auth and plugins.<id>.auth
 };
 
 struct ReloadHooks {
@@ -44,7 +46,7 @@ struct ReloadResult {
 
 // Leaves `running` as it was when the configuration cannot be loaded;
 // plugin failures do not fail a reload.
-ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, spdlog::logger& log,
-                    const ReloadHooks& hooks);
+ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, JwksFetcher& jwks,
+                    spdlog::logger& log, const ReloadHooks& hooks);
 
 }  // namespace kerberus::ops

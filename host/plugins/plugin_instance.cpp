@@ -184,7 +184,9 @@ kerberus_status PluginInstance::describe_route(const char* method, const char* p
 
 kerberus_status PluginInstance::set_route_flags(const char* method, const char* pattern, uint32_t flags) {
     if (!initialising_) return KERBERUS_ERR_STATE;
-    if (method == nullptr || pattern == nullptr || (flags & ~KERBERUS_ROUTE_STREAMED_BODY) != 0) return KERBERUS_ERR_INVALID;
+    if (method == nullptr || pattern == nullptr || (flags & ~(KERBERUS_ROUTE_STREAMED_BODY | KERBERUS_ROUTE_PUBLIC)) != 0) {
+        return KERBERUS_ERR_INVALID;
+    }
     for (RouteHandler& h : handlers_) {
         if (h.method == method && h.pattern == pattern) {
             h.flags = flags;

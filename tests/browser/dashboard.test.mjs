@@ -82,6 +82,7 @@ function startDaemon(work, ports = { main: 0, admin: 0 }) {
   writeFileSync(config, [
     `server: { listen: "127.0.0.1:${ports.main}" }`,
     `admin: { listen: "127.0.0.1:${ports.admin}" }`,
+    "auth: { dangerouslyDisableDefaultAuthPolicy: true }",
     "plugin_directories:",
     ...pluginDirs.map(d => "  - " + JSON.stringify(path.resolve(d))),
     "",

@@ -148,6 +148,7 @@ step "kerberusd serves the plugins"
 cat >"$tmp/kerberus.yaml" <<EOF
 server: { listen: "127.0.0.1:0", workers: 2 }
 admin: { listen: "127.0.0.1:0" }
+auth: { dangerouslyDisableDefaultAuthPolicy: true }
 logging: { level: info }
 plugin_directories: [ "$tmp/plugins-extra", "$plugindir", "$author_plugindir" ]
 plugins:
@@ -192,6 +193,7 @@ step "kerberusd loads and serves the examples"
 cat >"$tmp/examples.yaml" <<EOF
 server: { listen: "127.0.0.1:0", workers: 2 }
 admin: { listen: "127.0.0.1:0" }
+auth: { dangerouslyDisableDefaultAuthPolicy: true }
 plugin_directories: [ "$tmp/author/hello/build", "$tmp/author/echo/build" ]
 EOF
 check=$("$prefix/bin/kerberusd" --config "$tmp/examples.yaml" --check 2>&1) ||

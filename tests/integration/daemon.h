@@ -60,6 +60,8 @@ public:
     // admin.<key>; listen defaults to 127.0.0.1:0 so tests run side by side.
     ConfigBuilder& admin(std::string key, std::string value);
     // Top-level sections written as given ("access_log", "{ enabled: true }").
+    // `auth` starts as { dangerouslyDisableDefaultAuthPolicy: true }: set it
+    // to test authentication.
     ConfigBuilder& section(std::string name, std::string flow_map);
     ConfigBuilder& log_level(std::string level);
     ConfigBuilder& plugin_dir(std::filesystem::path dir);

@@ -258,6 +258,8 @@ step "the installed kerberusd serves on the installed configuration"
 {
     echo 'server: { listen: "127.0.0.1:0" }'
     echo 'admin: { listen: "127.0.0.1:0" }'
+    # The installed default asks every caller for a token: this one.
+    echo 'auth: { externalAccess: [ { type: static, options: { token: deb-test-token, subject: deb-test } } ] }'
     echo 'plugin_directories:'
     for dir in "${plugin_dirs[@]}"; do echo "  - \"$root$dir\""; done
 } >"$tmp/test-layer.yaml"
@@ -269,7 +271,10 @@ grep -qE '^hello +[0-9.]+ .* ok ' <<<"$check" || fail "kerberusd --check does no
 "$root/usr/bin/kerberusd" "${configs[@]}" 2>"$daemon_log" >/dev/null &
 daemon_pid=$!
 wait_for_serving
-body=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/api/hello/world") || fail "GET /api/hello/world failed"
+status=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/hello/world")
+[[ $status == 401 ]] || fail "GET /api/hello/world without a token: expected 401, got $status"
+body=$(curl -fsS --max-time 5 -H 'Authorization: Bearer deb-test-token' "http://127.0.0.1:$port/api/hello/world") ||
+    fail "GET /api/hello/world with the token failed"
 [[ $body == "Hello, world!" ]] || fail "GET /api/hello/world: expected 'Hello, world!', got '$body'"
 curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:$port/.kerberus/health/v1/readiness" || fail "not ready"
 ! grep -q 'does not exist' "$daemon_log" || fail "a plugin directory of the installed configuration is missing:"$'\n'"$(cat "$daemon_log")"

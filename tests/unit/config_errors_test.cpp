@@ -30,12 +30,12 @@ TEST_F(ConfigErrorTest, Fixtures) {
         at("duplicate_key.yaml", "4:3: server.workers: duplicate key (first at ") + at("duplicate_key.yaml", "2:3)"));
     EXPECT_EQ(fixture_error("unknown_top_key.yaml"),
               at("unknown_top_key.yaml",
-                 "3:1: plugin_dirs: unknown key (expected one of: server, logging, health, admin, access_log, "
+                 "3:1: plugin_dirs: unknown key (expected one of: server, logging, health, admin, auth, access_log, "
                   "plugin_trust, plugin_directories, plugins)"));
     EXPECT_EQ(fixture_error("unknown_plugin_key.yaml"),
               at("unknown_plugin_key.yaml",
                  "4:5: plugins.hello.settings: unknown key (expected one of: enabled, "
-                 "version, required, log_level, sha256, config)"));
+                 "version, required, log_level, sha256, auth, config)"));
     EXPECT_EQ(fixture_error("wrong_type_workers.yaml"),
               at("wrong_type_workers.yaml", "2:12: server.workers: expected an integer from 1 to 256, got \"abc\""));
     EXPECT_EQ(fixture_error("map_for_scalar.yaml"),
@@ -138,7 +138,8 @@ TEST_F(ConfigErrorTest, ListenAddresses) {
         std::string a = write("a.yaml", std::string("server:\n  listen: \"") + bad + "\"\n");
         EXPECT_EQ(load_error({a}), a + ":2:11: server.listen: " + kListen + "\"" + bad + "\": " + why);
     }
-    std::string ok = write("ok.yaml", "server:\n  listen: \"[2001:db8::1]:65535\"\n");
+    std::string ok = write("ok.yaml", "server:\n  listen: \"[2001:db8::1]:65535\"\n"
+                                      "auth:\n  dangerouslyDisableDefaultAuthPolicy: true\n");
     Config config = load({ok}, environment({}));
     EXPECT_EQ(config.server.listen_host, "2001:db8::1");
     EXPECT_EQ(config.server.listen_port, 65535);

@@ -115,7 +115,7 @@ extern "C" {
  * kerberus_host_api; a plugin records the pair it was built against in its
  * descriptor. */
 #define KERBERUS_ABI_MAJOR 1
-#define KERBERUS_ABI_MINOR 5
+#define KERBERUS_ABI_MINOR 6
 
 /* The entry symbol for this major version, as a string and as an identifier. */
 #define KERBERUS_PLUGIN_ENTRY_SYMBOL "kerberus_plugin_v1"
@@ -368,6 +368,17 @@ typedef struct kerberus_body_fns {
  * of whole: the handler runs as soon as the head has arrived, whatever the
  * body's size; server.max_request_body does not apply. */
 #define KERBERUS_ROUTE_STREAMED_BODY 0x1u
+/* The route answers callers without credentials (ABI 1.6): Backstage's
+ * httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' }). Without it
+ * a route needs `Authorization: Bearer <token>` with a token the operator
+ * configured (auth.externalAccess); others get 401 from the host and the
+ * handler never runs. The operator has the last word: plugins.<id>.auth
+ * can open or close any route, and auth.dangerouslyDisableDefaultAuthPolicy
+ * opens every route not closed there. On a public route request_caller
+ * still names a caller whose credentials verified. A host before 1.6
+ * refuses the bit with KERBERUS_ERR_INVALID. Mark health checks, webhooks
+ * with their own signatures and public assets; nothing else. */
+#define KERBERUS_ROUTE_PUBLIC 0x2u
 
 /* ======================================================================== */
 /* Metrics (ABI 1.3)                                                        */
@@ -774,7 +785,8 @@ typedef struct kerberus_host_api {
     /* Sets flags (KERBERUS_ROUTE_*) on a route this plugin registered (same
      * method and pattern as in route_add); a later call replaces the flags.
      * KERBERUS_ERR_NOT_FOUND when the route was not registered;
-     * KERBERUS_ERR_INVALID for an unknown flag bit. Allowed only during init
+     * KERBERUS_ERR_INVALID for a bit this host does not know (a 1.5 host
+     * knows only KERBERUS_ROUTE_STREAMED_BODY). Allowed only during init
      * (KERBERUS_ERR_STATE otherwise). Thread: the init thread. */
     kerberus_status (*route_set_flags)(kerberus_plugin_ctx *ctx, const char *method, const char *pattern,
                                        uint32_t flags);
@@ -813,6 +825,20 @@ typedef struct kerberus_host_api {
      * gets KERBERUS_ERR_INVALID). KERBERUS_ERR_NOT_FOUND as for
      * outbound_body_write. Thread: any. */
     kerberus_status (*outbound_body_end)(kerberus_plugin_ctx *ctx, uint64_t id);
+
+    /* ---- Callers (ABI 1.6) ---------------------------------------------- */
+
+    /* Who called: `subject` gets the caller's name and `token_type` how it
+     * proved it: "static" or "legacy" (the auth.externalAccess entry's
+     * options.subject) or "jwks" (the token's `sub` claim, after the entry's
+     * options.subjectPrefix). Both valid as long as the request. Returns
+     * KERBERUS_OK; KERBERUS_ERR_NOT_FOUND when the request carried no
+     * credentials that verified — only possible on a public route (see
+     * KERBERUS_ROUTE_PUBLIC) or with the default policy disabled — and then
+     * sets both empty; KERBERUS_ERR_INVALID for NULL arguments. Use it to
+     * decide what a caller may do beyond reaching the route. Thread: as the
+     * other request accessors. */
+    kerberus_status (*request_caller)(kerberus_request *req, kerberus_str *subject, kerberus_str *token_type);
 
     /* Appended fields go below this line; raise KERBERUS_ABI_MINOR with each. */
 } kerberus_host_api;

@@ -76,6 +76,7 @@
 #include <new>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -285,6 +286,10 @@ struct Instance {
     }
     std::mutex parked_mutex;
     std::vector<std::shared_ptr<void>> parked;
+
+    // KERBERUS_ROUTE_* bits set so far, by "METHOD pattern": route_set_flags
+    // replaces a route's flags, the SDK's calls add to them. Init only.
+    std::map<std::string, std::uint32_t> route_flags;
 };
 
 inline std::string_view view(kerberus_str s) noexcept {
@@ -343,6 +348,8 @@ inline bool has_streaming(const kerberus_host_api* api) noexcept { return KERBER
 inline bool has_body_streaming(const kerberus_host_api* api) noexcept {
     return KERBERUS_HOST_HAS(api, outbound_body_end);
 }
+// ABI 1.6: route authentication (public routes, the caller).
+inline bool has_callers(const kerberus_host_api* api) noexcept { return KERBERUS_HOST_HAS(api, request_caller); }
 
 // The callbacks of a request body being read (PendingRequest::read_body):
 // they live with the request's owner until it is answered, since the host
@@ -417,6 +424,22 @@ public:
     std::string_view request_id() const noexcept {
         if (!live() || !detail::has_abi_1_3(in_->api)) return {};
         return get(&kerberus_host_api::request_id);
+    }
+
+    // Who called (ABI 1.6): the auth.externalAccess entry's subject, or a
+    // JWT's sub, and how it proved it ("static", "legacy", "jwks"). The
+    // views are valid as long as the request. nullopt when the request
+    // carried no credentials that verified (a public route, or the default
+    // auth policy disabled), or on an older host.
+    struct Caller {
+        std::string_view subject;
+        std::string_view token_type;
+    };
+    std::optional<Caller> caller() const noexcept {
+        if (!live() || !detail::has_callers(in_->api)) return std::nullopt;
+        kerberus_str subject{}, type{};
+        if (in_->api->request_caller(req_, &subject, &type) != KERBERUS_OK) return std::nullopt;
+        return Caller{detail::view(subject), detail::view(type)};
     }
 
     // Calls visit(std::string_view name, std::string_view value) for each
@@ -1307,9 +1330,19 @@ public:
     void stream_body_of(CStr method, CStr pattern) {
         std::string context = std::string("route ") + method.c_str() + " " + pattern.c_str() + " streamed body";
         if (!detail::has_body_streaming(in_->api)) throw Error(KERBERUS_ERR_STATE, context + " (host older than ABI 1.5)");
-        kerberus_status s = in_->api->route_set_flags(in_->ctx, method.c_str(), pattern.c_str(),
-                                                      KERBERUS_ROUTE_STREAMED_BODY);
-        if (s != KERBERUS_OK) throw Error(s, context);
+        add_route_flag(method, pattern, KERBERUS_ROUTE_STREAMED_BODY, context);
+    }
+
+    // Marks a route registered with route() as answering callers without
+    // credentials (ABI 1.6, KERBERUS_ROUTE_PUBLIC): Backstage's
+    // httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' }). The
+    // operator may still close it (plugins.<id>.auth). Init only. Throws
+    // kerberus::Error when the host refuses, or predates ABI 1.6
+    // (KERBERUS_ERR_STATE).
+    void allow_unauthenticated(CStr method, CStr pattern) {
+        std::string context = std::string("route ") + method.c_str() + " " + pattern.c_str() + " public";
+        if (!detail::has_callers(in_->api)) throw Error(KERBERUS_ERR_STATE, context + " (host older than ABI 1.6)");
+        add_route_flag(method, pattern, KERBERUS_ROUTE_PUBLIC, context);
     }
 
     // Resumes a streamed fetch paused by on_body's KERBERUS_BUSY. false when
@@ -1329,6 +1362,13 @@ public:
 private:
     friend class Plugin;
     friend struct detail::Lifecycle;
+
+    void add_route_flag(CStr method, CStr pattern, std::uint32_t flag, const std::string& context) {
+        std::uint32_t& flags = in_->route_flags[std::string(method.c_str()) + " " + pattern.c_str()];
+        kerberus_status s = in_->api->route_set_flags(in_->ctx, method.c_str(), pattern.c_str(), flags | flag);
+        if (s != KERBERUS_OK) throw Error(s, context);
+        flags |= flag;
+    }
 
     // Handlers hold a pointer to their Route, so Routes never move.
     struct Route {

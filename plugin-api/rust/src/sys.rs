@@ -19,7 +19,7 @@ pub const KERBERUS_ABI_MAJOR: u32 = 1;
 /// The ABI minor version this module describes. A plugin built with this
 /// crate records it in its descriptor and loads only into a host at least
 /// this new.
-pub const KERBERUS_ABI_MINOR: u32 = 5;
+pub const KERBERUS_ABI_MINOR: u32 = 6;
 
 /// The entry symbol for this major version.
 pub const KERBERUS_PLUGIN_ENTRY_SYMBOL: &str = "kerberus_plugin_v1";
@@ -139,6 +139,8 @@ pub const KERBERUS_OUTBOUND_UPGRADE: u32 = 0x4;
 pub const KERBERUS_BODY_LENGTH_UNKNOWN: usize = usize::MAX;
 /// ABI 1.5 route flag: the route takes its request body streamed.
 pub const KERBERUS_ROUTE_STREAMED_BODY: u32 = 0x1;
+/// ABI 1.6 route flag: the route answers callers without credentials.
+pub const KERBERUS_ROUTE_PUBLIC: u32 = 0x2;
 
 /// An outbound request (ABI 1.1). The host copies everything it needs
 /// before outbound_send returns.
@@ -538,6 +540,15 @@ pub struct kerberus_host_api {
     >,
     /// ABI 1.5: ends an outbound request's streamed body. Thread: any.
     pub outbound_body_end: Option<unsafe extern "C" fn(ctx: *mut kerberus_plugin_ctx, id: u64) -> kerberus_status>,
+    /// ABI 1.6: who called (subject and token type); `KERBERUS_ERR_NOT_FOUND`
+    /// without verified credentials. Valid as long as the request.
+    pub request_caller: Option<
+        unsafe extern "C" fn(
+            req: *mut kerberus_request,
+            subject: *mut kerberus_str,
+            token_type: *mut kerberus_str,
+        ) -> kerberus_status,
+    >,
 }
 
 /// The plugin descriptor: static, read by the host before anything else.

@@ -101,6 +101,7 @@ layouts! {
         metric_family, metric_series, metric_add, metric_set, metric_observe,
         response_start, response_write, response_end, response_abort, outbound_stream, outbound_resume,
         route_set_flags, request_body_stream, request_body_resume, outbound_body_write, outbound_body_end,
+        request_caller,
     }
     kerberus_outbound_stream_fns { struct_size, on_head, on_body, on_body_writable }
     kerberus_body_fns { struct_size, on_data, on_end }
@@ -130,6 +131,7 @@ constants! {
     KERBERUS_LOG_TRACE, KERBERUS_LOG_DEBUG, KERBERUS_LOG_INFO, KERBERUS_LOG_WARN, KERBERUS_LOG_ERROR,
     KERBERUS_LOG_CRITICAL,
     KERBERUS_OUTBOUND_INSECURE_TLS, KERBERUS_OUTBOUND_STREAMED_BODY, KERBERUS_OUTBOUND_UPGRADE, KERBERUS_ROUTE_STREAMED_BODY,
+    KERBERUS_ROUTE_PUBLIC,
     KERBERUS_METRIC_COUNTER, KERBERUS_METRIC_GAUGE, KERBERUS_METRIC_HISTOGRAM,
 }
 
