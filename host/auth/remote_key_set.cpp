@@ -2,8 +2,8 @@
 
 namespace kerberus::auth {
 
-void RemoteKeySet::refresh(bool stale_only) {
-    const Clock::rep now = Clock::now().time_since_epoch().count();
+void RemoteKeySet::refresh(bool stale_only, Clock::time_point at) {
+    const Clock::rep now = at.time_since_epoch().count();
     const auto ticks = [](auto duration) { return std::chrono::duration_cast<Clock::duration>(duration).count(); };
     const Clock::rep fetched = fetched_at_.load(std::memory_order_relaxed);
     if (stale_only && fetched != 0 && now - fetched < ticks(kMaxAge)) return;
@@ -17,9 +17,9 @@ void RemoteKeySet::refresh(bool stale_only) {
     fetcher_.fetch(shared_from_this());
 }
 
-void RemoteKeySet::fetched(std::shared_ptr<const KeySet> keys) {
+void RemoteKeySet::fetched(std::shared_ptr<const KeySet> keys, Clock::time_point at) {
     keys_.store(std::move(keys), std::memory_order_release);
-    fetched_at_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    fetched_at_.store(at.time_since_epoch().count(), std::memory_order_relaxed);
     running_.store(false, std::memory_order_release);
 }
 

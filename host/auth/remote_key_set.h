@@ -41,10 +41,10 @@ public:
 
     // Starts a fetch unless one started less than kMinRefetch ago (or is
     // running). `stale_only`: only when the set is older than kMaxAge.
-    void refresh(bool stale_only = false);
+    void refresh(bool stale_only = false, Clock::time_point now = Clock::now());
 
     // The fetcher's outcome.
-    void fetched(std::shared_ptr<const KeySet> keys);
+    void fetched(std::shared_ptr<const KeySet> keys, Clock::time_point now = Clock::now());
     void fetch_failed();
 
 private:

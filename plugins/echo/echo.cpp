@@ -87,6 +87,16 @@ std::string describe(const kerberus::RequestView& r, std::initializer_list<const
     field("body", r.body());
     field("remote_address", r.remote_address());
     field("request_id", r.request_id());
+    // Who called, when the request carried credentials that verified.
+    w.Key("caller");
+    if (auto caller = r.caller()) {
+        w.StartObject();
+        field("subject", caller->subject);
+        field("token_type", caller->token_type);
+        w.EndObject();
+    } else {
+        w.Null();
+    }
     if (delayed_ms) {
         w.Key("delayed_ms");
         w.Int64(*delayed_ms);

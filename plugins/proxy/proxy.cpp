@@ -43,6 +43,7 @@ public:
                    "Forwards the rest of the path to the endpoint it starts with");
         // Request bodies go upstream as they arrive, whatever their size.
         host.stream_body_of("*", "/*");
+        for (const Endpoint& ep : endpoints_) add_endpoint_routes(host, ep);
         metrics_ = make_metrics(host, endpoints_);
         std::string summary = std::to_string(endpoints_.size()) + (endpoints_.size() == 1 ? " endpoint" : " endpoints");
         for (std::size_t i = 0; i < endpoints_.size(); ++i) summary += (i == 0 ? ": " : ", ") + endpoints_[i].key;
@@ -50,6 +51,26 @@ public:
     }
 
 private:
+    // Each endpoint gets routes of its own, so the daemon checks callers as
+    // its `credentials` say (Backstage: dangerously-allow-unauthenticated
+    // adds an auth policy for the endpoint's path). Every endpoint needs
+    // them, not only the open ones: /a open and /a/b closed must not let
+    // /a/b/x through /a/*. An endpoint whose key is no literal route
+    // pattern (":x", "*") stays on "/*", which needs credentials.
+    void add_endpoint_routes(kerberus::Host& host, const Endpoint& ep) {
+        const bool open = ep.credentials == proxy::Credentials::dangerously_allow_unauthenticated;
+        const std::string summary = "Forwards to " + ep.key + (open ? " (no credentials needed)" : "");
+        for (const std::string& pattern : {ep.key, ep.key + "/*"}) {
+            try {
+                host.route("*", pattern, [this](kerberus::Request& r) { handle(r); }, summary);
+                host.stream_body_of("*", pattern);
+                if (open) host.allow_unauthenticated("*", pattern);
+            } catch (const kerberus::Error& e) {
+                if (open) host.warn("endpoint " + ep.key + ": " + e.what() + "; its callers need credentials");
+            }
+        }
+    }
+
     void handle(kerberus::Request& r) const {
         const Endpoint* ep = proxy::match_endpoint(endpoints_, r.path());
         if (ep == nullptr) {

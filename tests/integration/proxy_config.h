@@ -32,12 +32,17 @@ inline ConfigBuilder proxy_config(const std::vector<std::string>& endpoints) {
 
 // Waits (up to 5 s) until no request is in flight in the proxy's route:
 // an upstream transfer that a client's leaving cancelled has ended.
+// Each endpoint has routes of its own ("/e", "/e/*"): every one must be idle.
 inline bool wait_for_proxy_idle(Daemon& d) {
+    constexpr std::string_view kSeries = "kerberus_http_requests_in_flight{plugin=\"proxy\"";
     for (int i = 0; i < 100; ++i) {
-        auto metrics = get(d.admin_url("/metrics")).body;
-        if (metrics.find(R"(kerberus_http_requests_in_flight{plugin="proxy",route="/*",method="*"} 0)") !=
-            std::string::npos)
-            return true;
+        bool idle = true, seen = false;
+        for (const std::string& line : split_lines(get(d.admin_url("/metrics")).body)) {
+            if (line.rfind(kSeries, 0) != 0) continue;
+            seen = true;
+            idle = idle && line.ends_with("} 0");
+        }
+        if (seen && idle) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return false;

@@ -531,7 +531,9 @@ void UpstreamServer::serve(Connection& connection) {
         record(std::move(request));
 
         bool sent = true;
-        if (path.ends_with("/ws-echo") || path.ends_with("/ws-hello")) {
+        if (std::optional<Document> doc = document(path)) {
+            sent = send_all(fd, simple_response(200, doc->content_type, doc->body, keep_alive, head_only));
+        } else if (path.ends_with("/ws-echo") || path.ends_with("/ws-hello")) {
             const auto& key = ws_key;
             if (!key) {
                 sent = send_all(fd, simple_response(426, "text/plain", "WebSocket only\n", keep_alive, head_only));
@@ -680,6 +682,18 @@ std::string percent_encode(std::string_view text) {
         }
     }
     return out;
+}
+
+void UpstreamServer::set_document(std::string path, std::string content_type, std::string body) {
+    std::lock_guard lock(documents_mutex_);
+    documents_[std::move(path)] = Document{std::move(content_type), std::move(body)};
+}
+
+std::optional<UpstreamServer::Document> UpstreamServer::document(const std::string& path) const {
+    std::lock_guard lock(documents_mutex_);
+    auto it = documents_.find(path);
+    if (it == documents_.end()) return std::nullopt;
+    return it->second;
 }
 
 }  // namespace kerberus::test

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -115,6 +116,10 @@ public:
     std::vector<UpstreamRequest> all_requests() const;
     // Waits until at least `count` requests arrived; false on timeout.
     bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const;
+    // From now on GET `path` (exactly, without query) answers 200 with this
+    // body and type, before any special target: a document such as a JSON
+    // Web Key Set. Setting it again replaces it.
+    void set_document(std::string path, std::string content_type, std::string body);
 
 private:
     struct Connection {
@@ -122,6 +127,12 @@ private:
         std::thread thread;
         std::atomic<bool> finished{false};
     };
+
+    struct Document {
+        std::string content_type;
+        std::string body;
+    };
+    std::optional<Document> document(const std::string& path) const;
 
     void accept_loop();
     void serve(Connection& connection);
@@ -138,6 +149,8 @@ private:
     std::atomic<std::size_t> requests_{0};
     std::atomic<std::size_t> sleeping_{0};
     std::atomic<std::size_t> peak_sleeping_{0};
+    mutable std::mutex documents_mutex_;
+    std::map<std::string, Document> documents_;
 
     mutable std::mutex mutex_;
     mutable std::condition_variable changed_;  // a request arrived, or stopping
