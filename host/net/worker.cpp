@@ -35,7 +35,7 @@ thread_local Worker* current_worker = nullptr;
 
 }  // namespace
 
-Worker::Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed,
+Worker::Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed,
                SidecarFactory sidecar)
     : timeouts_(timeouts),
       factory_(std::move(factory)),
@@ -245,7 +245,7 @@ void Worker::close_now(Connection& c) {
         connections_.erase(it);
     }
     if (!wants_tick()) set_ticking(false);
-    if (descriptor_freed_) descriptor_freed_();
+    if (descriptor_freed_) descriptor_freed_(c.remote());
 }
 
 void Worker::run_mailbox() {
@@ -339,6 +339,7 @@ std::chrono::milliseconds Worker::timeout_for(Phase phase) const {
         case Phase::idle: return timeouts_.idle;
         case Phase::receiving: return timeouts_.request;
         case Phase::lingering: return timeouts_.linger;
+        case Phase::body: return timeouts_.body;
     }
     return timeouts_.idle;
 }

@@ -49,6 +49,7 @@ struct Timeouts {
     std::chrono::milliseconds idle;     // no request in progress (keep-alive)
     std::chrono::milliseconds request;  // first byte of a request to its last
     std::chrono::milliseconds linger;   // reading what follows the last answer
+    std::chrono::milliseconds body;     // silence within a streamed request body
 };
 
 class Worker : public Pistache::Aio::Handler {
@@ -56,10 +57,10 @@ public:
     using ProtocolFactory = std::function<std::unique_ptr<Protocol>(Connection&)>;
 
     // `descriptor_freed` runs (on this worker's thread) after each
-    // connection's descriptor is closed.
+    // connection's descriptor is closed, with the connection's client address.
     // `sidecar` (may be empty) makes one Sidecar per worker thread.
-    Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed,
-           SidecarFactory sidecar = {});
+    using DescriptorFreed = std::function<void(const std::string& remote)>;
+    Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed, SidecarFactory sidecar = {});
     ~Worker() override;
 
     // Any thread: `fd` (a connected, non-blocking socket) becomes one of
@@ -110,7 +111,7 @@ private:
 
     Timeouts timeouts_;
     ProtocolFactory factory_;
-    std::function<void()> descriptor_freed_;
+    DescriptorFreed descriptor_freed_;
     SidecarFactory sidecar_factory_;
     std::unique_ptr<Sidecar> sidecar_;  // made on the worker's thread
 
@@ -128,7 +129,7 @@ private:
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
     std::vector<std::shared_ptr<Connection>> to_finish_;
     std::vector<std::shared_ptr<Connection>> closed_;  // freed once this batch of events is handled
-    List lists_[3];
+    List lists_[4];  // one per Phase
     std::unique_ptr<char[]> read_buffer_;
 };
 
