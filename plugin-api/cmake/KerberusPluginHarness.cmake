@@ -9,7 +9,9 @@
 #   Registers a CTest test. It starts kerberusd on free ports of 127.0.0.1
 #   (public and admin listener) with the directory of <target>'s plugin file
 #   as its plugin directory, waits until it serves, and runs COMMAND with
-#   KERBERUS_URL and KERBERUS_ADMIN_URL (http://127.0.0.1:PORT, no trailing
+#   KERBERUS_TOKEN (a bearer token of subject "harness": routes need none
+#   unless CONFIG turns auth's default policy on), KERBERUS_URL and
+#   KERBERUS_ADMIN_URL (http://127.0.0.1:PORT, no trailing
 #   slash) in its environment. Then it stops the daemon with SIGTERM. The
 #   test fails when the daemon does not start, when COMMAND fails, or when
 #   the daemon does not exit 0 within 15 s, and prints the daemon's log when

@@ -13,8 +13,15 @@
 # directory in $TMPDIR. A test gives one in its build tree: a test killed
 # at its timeout has no chance to remove it, and the next run reuses it.
 #
-# test: once the daemon serves, runs COMMAND with KERBERUS_URL and
-# KERBERUS_ADMIN_URL (http://127.0.0.1:PORT) in its environment, then stops
+# Routes answer without a token, as on a developer's machine
+# (auth.dangerouslyDisableDefaultAuthPolicy), and one static token, made for
+# the run, names its caller "harness": KERBERUS_TOKEN. CONFIG may turn the
+# default policy back on (auth: { dangerouslyDisableDefaultAuthPolicy: false })
+# to test what callers without a token get.
+#
+# test: once the daemon serves, runs COMMAND with KERBERUS_URL,
+# KERBERUS_ADMIN_URL (http://127.0.0.1:PORT) and KERBERUS_TOKEN in its
+# environment, then stops
 # the daemon with SIGTERM. Fails when the daemon does not start, when
 # COMMAND fails (with its status), or when the daemon does not exit 0 within
 # 15 s; the daemon's log is printed then.
@@ -86,9 +93,20 @@ if [ "$config" != - ] && [ ! -f "$config" ]; then
     fail "the configuration $config does not exist"
 fi
 
-# The harness's layer goes last, so the settings it relies on win. The
-# plugin directory comes from the environment: a path needs no quoting
-# there, whatever characters it holds.
+KERBERUS_TOKEN=harness-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export KERBERUS_TOKEN
+
+# Defaults CONFIG may change come first; the harness's own layer goes last,
+# so the settings it relies on win. The plugin directory and the token come
+# from the environment: they need no quoting there.
+cat >"$tmp/harness-defaults.yaml" <<EOF
+# Written by kerberus-plugin-harness.sh for this run only.
+auth:
+  dangerouslyDisableDefaultAuthPolicy: true
+  externalAccess:
+    - type: static
+      options: { token: { \$env: KERBERUS_TOKEN }, subject: harness }
+EOF
 cat >"$tmp/harness.yaml" <<EOF
 # Written by kerberus-plugin-harness.sh for this run only.
 server:
@@ -120,9 +138,11 @@ start_daemon() {
         KERBERUS_HARNESS_PLUGIN_DIR=$plugin_dir
         export KERBERUS_HARNESS_PLUGIN_DIR
         if [ "$config" = - ]; then
-            exec $launcher "$kerberusd" --config "$tmp/harness.yaml" </dev/null >>"$log" 2>&1
+            exec $launcher "$kerberusd" --config "$tmp/harness-defaults.yaml" --config "$tmp/harness.yaml" \
+                </dev/null >>"$log" 2>&1
         else
-            exec $launcher "$kerberusd" --config "$config" --config "$tmp/harness.yaml" </dev/null >>"$log" 2>&1
+            exec $launcher "$kerberusd" --config "$tmp/harness-defaults.yaml" --config "$config" \
+                --config "$tmp/harness.yaml" </dev/null >>"$log" 2>&1
         fi
     ) &
     daemon_pid=$!

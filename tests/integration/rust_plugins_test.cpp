@@ -104,6 +104,22 @@ TEST(IntegrationRustGreeter, HelloGreetsTheDecodedPathParameter) {
     EXPECT_EQ(get(d.url("/api/rust-greeter/hello/")).status, 404);
 }
 
+TEST(IntegrationRustGreeter, AuthenticationThroughTheCrate) {
+    // Route::allow_unauthenticated opens /whoami; Request::caller names who
+    // called; every other route needs the token.
+    Daemon d;
+    ASSERT_TRUE(d.start(bundled_config().section(
+        "auth", "{ externalAccess: [ { type: static, options: { token: rust-token-123, subject: ferris } } ] }")));
+    EXPECT_EQ(get(d.url("/api/rust-greeter/whoami")).body, "nobody\n");
+    Request with_token;
+    with_token.url = d.url("/api/rust-greeter/whoami");
+    with_token.headers = {"Authorization: Bearer rust-token-123"};
+    EXPECT_EQ(perform(with_token).body, "ferris (static)\n");
+    EXPECT_EQ(get(d.url("/api/rust-greeter/hello/ann")).status, 401);
+    with_token.url = d.url("/api/rust-greeter/hello/ann");
+    EXPECT_EQ(perform(with_token).status, 200);
+}
+
 TEST(IntegrationRustGreeter, ConfigSetsTheGreetingAndSettingsAnswersItAsJson) {
     Daemon d;
     // Quotes, a backslash and a tab: the JSON answer must stay well-formed.
@@ -234,7 +250,7 @@ TEST(IntegrationRustGreeter, InventoryShowsTheRoutesWithTheirSummariesAndHealth)
     ASSERT_NE(hello, nullptr) << r.body;
     EXPECT_EQ(json_string(*hello, "method"), "GET");
     EXPECT_EQ(json_string(*hello, "summary"), "Greets :name");
-    EXPECT_EQ((*greeter)["routes"].Size(), 4u) << r.body;
+    EXPECT_EQ((*greeter)["routes"].Size(), 5u) << r.body;
 
     auto ready = get(d.url("/.kerberus/health/v1/readiness"));
     EXPECT_EQ(ready.status, 200) << ready.body;

@@ -90,6 +90,28 @@ pub struct Route<'h> {
     pattern: String,
 }
 
+impl<'h> Route<'h> {
+    /// Lets callers without credentials reach the route (ABI 1.6,
+    /// `KERBERUS_ROUTE_PUBLIC`): Backstage's
+    /// `addAuthPolicy({ allow: 'unauthenticated' })`. Every other route
+    /// needs a token the operator configured; the operator may still close
+    /// this one. Only during `init`. Chain [`summary`](Route::summary) after it.
+    pub fn allow_unauthenticated(self) -> Result<Route<'h>, Error> {
+        let context = || format!("route {} {} public", self.method, self.pattern);
+        let api = self.host.core.api();
+        let status = shared::with_c_str(&self.method, |method| {
+            shared::with_c_str(&self.pattern, |pattern| {
+                // SAFETY: NUL-terminated names of a route this plugin added.
+                unsafe { host_fn!(api, route_set_flags)(self.host.core.ctx, method, pattern, sys::KERBERUS_ROUTE_PUBLIC) }
+            })
+        })
+        .flatten()
+        .unwrap_or(sys::KERBERUS_ERR_INVALID);
+        ErrorCode::check(status).map_err(|code| Error::refused(code, context()))?;
+        Ok(self)
+    }
+}
+
 impl Route<'_> {
     /// Gives the route a one-line summary ("Greets :name"), shown in the
     /// plugin inventory, the OpenAPI document and the dashboard. At most

@@ -135,7 +135,7 @@ pub use crate::error::{Error, ErrorCode};
 pub use crate::host::{HandlerResult, Host, Level, Route};
 pub use crate::metrics::{Metric, MetricFamily};
 pub use crate::outbound::{OutboundRequest, OutboundResponse};
-pub use crate::request::{PendingRequest, Request};
+pub use crate::request::{Caller, PendingRequest, Request};
 pub use crate::stream::{ResponseStream, StreamEvent, Written};
 
 /// One plugin instance: made by `init`, stopped, then dropped. Name the

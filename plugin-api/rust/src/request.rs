@@ -15,6 +15,15 @@ type Finder =
 type Visitor =
     unsafe extern "C" fn(*mut sys::kerberus_request, sys::kerberus_visit_fn, *mut std::ffi::c_void) -> sys::kerberus_status;
 
+/// Who called a route (see `caller()` on requests): ABI 1.6.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller<'r> {
+    /// The caller's name: an `auth.externalAccess` entry's subject, or a JWT's `sub`.
+    pub subject: Cow<'r, str>,
+    /// How it proved it: `"static"`, `"legacy"` or `"jwks"`.
+    pub token_type: Cow<'r, str>,
+}
+
 /// A request this object may still use: neither given away, nor answered,
 /// nor freed by the host after stop.
 #[derive(Clone, Copy)]
@@ -218,6 +227,25 @@ macro_rules! request_reader {
         /// request across services.
         pub fn request_id(&self) -> Cow<'_, str> {
             shared::text(self.bytes_of(|api| api.request_id))
+        }
+
+        /// Who called (ABI 1.6): the subject of the token the daemon
+        /// verified (the operator's `subject` for a static or legacy
+        /// token, a JWT's `sub` for a jwks one) and its kind (`"static"`,
+        /// `"legacy"`, `"jwks"`). `None` when the request carried no
+        /// credentials that verified: a public route, or the default auth
+        /// policy disabled.
+        pub fn caller(&self) -> Option<Caller<'_>> {
+            let live = self.live()?;
+            let f = live.core.api().request_caller?;
+            let (mut subject, mut kind) = (shared::EMPTY, shared::EMPTY);
+            // SAFETY: a live request and two out-parameters; the views live
+            // as long as the request, which outlives this borrow of self.
+            if unsafe { f(live.raw, &mut subject, &mut kind) } != sys::KERBERUS_OK {
+                return None;
+            }
+            let (subject, kind) = unsafe { (shared::bytes(subject), shared::bytes(kind)) };
+            Some(Caller { subject: shared::text(subject), token_type: shared::text(kind) })
         }
 
         /// The C handle, for host functions the crate does not wrap; null

@@ -127,6 +127,17 @@ impl Plugin for Greeter {
         })?
         .summary("The settings in use, and the plugin's config as JSON")?;
 
+        // Anyone may ask who they are; the daemon has checked any token sent.
+        host.route("GET", "/whoami", |req| {
+            let body = match req.caller() {
+                Some(caller) => format!("{} ({})\n", caller.subject, caller.token_type),
+                None => "nobody\n".to_string(),
+            };
+            req.respond(200, body)
+        })?
+        .allow_unauthenticated()?
+        .summary("Who called: the subject of a verified token, or nobody")?;
+
         host.route("GET", "/panic", panic)?.summary("Panics, to show the 500 and the log line that follow")?;
 
         // Last, so that a failed init never leaves a thread behind: once init
