@@ -137,6 +137,12 @@ bool AccessControl::route_is_public(std::string_view plugin, std::string_view me
     return marked_public || default_public_;
 }
 
+bool AccessControl::misses_are_public(std::string_view plugin) const {
+    auto found = plugin_rules_.find(plugin);
+    if (found != plugin_rules_.end() && found->second.allow_unauthenticated) return *found->second.allow_unauthenticated;
+    return default_public_;
+}
+
 bool AccessControl::allowed_into(std::size_t entry, std::string_view plugin) const {
     const std::vector<std::string>& plugins = entries_[entry].plugins;
     return plugins.empty() || std::find(plugins.begin(), plugins.end(), plugin) != plugins.end();

@@ -80,6 +80,11 @@ public:
     // policy (credentials needed unless dangerouslyDisableDefaultAuthPolicy).
     bool route_is_public(std::string_view plugin, std::string_view method, std::string_view pattern,
                          bool marked_public) const;
+    // Whether a path of `plugin` that no route serves (404, 405) may say so
+    // to callers without credentials: only when the plugin's routes are
+    // open by default (plugins.<id>.auth.allow, or the default policy off).
+    // Otherwise they get 401, so which routes exist is not shown to them.
+    bool misses_are_public(std::string_view plugin) const;
 
     // Checks the request's Authorization field value (`authorization`,
     // nullptr when absent) for a call into `plugin`. Constant time in a

@@ -190,6 +190,10 @@ bool Dispatcher::route(Exchange& ex, bool pipelined) {
     }
     ex.set_prefix_length(kApiPrefix.size() + id.size());
     MatchResult match = plugin.routes().match(ex.method(), ex.relative_path(), ex.params());
+    if (match.kind != MatchResult::Kind::found && access != nullptr &&
+        !authenticate(ex, *access, plugin.id(), access->misses_are_public(plugin.id()))) {
+        return true;
+    }
     if (match.kind == MatchResult::Kind::not_found) {
         return answer_error(ex, Reason::no_route, "no route for " + std::string(ex.method()) + " " + std::string(ex.relative_path()) +
                                          " in plugin " + plugin.id());

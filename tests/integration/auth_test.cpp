@@ -115,6 +115,15 @@ TEST(IntegrationAuth, RoutesAPluginMarkedPublicServeEveryone) {
     EXPECT_EQ(call(d.url("/api/gatekeeper/public"), {bearer(kCiToken)}).body, "caller: ci-bot (static)");
     EXPECT_EQ(call(d.url("/api/gatekeeper/public"), {bearer("garbage-token")}).body, "caller: none (-2, 0, 0)");
     EXPECT_EQ(call(d.url("/api/gatekeeper/private")).status, 401);
+    // Which routes exist is not shown to callers without credentials.
+    EXPECT_EQ(call(d.url("/api/gatekeeper/nowhere")).status, 401);
+    EXPECT_EQ(call(d.url("/api/gatekeeper/nowhere"), {bearer(kCiToken)}).status, 404);
+    Request post;
+    post.method = "POST";
+    post.url = d.url("/api/gatekeeper/public");
+    EXPECT_EQ(perform(post).status, 401);
+    post.headers = {bearer(kCiToken)};
+    EXPECT_EQ(perform(post).status, 405);
     // route_set_flags: PUBLIC accepted; an unknown bit is KERBERUS_ERR_INVALID
     // (-1); an unregistered route KERBERUS_ERR_NOT_FOUND (-2).
     EXPECT_EQ(call(d.url("/api/gatekeeper/flags")).body, "public=0 unknown_bit=-1 unregistered=-2");
@@ -132,6 +141,7 @@ TEST(IntegrationAuth, TheOperatorsRulesOpenAndCloseRoutes) {
     EXPECT_EQ(call(d.url("/api/gatekeeper/public/files/a")).status, 401);  // "/public" covers it too
     EXPECT_EQ(call(d.url("/api/gatekeeper/private")).status, 401);  // untouched
     EXPECT_EQ(call(d.url("/api/hello/world")).status, 200);         // the whole plugin opened
+    EXPECT_EQ(call(d.url("/api/hello/a/b/c")).status, 404);         // and its misses are shown
 }
 
 TEST(IntegrationAuth, WithTheDefaultPolicyDisabledOnlyClosedRoutesAsk) {

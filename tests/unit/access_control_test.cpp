@@ -67,6 +67,17 @@ TEST(AccessControl, TheMostSpecificOperatorRuleWins) {
     EXPECT_FALSE(make(c).route_is_public("q", "GET", "/any", false));  // other plugins untouched
 }
 
+TEST(AccessControl, MissesAreShownOnlyWhereRoutesAreOpenByDefault) {
+    config::Config c;
+    c.plugins["open"].allow_unauthenticated = true;
+    c.plugins["shut"].allow_unauthenticated = false;
+    EXPECT_TRUE(make(c).misses_are_public("open"));
+    EXPECT_FALSE(make(c).misses_are_public("other"));
+    c.auth.disable_default_policy = true;
+    EXPECT_TRUE(make(c).misses_are_public("other"));
+    EXPECT_FALSE(make(c).misses_are_public("shut"));
+}
+
 TEST(AccessControl, StaticTokensAndTheirRestrictions) {
     config::Config c;
     c.auth.external_access = {static_entry("token-one-1234", "one"), static_entry("token-two-5678", "two", {"a"})};
