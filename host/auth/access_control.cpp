@@ -186,14 +186,18 @@ Verdict AccessControl::authenticate(const std::string_view* authorization, std::
 
 Verdict AccessControl::verify_jwt_token(std::string_view token, std::string_view plugin, Caller& caller) const {
     const auto now = std::chrono::system_clock::now();
+    // The reason of the entry the token was most likely meant for: a failure
+    // past the signature (expired, wrong audience) says most; a kid no key
+    // has names the key set it was meant for; an algorithm or signature
+    // that does not fit says least — the token may be another entry's.
     std::string reason;
-    // A failure past the signature (expired, wrong audience) says more than
-    // "does not verify" from an entry the token was never meant for.
-    bool reason_is_specific = false;
-    auto note = [&](const JwtResult& result, bool signature_failure) {
-        if (reason.empty() || (!reason_is_specific && !signature_failure)) {
+    int reason_rank = -1;
+    auto note = [&](const JwtResult& result) {
+        const bool mismatch = result.error == "signature does not verify" || result.error.rfind("algorithm ", 0) == 0;
+        const int rank = result.unknown_key ? 1 : mismatch ? 0 : 2;
+        if (rank > reason_rank) {
             reason = result.error;
-            reason_is_specific = !signature_failure;
+            reason_rank = rank;
         }
     };
     for (const Legacy& entry : legacy_) {
@@ -202,7 +206,7 @@ Verdict AccessControl::verify_jwt_token(std::string_view token, std::string_view
             caller.subject = entry.subject;
             return accept(entry.entry, TokenType::legacy, plugin, caller);
         }
-        note(result, result.error == "signature does not verify");
+        note(result);
     }
     for (const Jwks& entry : jwks_) {
         entry.keys->refresh(/*stale_only=*/true);
@@ -211,7 +215,7 @@ Verdict AccessControl::verify_jwt_token(std::string_view token, std::string_view
             JwtResult pending;
             pending.error = "the key set of " + entries_[entry.entry].key_path + " (" + entry.keys->url() +
                             ") has not been fetched yet";
-            note(pending, true);
+            note(pending);
             continue;
         }
         JwtResult result = verify_jwt(token, *keys, entry.rules, now);
@@ -220,7 +224,7 @@ Verdict AccessControl::verify_jwt_token(std::string_view token, std::string_view
             return accept(entry.entry, TokenType::jwks, plugin, caller);
         }
         if (result.unknown_key) entry.keys->refresh();
-        note(result, result.unknown_key || result.error == "signature does not verify");
+        note(result);
     }
     return Verdict{Verdict::Kind::invalid, "invalid token: " + reason};
 }

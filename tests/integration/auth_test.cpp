@@ -255,6 +255,23 @@ TEST_F(IntegrationAuthJwks, TokensVerifyAgainstTheFetchedKeySet) {
     EXPECT_NE(message_of(unknown).find("rotated-away"), std::string::npos) << unknown.body;
 }
 
+TEST_F(IntegrationAuthJwks, WithSeveralKindsOfEntryTheReasonIsTheEntryTheTokenWasFor) {
+    idp.set_document("/.well-known/jwks.json", "application/json", jwt::jwks({jwt::jwk_of(rsa, "rsa-1")}));
+    std::string auth = config_auth();
+    auth.insert(auth.find("[") + 1, "{ type: legacy, options: { secret: " + jwt::b64("some shared secret") +
+                                        ", subject: backstage-server } }, ");
+    Daemon d;
+    ASSERT_TRUE(d.start(gate_config(auth)));
+    ASSERT_TRUE(d.wait_for_log({"auth: fetched the key set"})) << d.log();
+    const std::string url = d.url("/api/gatekeeper/private");
+    Response expired = call(url, {bearer(sign(rsa, "RS256", "rsa-1", -600))});
+    EXPECT_EQ(expired.status, 401);
+    EXPECT_NE(message_of(expired).find("expired"), std::string::npos) << expired.body;
+    Response unknown = call(url, {bearer(sign(rsa, "RS256", "rotated-away", 300))});
+    EXPECT_NE(message_of(unknown).find("rotated-away"), std::string::npos) << unknown.body;
+    EXPECT_EQ(call(url, {bearer(sign(rsa, "RS256", "rsa-1", 300))}).body, "caller: idp:user:default/ada (jwks)");
+}
+
 TEST_F(IntegrationAuthJwks, AKeySetThatCannotBeFetchedFailsItsTokensAndSaysWhy) {
     Daemon d;  // the upstream has no document: 200 with its echo JSON, no "keys"
     ASSERT_TRUE(d.start(gate_config(config_auth())));
