@@ -21,7 +21,7 @@ Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, s
 std::string Server::url() const {
     if (!unix_path_.empty()) return "unix:" + unix_path_;
     const std::string& host = settings_.listen_host;
-    return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+    return (tls_ ? "https://" : "http://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
 }
 
 Server::~Server() { shutdown(); }
@@ -42,7 +42,7 @@ void Server::start() {
     net::Timeouts timeouts{settings_.idle_timeout, settings_.header_timeout, kLinger};
     auto worker = std::make_shared<net::Worker>(
         timeouts, [this](net::Connection&) { return std::make_unique<HttpConnection>(dispatcher_); },
-        [listener] { listener->descriptor_freed(); }, sidecar_);
+        [listener] { listener->descriptor_freed(); }, sidecar_, tls_);
     reactor_ = Pistache::Aio::Reactor::create();
     reactor_->init(Pistache::Aio::AsyncContext(settings_.workers, "kerberus-http"));
     auto key = reactor_->addHandler(worker);
