@@ -84,6 +84,9 @@ std::shared_ptr<const Context> Context::load(const config::TlsSettings& settings
     // Client-initiated renegotiation is a denial-of-service lever and would
     // let a read need a write in the middle of an answer; TLS 1.3 has none.
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    // An idle connection holds no record buffers (nginx sets it too): with
+    // many kept-alive clients they would be most of the daemon's memory.
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
 
     check_readable(settings.certificate, settings.certificate_where, "server.tls.certificate");

@@ -1,12 +1,17 @@
 #include "tls/session.h"
 
-#include <climits>
+#include <algorithm>
 #include <new>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 namespace kerberus::tls {
+namespace {
+
+constexpr std::size_t kPiece = 4 * SSL3_RT_MAX_PLAIN_LENGTH;
+
+}  // namespace
 
 Session::Session(const Context& context) {
     ssl_ = SSL_new(context.native());
@@ -88,8 +93,10 @@ bool Session::send(std::string_view plain, std::string& out) {
     if (failed_ || closed_) return false;
     ERR_clear_error();
     while (!plain.empty()) {
-        // A memory BIO takes everything: one call encrypts the whole piece.
-        std::size_t piece = std::min<std::size_t>(plain.size(), INT_MAX / 2);
+        // A memory BIO keeps the largest buffer it ever held for the
+        // connection's life: pieces bound it, at no cost in records (each
+        // is a whole number of 16 KiB ones).
+        std::size_t piece = std::min<std::size_t>(plain.size(), kPiece);
         std::size_t written = 0;
         if (SSL_write_ex(ssl_, plain.data(), piece, &written) != 1) {
             fail();
@@ -97,8 +104,8 @@ bool Session::send(std::string_view plain, std::string& out) {
             return false;
         }
         plain.remove_prefix(written);
+        drain(out);
     }
-    drain(out);
     return true;
 }
 
