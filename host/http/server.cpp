@@ -21,7 +21,8 @@ Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, s
 std::string Server::url() const {
     if (!unix_path_.empty()) return "unix:" + unix_path_;
     const std::string& host = settings_.listen_host;
-    return (tls_ ? "https://" : "http://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+    const std::string scheme = tls_ ? "https://" : "http://";
+    return scheme + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
 }
 
 Server::~Server() { shutdown(); }

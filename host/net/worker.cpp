@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 
 #include <sys/eventfd.h>
@@ -111,7 +112,13 @@ void Worker::adopt(int fd, std::string remote) {
     post([this, fd, remote = std::move(remote)]() mutable {
         auto c = std::make_shared<Connection>(fd, std::move(remote), *this);
         c->set_protocol(factory_(*c));
-        if (tls_) c->set_tls(tls_->start());
+        if (tls_) {
+            try {
+                c->set_tls(tls_->start());
+            } catch (const std::bad_alloc&) {
+                return;  // the connection closes with `c`
+            }
+        }
         try {
             poller_->addFd(fd, Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(reinterpret_cast<uint64_t>(c.get())));
         } catch (const std::exception&) {
