@@ -174,11 +174,14 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
 
 // The listener's TLS, or null when server.tls is off. Read before anything
 // starts: a certificate that does not load is a configuration error.
-std::shared_ptr<tls::Acceptor> make_tls(const config::TlsSettings& settings, const std::shared_ptr<spdlog::logger>& log) {
+std::shared_ptr<tls::Acceptor> make_tls(const config::TlsSettings& settings,
+                                        const std::shared_ptr<spdlog::logger>& log) {
     if (!settings.enabled()) return nullptr;
     auto context = tls::Context::load(settings);
     log->info("TLS on the listener: {}", context->summary());
-    if (context->expired()) log->warn("the TLS certificate in {} has expired: {}", settings.certificate, context->summary());
+    if (context->expired()) {
+        log->warn("the TLS certificate in {} has expired: {}", settings.certificate, context->summary());
+    }
     return std::make_shared<tls::Acceptor>(std::move(context), log);
 }
 

@@ -37,7 +37,9 @@ protected:
                           (extra.empty() ? "" : ", " + extra) + " }";
         return bundled_config().server("tls", tls);
     }
-    std::string url(std::string_view path) const { return "https://127.0.0.1:" + std::to_string(d.port()) + std::string(path); }
+    std::string url(std::string_view path) const {
+        return "https://127.0.0.1:" + std::to_string(d.port()) + std::string(path);
+    }
     Request request(std::string_view path) const {
         Request r;
         r.url = url(path);
