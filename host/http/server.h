@@ -44,6 +44,8 @@ public:
     void start();
     uint16_t port() const { return port_; }
     const std::string& host() const { return settings_.listen_host; }
+    // The listener speaks TLS.
+    bool tls() const { return tls_ != nullptr; }
     // "http://127.0.0.1:7007", "http://[::1]:7007", "https://127.0.0.1:7007"
     // (with TLS) or "unix:/run/kerberus/admin.sock".
     std::string url() const;

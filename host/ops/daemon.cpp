@@ -66,7 +66,7 @@ public:
     void tick() {
         if (!enabled() || std::chrono::steady_clock::now() < next_) return;
         next_ = std::chrono::steady_clock::now() + period_;
-        bool healthy = liveness_answers(server_.host(), server_.port(), period_);
+        bool healthy = liveness_answers(server_.host(), server_.port(), period_, server_.tls());
         if (healthy) notifier_.watchdog();
         if (healthy != healthy_) {
             if (healthy) log_.info("liveness probe answers again; watchdog pings resume");

@@ -4,10 +4,15 @@
 // certificates renewed by a reload while older connections carry on.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "http_client.h"
@@ -326,4 +331,30 @@ TEST_F(IntegrationTls, WebSocketUpgradeThroughTheProxy) {
     ASSERT_TRUE(ws.send(hello));
     EXPECT_TRUE(ws.read_until(hello, 10s)) << ws.error();
     EXPECT_EQ(ws.received(), hello);
+}
+
+// Under systemd the watchdog pings only while the daemon answers its own
+// liveness probe: over TLS, the probe must speak TLS.
+TEST_F(IntegrationTls, WatchdogProbeSpeaksTls) {
+    const fs::path path = d.dir() / "notify.sock";
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    d.set_env("NOTIFY_SOCKET", path.string());
+    d.set_env("WATCHDOG_USEC", "300000");
+    ASSERT_TRUE(d.start(config().log_level("debug")));
+    int pings = 0;
+    for (auto until = Clock::now() + 1500ms; Clock::now() < until;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n > 0 && std::string(buf, static_cast<std::size_t>(n)).find("WATCHDOG=1") != std::string::npos) ++pings;
+    }
+    ::close(fd);
+    EXPECT_GE(pings, 2) << d.log();
+    EXPECT_TRUE(d.log_lines_with({"liveness probe got no answer"}).empty()) << d.log();
+    EXPECT_TRUE(d.log_lines_with({"TLS handshake", "failed"}).empty()) << d.log();
 }
