@@ -236,6 +236,25 @@ TEST_F(IntegrationTls, RequiredClientCertificate) {
     EXPECT_GE(metric("kerberus_tls_handshake_failures_total"), 2);
 }
 
+TEST_F(IntegrationTls, OptionalClientCertificate) {
+    CertFiles client_ca = make_ca(pki, "client-ca");
+    CertFiles client = make_leaf(pki, client_ca, "client", "alice", 7, false);
+    CertFiles stranger_ca = make_ca(pki, "stranger-ca");
+    CertFiles stranger = make_leaf(pki, stranger_ca, "stranger", "mallory", 8, false);
+    ASSERT_TRUE(d.start(config("client_ca: " + client_ca.cert.string() + ", client_certificate: optional")));
+    Response none = perform(request("/api/hello/world"));
+    EXPECT_EQ(none.status, 200) << none.error;
+    Request signed_request = request("/api/hello/world");
+    signed_request.client_cert = client.cert.string();
+    signed_request.client_key = client.key.string();
+    EXPECT_EQ(perform(signed_request).status, 200);
+    // Optional, but one that is sent must verify.
+    Request wrong = request("/api/hello/world");
+    wrong.client_cert = stranger.cert.string();
+    wrong.client_key = stranger.key.string();
+    EXPECT_EQ(perform(wrong).status, 0);
+}
+
 TEST_F(IntegrationTls, ClientCertificateRequiredWithoutCaIsAConfigError) {
     d.write_config(config("client_certificate: required"));
     RunResult r = d.run_to_exit({"--config", (d.dir() / "kerberus.yaml").string()});
