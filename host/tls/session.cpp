@@ -61,17 +61,15 @@ Session::Outcome Session::receive(std::string_view cipher, std::string& plain, s
         fail();
         return Outcome::failed;
     }
-    // Plaintext is never longer than the ciphertext that carried it; the
-    // extra room is for a record SSL had begun to take in earlier.
-    std::size_t at = plain.size();
-    plain.resize(at + BIO_ctrl_pending(in_) + SSL3_RT_MAX_PLAIN_LENGTH);
+    // Read through a buffer of one record's size: sizing `plain` up front
+    // would zero a record's worth of it for every small request.
+    char record[SSL3_RT_MAX_PLAIN_LENGTH];
     Outcome outcome = Outcome::ok;
     for (;;) {
-        if (at == plain.size()) plain.resize(at + SSL3_RT_MAX_PLAIN_LENGTH);
         std::size_t got = 0;
-        int rc = SSL_read_ex(ssl_, plain.data() + at, plain.size() - at, &got);
+        int rc = SSL_read_ex(ssl_, record, sizeof record, &got);
         if (rc == 1) {
-            at += got;
+            plain.append(record, got);
             continue;
         }
         int error = SSL_get_error(ssl_, rc);
@@ -84,7 +82,6 @@ Session::Outcome Session::receive(std::string_view cipher, std::string& plain, s
         }
         break;
     }
-    plain.resize(at);
     drain(out);
     return outcome;
 }
