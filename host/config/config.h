@@ -71,6 +71,10 @@ struct ServerSettings {
     Milliseconds idle_timeout{75'000};      // a connection with no request in progress this long is closed
     Milliseconds shutdown_timeout{10'000};  // drain deadline on SIGTERM
     bool keep_encoded_slashes = true;       // encoded_slashes: keep (true) | refuse
+    Milliseconds body_timeout{60'000};      // a streamed request body silent this long ends (nginx client_body_timeout)
+    std::size_t max_connections = 10'000;   // open client connections; 0: no limit
+    std::size_t max_connections_per_client = 0;  // from one client address; 0: no limit
+    std::size_t max_header_fields = 100;    // header fields in one request; more gets 431
     Location listen_where;                  // where server.listen was written (none: the default)
     TlsSettings tls;
 };

@@ -51,6 +51,17 @@ void read_workers(const Field& field, unsigned& out) {
     out = static_cast<unsigned>(*workers);
 }
 
+// An integer from `low` to `high`.
+void read_count(const Field& field, std::size_t& out, std::size_t low, std::size_t high) {
+    const std::string expected = "an integer from " + std::to_string(low) + " to " + std::to_string(high) +
+                                 (low == 0 ? " (0: no limit)" : "");
+    const std::string* text = text_of(field.value, field.path, expected);
+    if (!text) return;
+    std::optional<int64_t> count = parse_int64(*text);
+    if (!count || *count < int64_t(low) || *count > int64_t(high)) fail_expected(field.value, field.path, expected);
+    out = static_cast<std::size_t>(*count);
+}
+
 void read_encoded_slashes(const Field& field, bool& keep) {
     static const std::string kExpected = "keep or refuse";
     const std::string* text = text_of(field.value, field.path, kExpected);
@@ -118,7 +129,8 @@ ServerSettings read_server(const Value& value, const std::string& path) {
     reject_unknown_keys(
         value, path,
         {"listen", "workers", "max_request_body", "request_timeout", "header_timeout", "idle_timeout",
-         "shutdown_timeout", "encoded_slashes", "tls"});
+         "shutdown_timeout", "encoded_slashes", "body_timeout", "max_connections", "max_connections_per_client",
+         "max_header_fields", "tls"});
     ServerSettings server;
     for_each_field(value, path, [&](const std::string& key, const Field& field) {
         if (key == "listen") read_listen(field, server);
@@ -129,6 +141,10 @@ ServerSettings read_server(const Value& value, const std::string& path) {
         if (key == "idle_timeout") read_duration(field, server.idle_timeout);
         if (key == "shutdown_timeout") read_duration(field, server.shutdown_timeout);
         if (key == "encoded_slashes") read_encoded_slashes(field, server.keep_encoded_slashes);
+        if (key == "body_timeout") read_duration(field, server.body_timeout);
+        if (key == "max_connections") read_count(field, server.max_connections, 0, 1'000'000);
+        if (key == "max_connections_per_client") read_count(field, server.max_connections_per_client, 0, 1'000'000);
+        if (key == "max_header_fields") read_count(field, server.max_header_fields, 1, 10'000);
         if (key == "tls") server.tls = read_tls(field.value, field.path);
     });
     return server;

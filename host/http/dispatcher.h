@@ -46,6 +46,7 @@ public:
         std::size_t max_request_body;
         std::chrono::milliseconds request_timeout;
         EncodedSlashes encoded_slashes = EncodedSlashes::keep;
+        std::size_t max_header_fields = 100;  // more in one request gets 431
     };
 
     Dispatcher(Settings settings, std::shared_ptr<spdlog::logger> logger);
@@ -87,6 +88,7 @@ public:
     void set_draining() { draining_.store(true, std::memory_order_relaxed); }
     bool draining() const { return draining_.load(std::memory_order_relaxed); }
     std::size_t max_request_body() const { return settings_.max_request_body; }
+    std::size_t max_header_fields() const { return settings_.max_header_fields; }
 
     // Requests accepted and not yet answered (sync and kept).
     int64_t in_flight() const { return in_flight_.load(std::memory_order_acquire); }

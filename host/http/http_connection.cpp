@@ -5,7 +5,7 @@
 namespace kerberus::http {
 
 HttpConnection::HttpConnection(Dispatcher& dispatcher)
-    : dispatcher_(dispatcher), parser_(RequestParser::Limits{kMaxHeaderBytes, dispatcher.max_request_body()}) {
+    : dispatcher_(dispatcher), parser_(RequestParser::Limits{kMaxHeaderBytes, dispatcher.max_request_body(), dispatcher.max_header_fields()}) {
     parser_.ask_before_body(true);
 }
 
@@ -64,7 +64,7 @@ bool HttpConnection::on_end_of_input(net::Connection& connection) {
 }
 
 bool HttpConnection::on_timeout(net::Connection& connection, net::Phase phase) {
-    if (body_ && phase == net::Phase::receiving) {
+    if (body_ && phase == net::Phase::body) {
         // A streamed body stalled: its plugin hears it and answers; the
         // connection waits for that answer, which closes it. (Not started
         // or paused, the connection is idle: only the answer's deadline runs.)
@@ -147,7 +147,7 @@ void HttpConnection::pump_body(net::Connection& connection, RequestBody* body) {
             // An upgraded connection may rest as long as its plugin lets it
             // (the proxy's tunnel timeout); a body must keep arriving.
             if (body_->upgrade()) connection.set_phase(net::Phase::idle);
-            else connection.set_phase(net::Phase::receiving, used > 0);
+            else connection.set_phase(net::Phase::body, used > 0);
             return;
         case RequestBody::Next::wait:
             // Not started, or paused: no body timeout (the answer's

@@ -348,6 +348,9 @@ RequestParser::Status RequestParser::parse_field(std::string_view line, ParsedRe
     if (std::string error = split_field_line(line, field); !error.empty()) return fail(400, error);
     std::string_view name = field.name;
     std::string_view value = field.value;
+    if (out.fields.size() >= limits_.max_fields) {
+        return fail(431, "more than " + std::to_string(limits_.max_fields) + " header fields");
+    }
     out.fields.push_back({name, value});
     if (!first_time) return Status::complete;
 

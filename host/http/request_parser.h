@@ -85,6 +85,7 @@ public:
     struct Limits {
         std::size_t max_head;  // request line and header lines (trailers too); more is 431
         std::size_t max_body;  // body after de-chunking; more is 413
+        std::size_t max_fields = 100;  // header fields (trailers apart); more is 431
     };
     // body_follows: see ask_before_body().
     enum class Status { complete, incomplete, failed, body_follows };

@@ -1,5 +1,8 @@
 #include "http/server.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "http/http_connection.h"
@@ -16,7 +19,11 @@ constexpr std::chrono::milliseconds kLinger{5000};
 
 Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, std::shared_ptr<spdlog::logger> log,
                std::string unix_path)
-    : settings_(settings), dispatcher_(dispatcher), log_(std::move(log)), unix_path_(std::move(unix_path)) {}
+    : settings_(settings),
+      dispatcher_(dispatcher),
+      log_(std::move(log)),
+      unix_path_(std::move(unix_path)),
+      limits_(settings.max_connections, settings.max_connections_per_client) {}
 
 std::string Server::url() const {
     if (!unix_path_.empty()) return "unix:" + unix_path_;
@@ -40,10 +47,14 @@ void Server::start() {
     port_ = listener_->port();
 
     net::Listener* listener = listener_.get();
-    net::Timeouts timeouts{settings_.idle_timeout, settings_.header_timeout, kLinger};
+    net::Timeouts timeouts{settings_.idle_timeout, settings_.header_timeout, kLinger, settings_.body_timeout};
     auto worker = std::make_shared<net::Worker>(
         timeouts, [this](net::Connection&) { return std::make_unique<HttpConnection>(dispatcher_); },
-        [listener] { listener->descriptor_freed(); }, sidecar_, tls_);
+        [this, listener](const std::string& remote) {
+            limits_.release(remote);
+            listener->descriptor_freed();
+        },
+        sidecar_, tls_);
     reactor_ = Pistache::Aio::Reactor::create();
     reactor_->init(Pistache::Aio::AsyncContext(settings_.workers, "kerberus-http"));
     auto key = reactor_->addHandler(worker);
@@ -52,8 +63,37 @@ void Server::start() {
     }
     reactor_->run();
     listener_->start([this](int fd, std::string remote) {
+        net::ConnectionLimits::Admission admission = limits_.admit(remote);
+        if (admission != net::ConnectionLimits::Admission::admitted) {
+            refuse(fd, admission, remote);
+            return;
+        }
         workers_[next_worker_++ % workers_.size()]->adopt(fd, std::move(remote));
     });
+}
+
+void Server::refuse(int fd, net::ConnectionLimits::Admission admission, const std::string& remote) {
+    // One try, never blocking the accepting thread: a client that already
+    // sent its request may see a reset instead of the answer.
+    // Over TLS there is no answering before a handshake, and a handshake
+    // here would hold up the accepting thread: the client sees the close.
+    if (!tls_) {
+        std::string_view answer = net::refusal(admission);
+        (void)!::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    ::close(fd);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ >= std::chrono::seconds(10)) {
+        last_refusal_log_ = now;
+        if (admission == net::ConnectionLimits::Admission::over_total) {
+            log_->warn("refusing connections: {} open, server.max_connections is {} (logged at most every 10 s)",
+                       limits_.open(), limits_.max_total());
+        } else {
+            log_->warn("refusing connections from {}: server.max_connections_per_client is {} (logged at most "
+                       "every 10 s)",
+                       remote, limits_.max_per_client());
+        }
+    }
 }
 
 void Server::stop_accepting() {

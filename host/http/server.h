@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "http/dispatcher.h"
+#include "net/connection_limits.h"
 #include "net/listener.h"
 #include "net/worker.h"
 #include "tls/acceptor.h"
@@ -57,6 +58,8 @@ public:
     void shutdown();
 
 private:
+    void refuse(int fd, net::ConnectionLimits::Admission admission, const std::string& remote);
+
     config::ServerSettings settings_;
     Dispatcher& dispatcher_;
     std::shared_ptr<spdlog::logger> log_;
@@ -65,8 +68,10 @@ private:
     std::shared_ptr<Pistache::Aio::Reactor> reactor_;
     std::vector<std::shared_ptr<net::Worker>> workers_;
     net::SidecarFactory sidecar_;
+    net::ConnectionLimits limits_;
     std::shared_ptr<const tls::Acceptor> tls_;
     std::size_t next_worker_ = 0;  // accepting thread only
+    std::chrono::steady_clock::time_point last_refusal_log_;  // accepting thread only
     uint16_t port_ = 0;
 };
 

@@ -33,6 +33,7 @@ enum class Phase : uint8_t {
     idle,       // no request partly received: the idle (keep-alive) timeout
     receiving,  // part of a request arrived: the request timeout, from its first byte
     lingering,  // the last answer went out: the rest of the input is read and dropped
+    body,       // a streamed request body arrives: the body timeout, from its last byte
 };
 
 // The protocol spoken on a connection. Called on the connection's worker

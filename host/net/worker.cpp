@@ -37,7 +37,7 @@ thread_local Worker* current_worker = nullptr;
 
 }  // namespace
 
-Worker::Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed,
+Worker::Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed,
                SidecarFactory sidecar, std::shared_ptr<const tls::Acceptor> tls)
     : timeouts_(timeouts),
       factory_(std::move(factory)),
@@ -292,7 +292,7 @@ void Worker::close_now(Connection& c) {
         connections_.erase(it);
     }
     if (!wants_tick()) set_ticking(false);
-    if (descriptor_freed_) descriptor_freed_();
+    if (descriptor_freed_) descriptor_freed_(c.remote());
 }
 
 void Worker::run_mailbox() {
@@ -392,6 +392,7 @@ std::chrono::milliseconds Worker::timeout_for(Phase phase) const {
         case Phase::idle: return timeouts_.idle;
         case Phase::receiving: return timeouts_.request;
         case Phase::lingering: return timeouts_.linger;
+        case Phase::body: return timeouts_.body;
     }
     return timeouts_.idle;
 }

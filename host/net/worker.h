@@ -54,6 +54,7 @@ struct Timeouts {
     std::chrono::milliseconds idle;     // no request in progress (keep-alive)
     std::chrono::milliseconds request;  // first byte of a request to its last
     std::chrono::milliseconds linger;   // reading what follows the last answer
+    std::chrono::milliseconds body;     // silence within a streamed request body
 };
 
 class Worker : public Pistache::Aio::Handler {
@@ -61,12 +62,13 @@ public:
     using ProtocolFactory = std::function<std::unique_ptr<Protocol>(Connection&)>;
 
     // `descriptor_freed` runs (on this worker's thread) after each
-    // connection's descriptor is closed.
+    // connection's descriptor is closed, with the connection's client address.
     // `sidecar` (may be empty) makes one Sidecar per worker thread.
     // `tls` (may be null) puts TLS on every connection: the handshake must
     // finish within timeouts.request, and the protocol sees plaintext only.
-    Worker(Timeouts timeouts, ProtocolFactory factory, std::function<void()> descriptor_freed,
-           SidecarFactory sidecar = {}, std::shared_ptr<const tls::Acceptor> tls = {});
+    using DescriptorFreed = std::function<void(const std::string& remote)>;
+    Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed, SidecarFactory sidecar = {},
+           std::shared_ptr<const tls::Acceptor> tls = {});
     ~Worker() override;
 
     // Any thread: `fd` (a connected, non-blocking socket) becomes one of
@@ -118,7 +120,7 @@ private:
 
     Timeouts timeouts_;
     ProtocolFactory factory_;
-    std::function<void()> descriptor_freed_;
+    DescriptorFreed descriptor_freed_;
     SidecarFactory sidecar_factory_;
     std::shared_ptr<const tls::Acceptor> tls_;
     std::unique_ptr<Sidecar> sidecar_;  // made on the worker's thread
@@ -137,7 +139,7 @@ private:
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
     std::vector<std::shared_ptr<Connection>> to_finish_;
     std::vector<std::shared_ptr<Connection>> closed_;  // freed once this batch of events is handled
-    List lists_[3];
+    List lists_[4];  // one per Phase
     std::unique_ptr<char[]> read_buffer_;
     std::string tls_plain_;  // what one read of a TLS connection decrypted to
 };

@@ -229,7 +229,8 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
 
     const http::Dispatcher::Settings http_settings{
         config.server.max_request_body, config.server.request_timeout,
-        config.server.keep_encoded_slashes ? http::EncodedSlashes::keep : http::EncodedSlashes::refuse};
+        config.server.keep_encoded_slashes ? http::EncodedSlashes::keep : http::EncodedSlashes::refuse,
+        config.server.max_header_fields};
     http::Dispatcher dispatcher(http_settings, log);
     dispatcher.set_access_log(access_log.get());
     dispatcher.set_host_routes(admin::health_routes(view));
@@ -253,6 +254,8 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     admin_settings.listen_host = config.admin.listen_host;
     admin_settings.listen_port = config.admin.listen_port;
     admin_settings.workers = 1;
+    // An operator's client may not be locked out by the public side's rule.
+    admin_settings.max_connections_per_client = 0;
     admin_settings.tls = {};  // loopback or a Unix socket: plain
     http::Server admin_server(admin_settings, admin_dispatcher, log, config.admin.unix_path);
     try {

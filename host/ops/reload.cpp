@@ -131,6 +131,14 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
     note(s.request_timeout != t.request_timeout, "server.request_timeout", ms(s.request_timeout), ms(t.request_timeout));
     note(s.header_timeout != t.header_timeout, "server.header_timeout", ms(s.header_timeout), ms(t.header_timeout));
     note(s.idle_timeout != t.idle_timeout, "server.idle_timeout", ms(s.idle_timeout), ms(t.idle_timeout));
+    note(s.body_timeout != t.body_timeout, "server.body_timeout", ms(s.body_timeout), ms(t.body_timeout));
+    auto count = [](std::size_t n) { return std::to_string(n); };
+    note(s.max_connections != t.max_connections, "server.max_connections", count(s.max_connections),
+         count(t.max_connections));
+    note(s.max_connections_per_client != t.max_connections_per_client, "server.max_connections_per_client",
+         count(s.max_connections_per_client), count(t.max_connections_per_client));
+    note(s.max_header_fields != t.max_header_fields, "server.max_header_fields", count(s.max_header_fields),
+         count(t.max_header_fields));
     auto slashes = [](bool keep) { return std::string(keep ? "keep" : "refuse"); };
     note(s.keep_encoded_slashes != t.keep_encoded_slashes, "server.encoded_slashes", slashes(s.keep_encoded_slashes),
          slashes(t.keep_encoded_slashes));

@@ -79,7 +79,9 @@ struct RawResponse {
 // A plain TCP connection to 127.0.0.1:port. Reads are bounded by timeouts.
 class RawConnection {
 public:
-    explicit RawConnection(uint16_t port);
+    // `source`: the local address to connect from ("127.0.0.2": another
+    // client, as the daemon sees it); null: any.
+    explicit RawConnection(uint16_t port, const char* source = nullptr);
     ~RawConnection();
     RawConnection(const RawConnection&) = delete;
     RawConnection& operator=(const RawConnection&) = delete;

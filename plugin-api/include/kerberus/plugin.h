@@ -358,7 +358,7 @@ typedef struct kerberus_body_fns {
      * KERBERUS_ERR_CLOSED when the client left or closed its side before its
      * end; KERBERUS_ERR_INVALID when its chunked framing was malformed;
      * KERBERUS_ERR_TIMEOUT when nothing of it arrived for
-     * server.header_timeout while not paused. After an error the client may
+     * server.body_timeout (default 60 s) while not paused. After an error the client may
      * be gone: answer anyway (the host drops what cannot be sent). */
     void (*on_end)(void *user_data, kerberus_status result);
 } kerberus_body_fns;
