@@ -17,8 +17,8 @@ from kbench import load, procs, report, setup, transfer, tunnels  # noqa: E402
 from kbench.procs import BenchError, log  # noqa: E402
 from kbench.scenarios import (LATENCY_CONNECTIONS, Outcome, Plan, latency_contestants, run_latency,  # noqa: E402
                               run_throughput, throughput_scenarios)
-from kbench.servers import (BACKSTAGE_SKELETON, start_backstage, start_kerberus, start_nginx,  # noqa: E402
-                            start_python_upstream)
+from kbench.servers import (BACKSTAGE_SKELETON, make_certificate, start_backstage, start_kerberus,  # noqa: E402
+                            start_nginx, start_python_upstream)
 from kbench.startup import run_startup  # noqa: E402
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,7 +40,8 @@ MODES = {
 
 # Offsets from --base-port.
 PORTS = {"upstream": 0, "nginx1": 1, "nginx2": 2, "kerberus1": 3, "kerberus2": 4, "backstage": 5,
-         "startup_kerberus": 6, "startup_backstage": 7, "kerberus1log": 8, "bulk": 9, "sink": 10, "wsecho": 11}
+         "startup_kerberus": 6, "startup_backstage": 7, "kerberus1log": 8, "bulk": 9, "sink": 10, "wsecho": 11,
+         "kerberus1tls": 12, "nginx1tls": 13}
 
 TRANSFER_KEYS = ["dl", "ul"]
 ALL_KEYS = [s.key for s in throughput_scenarios()] + ["1ws", "6", "7"] + TRANSFER_KEYS
@@ -107,6 +108,10 @@ def start_servers(needed, daemon, bundled, app_dir, files, tmp, ports, server_co
     # Every kerberusd and nginx peer routes to all upstreams; those of the
     # transfer and WebSocket scenarios run only when these do.
     routes = dict(upstream_port=up, bulk_port=ports["bulk"], sink_port=ports["sink"], ws_port=ports["wsecho"])
+    tls = {}
+    if needed & {"kerberus1tls", "nginx1tls"}:
+        cert, key = make_certificate(os.path.join(tmp, "tls"))
+        tls = dict(cert=cert, key=key, cafile=cert)
     starters = {
         "nginx1": lambda: start_nginx("nginx (1 worker)", "nginx-peer.conf", os.path.join(tmp, "nginx1"),
                                       ports["nginx1"], server_cores, workers=1, **routes),
@@ -123,6 +128,11 @@ def start_servers(needed, daemon, bundled, app_dir, files, tmp, ports, server_co
         "kerberus2": lambda: start_kerberus("kerberusd (2 workers)", daemon, os.path.join(tmp, "kerberus2"),
                                             ports["kerberus2"], both, "kerberus.yaml", workers=2,
                                             plugin_dir=bundled, access_log="false", access_log_path="-", **routes),
+        "kerberus1tls": lambda: start_kerberus("kerberusd (1 worker, TLS)", daemon, os.path.join(tmp, "kerberus1tls"),
+                                               ports["kerberus1tls"], server_cores, "kerberus-tls.yaml", workers=1,
+                                               plugin_dir=bundled, **tls),
+        "nginx1tls": lambda: start_nginx("nginx (1 worker, TLS)", "nginx-tls.conf", os.path.join(tmp, "nginx1tls"),
+                                         ports["nginx1tls"], server_cores, workers=1, **tls),
         "backstage": lambda: start_backstage("Backstage backend", app_dir, os.path.join(tmp, "backstage"),
                                              ports["backstage"], server_cores, upstream_port=up),
         # The upstreams of dl, ul and 1ws share the load generator's core,

@@ -10,6 +10,7 @@
 #include "admin/documents.h"
 #include "admin/health_routes.h"
 #include "metrics/registry.h"
+#include "tls/acceptor.h"
 
 namespace kerberus::admin {
 namespace {
@@ -110,6 +111,11 @@ std::string prometheus_text(const DaemonSnapshot& s, bool ready) {
     out.sample("kerberus_ready", {}, readiness(s, ready).ready ? 1.0 : 0.0);
     plugin_state(out, s);
     reloads(out, s);
+    out.family("kerberus_tls_handshake_failures_total", "counter",
+               "TLS handshakes on the listener that failed or did not finish within server.header_timeout "
+               "(plain HTTP sent to the TLS port, unsupported protocol versions, missing or unverifiable client "
+               "certificates, garbage). The reasons are logged at debug.");
+    out.sample("kerberus_tls_handshake_failures_total", {}, tls::handshake_failures());
     process(out, s);
     metrics::Registry::instance().write(out);
     return text;

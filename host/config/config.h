@@ -46,6 +46,21 @@ private:
 
 using Milliseconds = std::chrono::milliseconds;
 
+// server.tls: TLS on the main listener. Off while `certificate` is empty.
+// Paths are absolute (relative ones resolve against the directory of the
+// file that wrote them); the files are read when the listener starts and
+// again on every reload, so renewed ones are picked up.
+struct TlsSettings {
+    enum class ClientCertificate { none, optional, required };
+    std::string certificate;  // PEM: the server's certificate, then its chain
+    std::string key;          // PEM: the certificate's private key
+    std::string client_ca;    // PEM: CAs a client certificate must chain to; empty: none
+    ClientCertificate client_certificate = ClientCertificate::none;
+    // Where each was written, for errors found when the files are read.
+    Location certificate_where, key_where, client_ca_where;
+    bool enabled() const { return !certificate.empty(); }
+};
+
 struct ServerSettings {
     std::string listen_host = "127.0.0.1";
     uint16_t listen_port = 7007;  // 0 = ephemeral (tests)
@@ -61,6 +76,7 @@ struct ServerSettings {
     std::size_t max_connections_per_client = 0;  // from one client address; 0: no limit
     std::size_t max_header_fields = 100;    // header fields in one request; more gets 431
     Location listen_where;                  // where server.listen was written (none: the default)
+    TlsSettings tls;
 };
 
 // health: how plugins' health callbacks are called.

@@ -83,12 +83,54 @@ void read_listen(const Field& field, ServerSettings& out) {
     out.listen_where = field.value.where;
 }
 
+// A file path; a relative one means the same wherever the daemon started.
+void read_file_path(const Field& field, std::string& out, Location& where) {
+    read_string(field, out, "a file path");
+    if (out.empty()) return;
+    if (std::filesystem::path(out).is_relative()) {
+        out = (std::filesystem::path(field.value.where.file).parent_path() / out).string();
+    }
+    where = field.value.where;
+}
+
+TlsSettings read_tls(const Value& value, const std::string& path) {
+    reject_unknown_keys(value, path, {"certificate", "key", "client_ca", "client_certificate"});
+    TlsSettings tls;
+    for_each_field(value, path, [&](const std::string& key, const Field& field) {
+        if (key == "certificate") read_file_path(field, tls.certificate, tls.certificate_where);
+        if (key == "key") read_file_path(field, tls.key, tls.key_where);
+        if (key == "client_ca") read_file_path(field, tls.client_ca, tls.client_ca_where);
+        if (key == "client_certificate") {
+            static const std::string kExpected = "none, optional or required";
+            const std::string* text = text_of(field.value, field.path, kExpected);
+            if (!text) return;
+            using Mode = TlsSettings::ClientCertificate;
+            if (*text == "none") tls.client_certificate = Mode::none;
+            else if (*text == "optional") tls.client_certificate = Mode::optional;
+            else if (*text == "required") tls.client_certificate = Mode::required;
+            else fail_expected(field.value, field.path, kExpected);
+        }
+    });
+    // One without the other is a half-done edit, not a choice.
+    if (tls.certificate.empty() != tls.key.empty() && value.kind != Value::Kind::null) {
+        fail(value, path, tls.key.empty() ? "certificate is set but key is not: TLS needs both"
+                                          : "key is set but certificate is not: TLS needs both");
+    }
+    if (tls.client_certificate != TlsSettings::ClientCertificate::none && tls.client_ca.empty()) {
+        fail(value, path, "client_certificate: optional or required needs client_ca, the CAs to verify them against");
+    }
+    if (!tls.client_ca.empty() && tls.certificate.empty()) {
+        fail(value, path, "client_ca is set but certificate and key are not: client certificates need TLS");
+    }
+    return tls;
+}
+
 ServerSettings read_server(const Value& value, const std::string& path) {
     reject_unknown_keys(
         value, path,
         {"listen", "workers", "max_request_body", "request_timeout", "header_timeout", "idle_timeout",
          "shutdown_timeout", "encoded_slashes", "body_timeout", "max_connections", "max_connections_per_client",
-         "max_header_fields"});
+         "max_header_fields", "tls"});
     ServerSettings server;
     for_each_field(value, path, [&](const std::string& key, const Field& field) {
         if (key == "listen") read_listen(field, server);
@@ -103,6 +145,7 @@ ServerSettings read_server(const Value& value, const std::string& path) {
         if (key == "max_connections") read_count(field, server.max_connections, 0, 1'000'000);
         if (key == "max_connections_per_client") read_count(field, server.max_connections_per_client, 0, 1'000'000);
         if (key == "max_header_fields") read_count(field, server.max_header_fields, 1, 10'000);
+        if (key == "tls") server.tls = read_tls(field.value, field.path);
     });
     return server;
 }

@@ -28,7 +28,8 @@ Server::Server(const config::ServerSettings& settings, Dispatcher& dispatcher, s
 std::string Server::url() const {
     if (!unix_path_.empty()) return "unix:" + unix_path_;
     const std::string& host = settings_.listen_host;
-    return "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+    const std::string scheme = tls_ ? "https://" : "http://";
+    return scheme + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port_);
 }
 
 Server::~Server() { shutdown(); }
@@ -53,7 +54,7 @@ void Server::start() {
             limits_.release(remote);
             listener->descriptor_freed();
         },
-        sidecar_);
+        sidecar_, tls_);
     reactor_ = Pistache::Aio::Reactor::create();
     reactor_->init(Pistache::Aio::AsyncContext(settings_.workers, "kerberus-http"));
     auto key = reactor_->addHandler(worker);
@@ -74,8 +75,12 @@ void Server::start() {
 void Server::refuse(int fd, net::ConnectionLimits::Admission admission, const std::string& remote) {
     // One try, never blocking the accepting thread: a client that already
     // sent its request may see a reset instead of the answer.
-    std::string_view answer = net::refusal(admission);
-    (void)!::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    // Over TLS there is no answering before a handshake, and a handshake
+    // here would hold up the accepting thread: the client sees the close.
+    if (!tls_) {
+        std::string_view answer = net::refusal(admission);
+        (void)!::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     ::close(fd);
     auto now = std::chrono::steady_clock::now();
     if (now - last_refusal_log_ >= std::chrono::seconds(10)) {

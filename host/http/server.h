@@ -21,6 +21,7 @@
 #include "net/connection_limits.h"
 #include "net/listener.h"
 #include "net/worker.h"
+#include "tls/acceptor.h"
 
 namespace kerberus::http {
 
@@ -36,13 +37,18 @@ public:
 
     // Before start(): each worker thread also runs a Sidecar from `make`.
     void set_sidecar(net::SidecarFactory make) { sidecar_ = std::move(make); }
+    // Before start(): TLS on every connection (null: plaintext).
+    void set_tls(std::shared_ptr<const tls::Acceptor> tls) { tls_ = std::move(tls); }
 
     // Binds and starts the worker threads. Throws std::runtime_error with
     // the address and the reason when the port cannot be bound.
     void start();
     uint16_t port() const { return port_; }
     const std::string& host() const { return settings_.listen_host; }
-    // "http://127.0.0.1:7007", "http://[::1]:7007" or "unix:/run/kerberus/admin.sock".
+    // The listener speaks TLS.
+    bool tls() const { return tls_ != nullptr; }
+    // "http://127.0.0.1:7007", "http://[::1]:7007", "https://127.0.0.1:7007"
+    // (with TLS) or "unix:/run/kerberus/admin.sock".
     std::string url() const;
 
     // Closes the listening socket: new connections are refused while open
@@ -63,6 +69,7 @@ private:
     std::vector<std::shared_ptr<net::Worker>> workers_;
     net::SidecarFactory sidecar_;
     net::ConnectionLimits limits_;
+    std::shared_ptr<const tls::Acceptor> tls_;
     std::size_t next_worker_ = 0;  // accepting thread only
     std::chrono::steady_clock::time_point last_refusal_log_;  // accepting thread only
     uint16_t port_ = 0;

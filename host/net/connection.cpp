@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "net/worker.h"
+#include "tls/session.h"
 
 namespace kerberus::net {
 namespace {
@@ -23,7 +24,22 @@ Connection::~Connection() {
     if (open_) ::close(fd_);
 }
 
-void Connection::write_locked(std::string& bytes, bool close) {
+void Connection::set_tls(std::unique_ptr<tls::Session> session) { tls_ = std::move(session); }
+
+void Connection::write_tls_locked(std::string& bytes, bool close) {
+    if (!open_ || closing_) return;
+    // Reused by the thread's writes: most go out whole at once and leave
+    // it with its capacity.
+    thread_local std::string cipher;
+    cipher.clear();
+    // A session that failed can send nothing more: what was to be said is
+    // lost either way, and the connection can only end.
+    if (!bytes.empty() && !tls_->send(bytes, cipher)) close = true;
+    if (close) tls_->close(cipher);
+    send_locked(cipher, close);
+}
+
+void Connection::send_locked(std::string& bytes, bool close) {
     if (!open_ || closing_) return;
     closing_ = close;
     if (bytes.empty()) {

@@ -19,6 +19,10 @@
 #include <string>
 #include <string_view>
 
+namespace kerberus::tls {
+class Session;
+}
+
 namespace kerberus::net {
 
 class Connection;
@@ -77,8 +81,15 @@ public:
     // the input is drained before the descriptor closes; later writes are
     // dropped. `bytes` is left as it was when it all went out at once and
     // moved from when some of it was queued. A connection already closed
-    // drops the bytes.
-    void write_locked(std::string& bytes, bool close);
+    // drops the bytes. On a TLS connection the bytes are encrypted first
+    // (and left as they were); `close` adds TLS's close_notify.
+    void write_locked(std::string& bytes, bool close) {
+        if (tls_) [[unlikely]] {
+            write_tls_locked(bytes, close);
+            return;
+        }
+        send_locked(bytes, close);
+    }
 
     // With write_mutex() held. Bytes waiting for the socket to take them.
     std::size_t queued_bytes_locked() const { return queued_bytes_; }
@@ -109,11 +120,18 @@ public:
     void set_phase(Phase phase, bool restart = false);
     Phase phase() const { return phase_; }
 
+    // Before the connection is handed to its worker: TLS on it. Null (the
+    // default): plaintext, and no TLS code runs for it.
+    void set_tls(std::unique_ptr<tls::Session> session);
+
 private:
     friend class Worker;
     using Clock = std::chrono::steady_clock;
 
     // With write_mutex_ held.
+    // Bytes as they go on the wire (ciphertext on a TLS connection).
+    void send_locked(std::string& bytes, bool close);
+    void write_tls_locked(std::string& bytes, bool close);
     bool flush_locked();  // false when the socket failed
     void update_interest_locked();
     void end_output_locked();
@@ -122,6 +140,7 @@ private:
     const std::string remote_;
     Worker& worker_;
     std::unique_ptr<Protocol> protocol_;
+    std::unique_ptr<tls::Session> tls_;  // used under write_mutex_ only; null: plaintext
 
     std::mutex write_mutex_;
     // Guarded by write_mutex_:
@@ -139,6 +158,7 @@ private:
     Phase phase_ = Phase::idle;
     bool input_ended_ = false;  // the client closed its side
     bool gone_ = false;         // closed: events still pending for it are ignored
+    bool tls_established_ = false;  // the TLS handshake finished (as of the last read)
     Clock::time_point deadline_;
     Connection* prev_ = nullptr;  // in the worker's list for phase_
     Connection* next_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <new>
 #include <stdexcept>
 
 #include <sys/eventfd.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/fault_report.h"
+#include "tls/acceptor.h"
 
 namespace kerberus::net {
 namespace {
@@ -36,11 +38,12 @@ thread_local Worker* current_worker = nullptr;
 }  // namespace
 
 Worker::Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed,
-               SidecarFactory sidecar)
+               SidecarFactory sidecar, std::shared_ptr<const tls::Acceptor> tls)
     : timeouts_(timeouts),
       factory_(std::move(factory)),
       descriptor_freed_(std::move(descriptor_freed)),
-      sidecar_factory_(std::move(sidecar)) {}
+      sidecar_factory_(std::move(sidecar)),
+      tls_(std::move(tls)) {}
 
 Worker::~Worker() {
     {
@@ -63,7 +66,7 @@ Worker::~Worker() {
 }
 
 std::shared_ptr<Pistache::Aio::Handler> Worker::clone() const {
-    return std::make_shared<Worker>(timeouts_, factory_, descriptor_freed_, sidecar_factory_);
+    return std::make_shared<Worker>(timeouts_, factory_, descriptor_freed_, sidecar_factory_, tls_);
 }
 
 void Worker::start_sidecar() {
@@ -109,13 +112,22 @@ void Worker::adopt(int fd, std::string remote) {
     post([this, fd, remote = std::move(remote)]() mutable {
         auto c = std::make_shared<Connection>(fd, std::move(remote), *this);
         c->set_protocol(factory_(*c));
+        if (tls_) {
+            try {
+                c->set_tls(tls_->start());
+            } catch (const std::bad_alloc&) {
+                return;  // the connection closes with `c`
+            }
+        }
         try {
             poller_->addFd(fd, Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(reinterpret_cast<uint64_t>(c.get())));
         } catch (const std::exception&) {
             return;  // the connection closes with `c`
         }
         if (connections_.empty()) set_ticking(true);
-        append(*c, Phase::idle);
+        // A handshake is a request's head in all but name: it gets the
+        // same deadline.
+        append(*c, tls_ ? Phase::receiving : Phase::idle);
         connections_.emplace(c.get(), std::move(c));
     });
 }
@@ -169,7 +181,12 @@ void Worker::on_event(Connection& c, bool readable, bool writable, bool hangup) 
 void Worker::on_readable(Connection& c) {
     ssize_t n = ::recv(c.fd_, read_buffer_.get(), kReadBuffer, 0);
     if (n > 0) {
-        if (c.phase_ != Phase::lingering) c.protocol_->on_data(c, std::string_view(read_buffer_.get(), n));
+        if (c.phase_ == Phase::lingering) return;
+        if (c.tls_) [[unlikely]] {
+            on_tls_input(c, std::string_view(read_buffer_.get(), n));
+            return;
+        }
+        c.protocol_->on_data(c, std::string_view(read_buffer_.get(), n));
         return;
     }
     if (n == 0) {
@@ -177,6 +194,36 @@ void Worker::on_readable(Connection& c) {
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         close_now(c);
     }
+}
+
+void Worker::on_tls_input(Connection& c, std::string_view cipher) {
+    tls_plain_.clear();
+    tls::Session::Outcome outcome;
+    std::string why;
+    const bool was_established = c.tls_established_;
+    {
+        // Writers on other threads use the same session.
+        std::lock_guard lock(c.write_mutex_);
+        if (!c.open_ || c.tls_->failed()) return;
+        std::string out;
+        outcome = c.tls_->receive(cipher, tls_plain_, out);
+        // On failure the alert goes out as the last bytes, and the
+        // connection lingers then closes as after any last answer.
+        const bool failed = outcome == tls::Session::Outcome::failed;
+        if (!out.empty() || failed) c.send_locked(out, failed);
+        if (failed) why = c.tls_->failure();
+        if (!was_established) c.tls_established_ = c.tls_->established();
+    }
+    if (outcome == tls::Session::Outcome::failed) {
+        if (was_established) tls_->session_failed(c.remote(), why);
+        else tls_->handshake_failed(c.remote(), why);
+        return;
+    }
+    // Handshake done, no request yet: the connection waits like any other.
+    if (!was_established && c.tls_established_ && tls_plain_.empty()) enter_phase(c, Phase::idle);
+    // The protocol writes (under the write mutex) while it reads this.
+    if (!tls_plain_.empty()) c.protocol_->on_data(c, tls_plain_);
+    if (outcome == tls::Session::Outcome::peer_closed && !c.gone_) on_end_of_input(c);
 }
 
 void Worker::on_writable(Connection& c) {
@@ -289,6 +336,12 @@ void Worker::expire_deadlines() {
 
 void Worker::expire(Connection& c) {
     if (c.phase_ == Phase::lingering) {
+        close_now(c);
+        return;
+    }
+    // No plaintext can be said before the handshake: no 408 either.
+    if (c.tls_ && !c.tls_established_) {
+        tls_->handshake_failed(c.remote(), "not finished within server.header_timeout");
         close_now(c);
         return;
     }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,6 +21,10 @@
 #include <pistache/reactor.h>
 
 #include "net/connection.h"
+
+namespace kerberus::tls {
+class Acceptor;
+}
 
 namespace kerberus::net {
 
@@ -59,8 +64,11 @@ public:
     // `descriptor_freed` runs (on this worker's thread) after each
     // connection's descriptor is closed, with the connection's client address.
     // `sidecar` (may be empty) makes one Sidecar per worker thread.
+    // `tls` (may be null) puts TLS on every connection: the handshake must
+    // finish within timeouts.request, and the protocol sees plaintext only.
     using DescriptorFreed = std::function<void(const std::string& remote)>;
-    Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed, SidecarFactory sidecar = {});
+    Worker(Timeouts timeouts, ProtocolFactory factory, DescriptorFreed descriptor_freed, SidecarFactory sidecar = {},
+           std::shared_ptr<const tls::Acceptor> tls = {});
     ~Worker() override;
 
     // Any thread: `fd` (a connected, non-blocking socket) becomes one of
@@ -89,6 +97,7 @@ private:
 
     void on_event(Connection& c, bool readable, bool writable, bool hangup);
     void on_readable(Connection& c);
+    void on_tls_input(Connection& c, std::string_view cipher);
     void on_writable(Connection& c);
     void on_end_of_input(Connection& c);
     // The last answer is out: drain the input, then close.
@@ -113,6 +122,7 @@ private:
     ProtocolFactory factory_;
     DescriptorFreed descriptor_freed_;
     SidecarFactory sidecar_factory_;
+    std::shared_ptr<const tls::Acceptor> tls_;
     std::unique_ptr<Sidecar> sidecar_;  // made on the worker's thread
 
     Pistache::Polling::Epoll* poller_ = nullptr;
@@ -131,6 +141,7 @@ private:
     std::vector<std::shared_ptr<Connection>> closed_;  // freed once this batch of events is handled
     List lists_[4];  // one per Phase
     std::unique_ptr<char[]> read_buffer_;
+    std::string tls_plain_;  // what one read of a TLS connection decrypted to
 };
 
 }  // namespace kerberus::net

@@ -7,6 +7,7 @@
 #include "ops/logging.h"
 #include "ops/plugin_set.h"
 #include "plugins/discovery.h"
+#include "tls/context.h"
 
 namespace kerberus::ops {
 namespace {
@@ -47,6 +48,8 @@ int check(const config::Config& config) {
     check_plugin_settings(checked, discovery);
     JwksFetcher unstarted(log);  // builds the auth settings to check them; fetches nothing
     (void)unstarted.access_control(checked);
+    // The certificate and key are read as serving would read them.
+    if (config.server.tls.enabled()) (void)tls::Context::load(config.server.tls);
     bool ok = true;
     std::vector<Row> rows;
     for (const auto& [id, choice] : discovery.plugins) {

@@ -24,6 +24,7 @@
 #include "ops/plugin_set.h"
 #include "ops/reload.h"
 #include "ops/signals.h"
+#include "tls/acceptor.h"
 
 namespace kerberus::ops {
 namespace {
@@ -65,7 +66,7 @@ public:
     void tick() {
         if (!enabled() || std::chrono::steady_clock::now() < next_) return;
         next_ = std::chrono::steady_clock::now() + period_;
-        bool healthy = liveness_answers(server_.host(), server_.port(), period_);
+        bool healthy = liveness_answers(server_.host(), server_.port(), period_, server_.tls());
         if (healthy) notifier_.watchdog();
         if (healthy != healthy_) {
             if (healthy) log_.info("liveness probe answers again; watchdog pings resume");
@@ -93,6 +94,7 @@ struct Services {
     admin::DaemonView& view;
     health::HealthMonitor& health;
     admin::AdminSurface& admin;
+    tls::Acceptor* tls;  // null: the listener is plain
 };
 
 void publish_view(admin::DaemonView& view, const Running& running) {
@@ -118,7 +120,8 @@ void reload_and_report(Running& running, Services& services, Watchdog& watchdog,
             s.stopping = retired;
         });
     };
-    ReloadResult result = reload(running, services.dispatcher, services.outbound, services.jwks, log, hooks);
+    ReloadResult result =
+        reload(running, services.dispatcher, services.outbound, services.jwks, services.tls, log, hooks);
     auto now = std::chrono::system_clock::now();
     if (result.ok) {
         services.health.set_settings({running.config.health.interval, running.config.health.timeout});
@@ -169,10 +172,24 @@ void drain(http::Dispatcher& dispatcher, http::Server& server, milliseconds dead
     }
 }
 
+// The listener's TLS, or null when server.tls is off. Read before anything
+// starts: a certificate that does not load is a configuration error.
+std::shared_ptr<tls::Acceptor> make_tls(const config::TlsSettings& settings,
+                                        const std::shared_ptr<spdlog::logger>& log) {
+    if (!settings.enabled()) return nullptr;
+    auto context = tls::Context::load(settings);
+    log->info("TLS on the listener: {}", context->summary());
+    if (context->expired()) {
+        log->warn("the TLS certificate in {} has expired: {}", settings.certificate, context->summary());
+    }
+    return std::make_shared<tls::Acceptor>(std::move(context), log);
+}
+
 }  // namespace
 
 int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     auto log = host_logger();
+    std::shared_ptr<tls::Acceptor> tls = make_tls(loaded.server.tls, log);
     Notifier notifier;
     admin::DaemonView view;
     view.update([](admin::DaemonSnapshot& s) { s.started_at = std::chrono::system_clock::now(); });
@@ -222,6 +239,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     // A proxied request is sent, read and answered on the worker thread
     // that read it.
     server.set_sidecar([&outbound] { return outbound.worker_engine(); });
+    server.set_tls(tls);
 
     admin::AdminSurface surface(view, [] { ::kill(::getpid(), SIGHUP); });
     // An admin reload answers once the reload is done, which may wait
@@ -238,6 +256,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     admin_settings.workers = 1;
     // An operator's client may not be locked out by the public side's rule.
     admin_settings.max_connections_per_client = 0;
+    admin_settings.tls = {};  // loopback or a Unix socket: plain
     http::Server admin_server(admin_settings, admin_dispatcher, log, config.admin.unix_path);
     try {
         server.start();
@@ -263,7 +282,7 @@ int serve(const config::Config& loaded, const std::vector<std::string>& files) {
     log->info("serving on {} ({} plugins running, {} failed)", server.url(), up, running.instances.size() - up);
     notifier.ready(status_line(running.instances, server, view.snapshot()->reload));
 
-    Services services{dispatcher, outbound, jwks, server, notifier, view, health, surface};
+    Services services{dispatcher, outbound, jwks, server, notifier, view, health, surface, tls.get()};
     int sig = serve_until_stopped(running, services, *log);
     const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
     notifier.stopping(std::string("draining after ") + name);

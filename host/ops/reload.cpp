@@ -149,6 +149,9 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
     };
     note(admin_listen(x) != admin_listen(y), "admin.listen", admin_listen(x), admin_listen(y));
     note(x.token != y.token, "admin.token", "", "");  // secrets are not shown
+    // The listener was made plain or TLS; its files, though, are read again.
+    auto tls = [](const config::TlsSettings& v) { return std::string(v.enabled() ? "on" : "off"); };
+    note(s.tls.enabled() != t.tls.enabled(), "server.tls", tls(s.tls), tls(t.tls));
     const auto &l = a.access_log, &m = b.access_log;
     note(l.enabled != m.enabled || l.format != m.format || l.path != m.path, "access_log", "", "");
     if (changed.empty()) return;
@@ -160,15 +163,18 @@ void warn_about_restart_only_changes(const config::Config& a, const config::Conf
 }  // namespace
 
 ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, JwksFetcher& jwks,
-                    spdlog::logger& log, const ReloadHooks& hooks) {
+                    tls::Acceptor* tls, spdlog::logger& log, const ReloadHooks& hooks) {
     config::Config config;
     Discovery discovery;
     std::shared_ptr<const auth::AccessControl> access;
+    std::shared_ptr<const tls::Context> tls_context;
     try {
         config = config::load(running.files);
         discovery = discover_plugins(config);
         check_plugin_settings(config, discovery);
         access = jwks.access_control(config);
+        // Renewed files are read on every reload, changed paths or not.
+        if (tls && config.server.tls.enabled()) tls_context = tls::Context::load(config.server.tls);
     } catch (const std::exception& e) {
         log.error("reload failed, keeping the running configuration: {}", e.what());
         return ReloadResult{false, e.what()};
@@ -181,6 +187,15 @@ ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Cl
     std::sort(out.next.begin(), out.next.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
 
     for (const auto& set : access->key_sets()) set->refresh(/*stale_only=*/true);
+    if (tls_context) {
+        // Connections already open keep the context they began with.
+        log.info("TLS: new connections use {}", tls_context->summary());
+        if (tls_context->expired()) {
+            log.warn("the TLS certificate in {} has expired: {}", config.server.tls.certificate, tls_context->summary());
+        }
+        tls->replace(tls_context);
+        running.config.server.tls = config.server.tls;
+    }
     dispatcher.publish(out.next, candidates.disabled, access);
     if (hooks.published) hooks.published(out.next, out.retired);
     drain(out.retired, config.server.shutdown_timeout, log, hooks.keep_alive);

@@ -17,6 +17,7 @@
 #include "ops/jwks_fetcher.h"
 #include "ops/plugin_lifecycle.h"
 #include "outbound/client.h"
+#include "tls/acceptor.h"
 
 namespace kerberus::ops {
 
@@ -44,9 +45,11 @@ struct ReloadResult {
     std::string message;   // the summary, or why the configuration was rejected
 };
 
-// Leaves `running` as it was when the configuration cannot be loaded;
-// plugin failures do not fail a reload.
+// Leaves `running` as it was when the configuration cannot be loaded (a
+// TLS certificate or key that does not load included); plugin failures do
+// not fail a reload. `tls` (null when the listener is plain) gets the
+// certificate and key read again, for the connections accepted from then on.
 ReloadResult reload(Running& running, http::Dispatcher& dispatcher, outbound::Client& outbound, JwksFetcher& jwks,
-                    spdlog::logger& log, const ReloadHooks& hooks);
+                    tls::Acceptor* tls, spdlog::logger& log, const ReloadHooks& hooks);
 
 }  // namespace kerberus::ops

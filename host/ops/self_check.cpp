@@ -9,6 +9,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "http/dispatcher.h"
 
 namespace kerberus::ops {
@@ -21,9 +24,50 @@ std::string probe_host(const std::string& listen_host) {
     return listen_host;
 }
 
+// The request and its answer's first bytes over `fd`, in TLS or not; the
+// socket's own timeouts bound each step.
+bool exchange(int fd, const std::string& request, bool tls) {
+    char reply[32] = {};
+    std::size_t got = 0;
+    if (!tls) {
+        if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+            return false;
+        }
+        while (got < 12) {
+            ssize_t n = ::recv(fd, reply + got, sizeof reply - 1 - got, 0);
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        return std::string_view(reply, got).substr(0, 12) == "HTTP/1.1 200";
+    }
+    // One client context for the daemon's life (the watchdog's thread only).
+    static SSL_CTX* const ctx = [] {
+        SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+        if (c != nullptr) SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+        return c;
+    }();
+    ERR_clear_error();
+    SSL* ssl = ctx != nullptr ? SSL_new(ctx) : nullptr;
+    bool ok = false;
+    if (ssl != nullptr && SSL_set_fd(ssl, fd) == 1 && SSL_connect(ssl) == 1) {
+        std::size_t written = 0;
+        if (SSL_write_ex(ssl, request.data(), request.size(), &written) == 1) {
+            while (got < 12) {
+                std::size_t n = 0;
+                if (SSL_read_ex(ssl, reply + got, sizeof reply - 1 - got, &n) != 1) break;
+                got += n;
+            }
+            ok = std::string_view(reply, got).substr(0, 12) == "HTTP/1.1 200";
+        }
+    }
+    SSL_free(ssl);
+    ERR_clear_error();
+    return ok;
+}
+
 }  // namespace
 
-bool liveness_answers(const std::string& listen_host, uint16_t port, std::chrono::milliseconds timeout) {
+bool liveness_answers(const std::string& listen_host, uint16_t port, std::chrono::milliseconds timeout, bool tls) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
@@ -40,17 +84,7 @@ bool liveness_answers(const std::string& listen_host, uint16_t port, std::chrono
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         std::string request = "GET " + std::string(http::kLivenessPath) +
                               " HTTP/1.1\r\nHost: kerberusd\r\nConnection: close\r\n\r\n";
-        char reply[32] = {};
-        if (::connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
-            ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-            std::size_t got = 0;
-            while (got < 12) {
-                ssize_t n = ::recv(fd, reply + got, sizeof reply - 1 - got, 0);
-                if (n <= 0) break;
-                got += static_cast<std::size_t>(n);
-            }
-            ok = std::string_view(reply, got).substr(0, 12) == "HTTP/1.1 200";
-        }
+        ok = ::connect(fd, found->ai_addr, found->ai_addrlen) == 0 && exchange(fd, request, tls);
         ::close(fd);
     }
     freeaddrinfo(found);

@@ -17,7 +17,7 @@ source=$(cd "${2:?source directory}" && pwd)
 shift 2
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_request_parser fuzz_request_parser_differential fuzz_config_loader fuzz_request_path fuzz_route_table
-    fuzz_version fuzz_response_parser fuzz_proxy_path fuzz_request_body fuzz_jwt fuzz_auth_header)
+    fuzz_version fuzz_response_parser fuzz_proxy_path fuzz_request_body fuzz_jwt fuzz_auth_header fuzz_tls_handshake)
 seconds=${KERBERUS_FUZZ_SECONDS:-45}
 fuzz_dir=$source/tests/fuzz
 

@@ -299,7 +299,7 @@ void Daemon::spawn(const std::vector<std::string>& args) {
 
 ::testing::AssertionResult Daemon::start(const std::vector<std::string>& args, Millis ready_timeout) {
     spawn(args);
-    static const std::regex serving(R"(serving on http://127\.0\.0\.1:([0-9]+))");
+    static const std::regex serving(R"(serving on https?://127\.0\.0\.1:([0-9]+))");
     auto deadline = Clock::now() + ready_timeout;
     while (true) {
         std::smatch m;

@@ -82,6 +82,9 @@ Response run(CURL* curl, const Request& request) {
     curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, request.path_as_is ? 1L : 0L);
     if (!request.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
     curl_easy_setopt(curl, CURLOPT_PROXY, "");
+    if (!request.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
+    if (!request.client_cert.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, request.client_cert.c_str());
+    if (!request.client_key.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, request.client_key.c_str());
     if (request.method == "HEAD") {
         curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (request.body) {

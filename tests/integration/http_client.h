@@ -40,6 +40,11 @@ struct Request {
     bool path_as_is = false;
     // Connects to this Unix socket instead of the URL's host and port.
     std::string unix_socket;
+    // https: the CAs to verify the server against (curl --cacert), and the
+    // client's own certificate and key (curl --cert, --key), all PEM files.
+    std::string ca_file;
+    std::string client_cert;
+    std::string client_key;
 };
 
 // One request on a fresh connection.

@@ -101,7 +101,7 @@ TEST_F(ConfigMergeTest, UnknownKeyInOneOfSeveralFiles) {
     EXPECT_EQ(load_error({a, b}), b + ":2:3: server.wokers: unknown key (expected one of: listen, workers, "
                                       "max_request_body, request_timeout, header_timeout, idle_timeout, "
                                       "shutdown_timeout, encoded_slashes, body_timeout, max_connections, "
-                                      "max_connections_per_client, max_header_fields)");
+                                      "max_connections_per_client, max_header_fields, tls)");
 }
 
 TEST_F(ConfigMergeTest, TopLevelMustBeAMapInEveryFile) {

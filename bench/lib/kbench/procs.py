@@ -176,10 +176,12 @@ def wait_until(predicate, proc, timeout, what, interval=0.01):
     raise BenchError(f"{what}: not ready after {timeout:g} s")
 
 
-def http_get(url, timeout=2.0, headers=None):
-    """(status, body) of a GET; (None, reason) when nothing answered."""
+def http_get(url, timeout=2.0, headers=None, context=None):
+    """(status, body) of a GET; (None, reason) when nothing answered.
+    `context`: the ssl.SSLContext for an https URL."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout,
+                                    context=context) as r:
             return r.status, r.read().decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode(errors="replace")

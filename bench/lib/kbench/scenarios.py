@@ -75,6 +75,11 @@ def throughput_scenarios():
         Scenario("3w2", "proxy vs nginx proxy_pass, 2 workers",
                  Contestant(f"{k2} {PROXY}", "kerberus2", PROXY),
                  Contestant("nginx (2 workers) proxy_pass, keepalive pool", "nginx2", PROXY)),
+        # 1 over TLS (keep-alive: the handshakes are a few per run, the
+        # records are what is measured), one certificate for both.
+        Scenario("tls", "plugin route vs nginx return 200, over TLS",
+                 Contestant(f"{k1} {HELLO} over TLS", "kerberus1tls", HELLO),
+                 Contestant("nginx (1 worker) return 200 over TLS", "nginx1tls", HELLO)),
     ]
 
 

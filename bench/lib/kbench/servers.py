@@ -8,6 +8,8 @@ run's temp dir; every server listens on 127.0.0.1 only.
 import os
 import re
 import shutil
+import ssl
+import subprocess
 import sys
 
 from . import procs
@@ -23,13 +25,14 @@ HELLO_BODY = "Hello, world!\n"
 
 
 class Server:
-    def __init__(self, name, proc, port):
+    def __init__(self, name, proc, port, cafile=None):
         self.name = name
         self.proc = proc
         self.port = port
+        self.cafile = cafile  # set: the server speaks TLS, with a certificate this CA file verifies
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.cafile else 'http'}://127.0.0.1:{self.port}{path}"
 
     def stop(self):
         procs.stop(self.proc)
@@ -49,9 +52,25 @@ def render(template_path, out_path, **values):
     return out_path
 
 
+# ---- TLS ------------------------------------------------------------------
+
+def make_certificate(workdir):
+    """A self-signed EC P-256 certificate for 127.0.0.1, made for this run:
+    (certificate, key) paths. Both TLS contestants serve it."""
+    os.makedirs(workdir, exist_ok=True)
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    argv = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=kerberus-bench",
+            "-addext", "subjectAltName=IP:127.0.0.1"]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"openssl could not make the TLS certificate:\n{done.stderr}")
+    return cert, key
+
+
 # ---- nginx ----------------------------------------------------------------
 
-def start_nginx(name, template, workdir, port, cores, workers=1, upstream_port=0, **values):
+def start_nginx(name, template, workdir, port, cores, workers=1, upstream_port=0, cafile=None, **values):
     os.makedirs(workdir, exist_ok=True)
     conf = render(os.path.join(TEMPLATES, template), os.path.join(workdir, "nginx.conf"),
                   dir=workdir, port=port, workers=workers, upstream_port=upstream_port, **values)
@@ -61,7 +80,7 @@ def start_nginx(name, template, workdir, port, cores, workers=1, upstream_port=0
                        cores, os.path.join(workdir, "stdout.log"))
     proc.log_path = os.path.join(workdir, "error.log")
     procs.wait_until(lambda: procs.port_open(port), proc, 10, f"{name} (nginx on port {port})")
-    return Server(name, proc, port)
+    return Server(name, proc, port, cafile)
 
 
 # ---- Python upstreams (lib/upstreams) --------------------------------------
@@ -78,7 +97,7 @@ def start_python_upstream(name, script, workdir, port, cores):
 
 # ---- kerberusd ------------------------------------------------------------
 
-def start_kerberus(name, daemon, workdir, port, cores, config_template, ready_timeout=15, **values):
+def start_kerberus(name, daemon, workdir, port, cores, config_template, ready_timeout=15, cafile=None, **values):
     """Starts kerberusd and waits for READY=1 on a notify socket of our own."""
     os.makedirs(workdir, exist_ok=True)
     conf = render(os.path.join(TEMPLATES, config_template), os.path.join(workdir, "kerberus.yaml"),
@@ -97,7 +116,7 @@ def start_kerberus(name, daemon, workdir, port, cores, config_template, ready_ti
         procs.stop(proc)
         raise BenchError(f"{name}: a plugin failed to start ({status}); see {proc.log_path}:\n"
                          f"{procs.tail(proc.log_path)}")
-    return Server(name, proc, port)
+    return Server(name, proc, port, cafile)
 
 
 # ---- Backstage ------------------------------------------------------------
@@ -133,7 +152,8 @@ def start_backstage(name, app_dir, workdir, port, cores, upstream_port, ready_ti
 
 def check_answers(server, path, expect_body=None):
     """Fails before any measurement if a contestant's URL does not answer 200."""
-    status, body = procs.http_get(server.url(path), timeout=5.0)
+    context = ssl.create_default_context(cafile=server.cafile) if server.cafile else None
+    status, body = procs.http_get(server.url(path), timeout=5.0, context=context)
     if status != 200 or (expect_body is not None and body != expect_body):
         raise BenchError(f"{server.name}: GET {path} answered {status} {body[:200]!r}, "
                          f"expected 200 {expect_body!r}; log: {server.proc.log_path}\n"
