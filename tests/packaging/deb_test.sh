@@ -135,9 +135,12 @@ mapfile -t plugin_dirs < <(plugin_directories "$contents/etc/kerberus/kerberus.y
 compgen -G "$contents${plugin_dirs[0]}/hello.so.*" >/dev/null ||
     fail "the first plugin directory of kerberus.yaml (${plugin_dirs[0]}) does not hold the bundled plugins"
 # The installed default says what the development one says, bar the
-# plugin directories.
+# plugin directories and the development one's open routes (its
+# auth.dangerouslyDisableDefaultAuthPolicy line: installed, every plugin
+# route asks for a token).
 settings() {
     awk '/^ *#/ || /^ *$/ { next }
+         /^  dangerouslyDisableDefaultAuthPolicy: true/ { next }
          /^plugin_directories:/ { skip = 1; print; next }
          skip && /^ *- / { next }
          { skip = 0; print }' "$1"
