@@ -7,7 +7,7 @@
 #
 #   run.sh BUILD_DIR SOURCE_DIR [TARGET...]
 #
-# KERBERUS_FUZZ_SECONDS  time per target (default 45)
+# KERBERUS_FUZZ_SECONDS  time per target (default 30)
 # KERBERUS_FUZZ_KEEP     set: keep the grown scratch corpora (their paths are printed)
 # Reproduce a finding by hand: BUILD_DIR/tests/fuzz/TARGET ARTIFACT (docs/fuzzing.md).
 set -euo pipefail
@@ -18,7 +18,7 @@ shift 2
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_request_parser fuzz_request_parser_differential fuzz_config_loader fuzz_request_path fuzz_route_table
     fuzz_version fuzz_response_parser fuzz_proxy_path fuzz_request_body fuzz_jwt fuzz_auth_header fuzz_tls_handshake)
-seconds=${KERBERUS_FUZZ_SECONDS:-45}
+seconds=${KERBERUS_FUZZ_SECONDS:-30}
 fuzz_dir=$source/tests/fuzz
 
 fail() {
