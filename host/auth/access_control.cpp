@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 namespace kerberus::auth {
@@ -29,10 +30,20 @@ std::string_view bearer_token(std::string_view field) {
     return rest;
 }
 
+// Every request with a token on a route that needs one hashes it: the
+// algorithm is fetched from OpenSSL's providers once (EVP_sha256() would
+// look it up on each call) and each thread keeps its digest context.
 std::array<unsigned char, 32> sha256(std::string_view text) {
+    static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    struct ContextFree {
+        void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+    };
+    thread_local std::unique_ptr<EVP_MD_CTX, ContextFree> context(EVP_MD_CTX_new());
     std::array<unsigned char, 32> digest{};
     unsigned int size = 0;
-    if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 || size != 32) {
+    if (algorithm == nullptr || !context || EVP_DigestInit_ex2(context.get(), algorithm, nullptr) != 1 ||
+        EVP_DigestUpdate(context.get(), text.data(), text.size()) != 1 ||
+        EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size()) {
         throw std::runtime_error("SHA-256 is not available");
     }
     return digest;
