@@ -16,6 +16,7 @@
 // smuggled past one of them: that is never filtered.
 #include <climits>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -477,6 +478,12 @@ std::optional<std::string> kerberus_refuses_on_purpose(std::string_view bytes, i
     // Limits (RFC 9110 15.5.14, RFC 6585 5).
     if (status == 431 && f.head_bytes.size() > in.limits.max_head) return "head over max_head";
     if (status == 431 && f.chunked() && f.after_head > in.limits.max_head) return "trailers over max_head";
+    // Lines after the request line, the blank one included: at least one
+    // more than the fields.
+    if (status == 431 && static_cast<std::size_t>(std::count(f.head_bytes.begin(), f.head_bytes.end(), '\n')) >
+                             in.limits.max_fields) {
+        return "more fields than max_fields (Apache's LimitRequestFields)";
+    }
     if (status == 400 && head.blank > in.limits.max_head) return "blank lines over max_head";
     if (status == 400 && f.chunked() && head.longest_line > 4096) return "chunk line over 4096 bytes";
     if (status == 413) {
