@@ -69,12 +69,15 @@
 #include <string_view>
 #include <vector>
 
+#include "../support/jwt_signing.h"
 #include "auth/access_control.h"
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "auth/remote_key_set.h"
 #include "config/config.h"
 #include "finding.h"
+
+using kerberus::test::jwt::b64url;
 
 namespace {
 
@@ -338,22 +341,6 @@ void authenticate_field(const std::string_view* field, std::string_view plugin) 
     if (w.fetcher.calls > 1) finding("the key set's fetcher called again while its fetch runs", std::to_string(w.fetcher.calls));
 }
 
-std::string base64url(std::string_view bytes) {
-    static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    std::uint32_t bits = 0;
-    int count = 0;
-    for (char c : bytes) {
-        bits = (bits << 8 | static_cast<unsigned char>(c)) & 0xffffu;
-        count += 8;
-        while (count >= 6) {
-            count -= 6;
-            out += kAlphabet[(bits >> count) & 63u];
-        }
-    }
-    if (count > 0) out += kAlphabet[(bits << (6 - count)) & 63u];
-    return out;
-}
 
 std::string hs256(std::string_view input) {
     unsigned char mac[EVP_MAX_MD_SIZE];
@@ -368,8 +355,8 @@ std::string hs256(std::string_view input) {
 void fuzz_signed_legacy(std::string_view input, std::string_view plugin) {
     const std::size_t newline = input.find('\n');
     if (newline == std::string_view::npos) return;
-    std::string signing_input = base64url(input.substr(0, newline)) + "." + base64url(input.substr(newline + 1));
-    std::string field = "Bearer " + signing_input + "." + base64url(hs256(signing_input));
+    std::string signing_input = b64url(input.substr(0, newline)) + "." + b64url(input.substr(newline + 1));
+    std::string field = "Bearer " + signing_input + "." + b64url(hs256(signing_input));
     const std::string_view view(field);
     authenticate_field(&view, plugin);
 }

@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 
+#include "../support/jwt_signing.h"
 #include "auth/jwks.h"
 #include "auth/jwt.h"
 #include "finding.h"
@@ -87,23 +88,9 @@ const JwtRules& rules() {
     return r;
 }
 
+// What RFC 4648 says `bytes` are in base64url (no padding) or base64.
 std::string encode(std::string_view bytes, bool url) {
-    const char* alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                               : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::uint32_t bits = 0;
-    int count = 0;
-    for (char c : bytes) {
-        bits = (bits << 8 | static_cast<unsigned char>(c)) & 0xffffu;
-        count += 8;
-        while (count >= 6) {
-            count -= 6;
-            out += alphabet[(bits >> count) & 63u];
-        }
-    }
-    if (count > 0) out += alphabet[(bits << (6 - count)) & 63u];
-    while (!url && out.size() % 4 != 0) out += '=';
-    return out;
+    return url ? kerberus::test::jwt::b64url(bytes) : kerberus::test::jwt::b64(bytes);
 }
 
 void check_result(const JwtResult& r, std::string_view input, const char* how) {

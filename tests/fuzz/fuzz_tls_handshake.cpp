@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "../support/test_certificate.h"
 #include "finding.h"
 #include "tls/context.h"
 #include "tls/session.h"
@@ -41,25 +42,8 @@ namespace fuzz = kerberus::fuzz;
 using kerberus::tls::Context;
 using kerberus::tls::Session;
 
-// EC P-256, self-signed, CN=kerberus-fuzz, valid until 2126.
-const char kCertificate[] = R"(-----BEGIN CERTIFICATE-----
-MIIBnTCCAUOgAwIBAgIUQ44tGpKa4dmI4Gwu/ZL8PGu18P0wCgYIKoZIzj0EAwIw
-GDEWMBQGA1UEAwwNa2VyYmVydXMtZnV6ejAgFw0yNjExMzAwNTMyMDhaGA8yMTI2
-MTEwNjA1MzIwOFowGDEWMBQGA1UEAwwNa2VyYmVydXMtZnV6ejBZMBMGByqGSM49
-AgEGCCqGSM49AwEHA0IABOHW5tqwfZZuNvNglURde3D/EizB1ZTfTCwFCumW+a2c
-wS9wF+nMPoryXlXfWpDo7lnFlPnelp8MJruT3FEyIBqjaTBnMB0GA1UdDgQWBBQY
-b7vEOUqAqrIhnutN4P95pNlDYzAfBgNVHSMEGDAWgBQYb7vEOUqAqrIhnutN4P95
-pNlDYzAPBgNVHRMBAf8EBTADAQH/MBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAKBggq
-hkjOPQQDAgNIADBFAiBrbUewQ8fCln6FiqoYTD+eHwUyvLR0/mavWDSXXgloGwIh
-AI0E7bLYfDBid19xmZhwcW0MLIHUJZEiwbWour66jhbz
------END CERTIFICATE-----
-)";
-const char kKey[] = R"(-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgY31pMpAg3GXO+Zko
-0xFtWvUR+aXZ8pQwzeE9y1epXtGhRANCAATh1ubasH2WbjbzYJVEXXtw/xIswdWU
-30wsBQrplvmtnMEvcBfpzD6K8l5V31qQ6O5ZxZT53pafDCa7k9xRMiAa
------END PRIVATE KEY-----
-)";
+using kerberus::test::kTestCertificate;
+using kerberus::test::kTestKey;
 
 std::string write_temp(const char* dir, const char* name, const char* text) {
     std::string path = std::string(dir) + "/" + name;
@@ -79,8 +63,8 @@ Contexts make_contexts() {
     char dir[] = "/tmp/kerberus-fuzz-tls-XXXXXX";
     if (::mkdtemp(dir) == nullptr) std::abort();
     kerberus::config::TlsSettings settings;
-    settings.certificate = write_temp(dir, "cert.pem", kCertificate);
-    settings.key = write_temp(dir, "key.pem", kKey);
+    settings.certificate = write_temp(dir, "cert.pem", kTestCertificate);
+    settings.key = write_temp(dir, "key.pem", kTestKey);
     Contexts made;
     made.plain = Context::load(settings);
     settings.client_ca = settings.certificate;

@@ -13,31 +13,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "../support/test_certificate.h"
 #include "tls/context.h"
 #include "tls/session.h"
 
 namespace kerberus::tls {
 namespace {
 
-// EC P-256, self-signed, CN=kerberus-fuzz (tests/fuzz/fuzz_tls_handshake.cpp's).
-const char kCertificate[] = R"(-----BEGIN CERTIFICATE-----
-MIIBnTCCAUOgAwIBAgIUQ44tGpKa4dmI4Gwu/ZL8PGu18P0wCgYIKoZIzj0EAwIw
-GDEWMBQGA1UEAwwNa2VyYmVydXMtZnV6ejAgFw0yNjExMzAwNTMyMDhaGA8yMTI2
-MTEwNjA1MzIwOFowGDEWMBQGA1UEAwwNa2VyYmVydXMtZnV6ejBZMBMGByqGSM49
-AgEGCCqGSM49AwEHA0IABOHW5tqwfZZuNvNglURde3D/EizB1ZTfTCwFCumW+a2c
-wS9wF+nMPoryXlXfWpDo7lnFlPnelp8MJruT3FEyIBqjaTBnMB0GA1UdDgQWBBQY
-b7vEOUqAqrIhnutN4P95pNlDYzAfBgNVHSMEGDAWgBQYb7vEOUqAqrIhnutN4P95
-pNlDYzAPBgNVHRMBAf8EBTADAQH/MBQGA1UdEQQNMAuCCWxvY2FsaG9zdDAKBggq
-hkjOPQQDAgNIADBFAiBrbUewQ8fCln6FiqoYTD+eHwUyvLR0/mavWDSXXgloGwIh
-AI0E7bLYfDBid19xmZhwcW0MLIHUJZEiwbWour66jhbz
------END CERTIFICATE-----
-)";
-const char kKey[] = R"(-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgY31pMpAg3GXO+Zko
-0xFtWvUR+aXZ8pQwzeE9y1epXtGhRANCAATh1ubasH2WbjbzYJVEXXtw/xIswdWU
-30wsBQrplvmtnMEvcBfpzD6K8l5V31qQ6O5ZxZT53pafDCa7k9xRMiAa
------END PRIVATE KEY-----
-)";
+using kerberus::test::kTestCertificate;
+using kerberus::test::kTestKey;
 
 class TlsSessionTest : public ::testing::Test {
 protected:
@@ -48,8 +32,8 @@ protected:
         config::TlsSettings settings;
         settings.certificate = (dir_ / "cert.pem").string();
         settings.key = (dir_ / "key.pem").string();
-        std::ofstream(settings.certificate) << kCertificate;
-        std::ofstream(settings.key) << kKey;
+        std::ofstream(settings.certificate) << kTestCertificate;
+        std::ofstream(settings.key) << kTestKey;
         context_ = Context::load(settings);
 
         client_ctx_ = SSL_CTX_new(TLS_client_method());
